@@ -1,0 +1,33 @@
+# guidecast: two commands. `make demo` and `make test` both set everything up first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+OUT ?= out/demo
+
+.PHONY: setup system-deps venv demo test bench clean
+
+setup: system-deps venv
+
+# Debian packages: installed only when a command is missing.
+system-deps:
+	@bash scripts/system-deps.sh
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(VENV_STAMP)
+
+demo: setup
+	@$(PY) -m guidecast demo --out $(OUT)
+
+test: setup
+	@$(PY) -m pytest -q
+
+bench: setup
+	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,1 @@
+"""Capture stage: workflows, replay in a real browser, and the capture bundle it produces."""

@@ -1,0 +1,111 @@
+"""The capture bundle: what replaying a workflow produced, handed on to the composer.
+
+On disk: `<dir>/capture.json` plus `<dir>/screenshots/<content-hash>.png`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from capture.errors import GuidecastError, describe_validation_error
+from capture.files import atomic_write_text
+from capture.workflow import Action, Locator, Viewport
+
+CAPTURE_SCHEMA_VERSION = 1
+CAPTURE_FILE = "capture.json"
+SCREENSHOT_DIR = "screenshots"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Box(Strict):
+    """A rectangle in CSS pixels of the viewport (the screenshot's coordinate space / device scale)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def scaled(self, factor: float) -> "Box":
+        return Box(x=self.x * factor, y=self.y * factor, width=self.width * factor, height=self.height * factor)
+
+
+class ElementInfo(Strict):
+    """What the target element is, as a person and assistive technology would name it."""
+
+    role: str | None = None
+    name: str | None = None
+    label: str | None = None
+    tag: str | None = None
+    input_type: str | None = None
+    text: str | None = None
+    test_id: str | None = None
+    in_dialog: bool = False
+    in_navigation: str | None = None
+    box: Box | None = None
+    box_device: Box | None = None
+
+
+class CapturedStep(Strict):
+    id: str
+    index: int
+    action: Action
+    value: str | None = None
+    value_redacted: bool = False
+    key: str | None = None
+    url_arg: str | None = None
+    note: str | None = None
+    locator: Locator | None = None
+    locator_rank: int | None = None
+    element: ElementInfo | None = None
+    url: str
+    title: str
+    heading: str | None = None
+    screenshot: str
+    timing_ms: float
+
+
+class WorkflowRef(Strict):
+    path: str
+    sha256: str
+    title: str
+    description: str | None = None
+
+
+class CaptureBundle(Strict):
+    schema_version: Literal[1] = CAPTURE_SCHEMA_VERSION
+    id: str
+    workflow: WorkflowRef
+    base_url: str | None = None
+    captured_at: str
+    browser: str
+    viewport: Viewport
+    device_scale_factor: float = 1.0
+    steps: list[CapturedStep] = Field(default_factory=list)
+    final_screenshot: str | None = None
+    final_url: str | None = None
+    final_title: str | None = None
+
+    def screenshot_path(self, bundle_dir: Path, name: str) -> Path:
+        return Path(bundle_dir) / SCREENSHOT_DIR / name
+
+
+def save_capture(bundle: CaptureBundle, bundle_dir: Path) -> Path:
+    path = Path(bundle_dir) / CAPTURE_FILE
+    atomic_write_text(path, bundle.model_dump_json(indent=2))
+    return path
+
+
+def load_capture(bundle_dir: str | Path) -> CaptureBundle:
+    d = Path(bundle_dir)
+    path = d / CAPTURE_FILE if d.is_dir() else d
+    if not path.exists():
+        raise GuidecastError(f"{path}: no capture bundle here; run `guidecast capture WORKFLOW` first")
+    try:
+        return CaptureBundle.model_validate_json(path.read_text("utf-8"))
+    except ValidationError as e:
+        raise GuidecastError(describe_validation_error(path, e)) from None

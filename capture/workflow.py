@@ -1,0 +1,199 @@
+"""The workflow file: what to do in the app, with semantic locators.
+
+A workflow is YAML (or JSON). It says where to start, which steps to perform and which
+secrets to read from the environment. Values of secrets are never stored anywhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urljoin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from capture.errors import WorkflowError, describe_validation_error
+
+WORKFLOW_SCHEMA_VERSION = 1
+
+Action = Literal["goto", "click", "fill", "select", "check", "uncheck", "press", "hover"]
+ACTIONS_WITH_TARGET = {"click", "fill", "select", "check", "uncheck", "hover"}
+LOCATOR_KINDS = ("role", "label", "test_id", "text", "placeholder", "css")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Locator(Strict):
+    """How to find an element, ranked like Playwright's codegen: role+name first, CSS last."""
+
+    role: str | None = None
+    name: str | None = None
+    exact: bool = True
+    label: str | None = None
+    test_id: str | None = None
+    text: str | None = None
+    placeholder: str | None = None
+    css: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Locator":
+        kinds = [k for k in LOCATOR_KINDS if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a locator needs exactly one of role, label, test_id, text, placeholder, css"
+                + (f" (got {', '.join(kinds)})" if kinds else "")
+            )
+        if self.name is not None and not self.role:
+            raise ValueError("'name' goes with 'role'")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in LOCATOR_KINDS if getattr(self, k))
+
+    def describe(self) -> str:
+        if self.role:
+            return f"{self.role} {self.name!r}" if self.name else self.role
+        return f"{self.kind} {getattr(self, self.kind)!r}"
+
+
+class Viewport(Strict):
+    width: int = Field(1280, ge=320, le=3840)
+    height: int = Field(720, ge=240, le=2160)
+
+
+class Step(Strict):
+    id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    action: Action
+    target: Locator | None = None
+    fallbacks: list[Locator] = []
+    value: str | None = None
+    secret: str | None = None
+    key: str | None = None
+    url: str | None = None
+    note: str | None = None
+    sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _fields_for_action(self) -> "Step":
+        a = self.action
+        if a in ACTIONS_WITH_TARGET and self.target is None:
+            raise ValueError(f"action '{a}' needs a 'target' locator")
+        if a == "fill" and self.value is None and self.secret is None:
+            raise ValueError("action 'fill' needs a 'value' or a 'secret'")
+        if a == "select" and self.value is None:
+            raise ValueError("action 'select' needs a 'value' (the option's label)")
+        if a == "press" and not self.key:
+            raise ValueError("action 'press' needs a 'key', e.g. Enter")
+        if a == "goto" and not self.url:
+            raise ValueError("action 'goto' needs a 'url'")
+        if self.value is not None and self.secret is not None:
+            raise ValueError("give either 'value' or 'secret', not both")
+        return self
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.sensitive or self.secret is not None
+
+    def locators(self) -> list[Locator]:
+        return ([self.target] if self.target else []) + list(self.fallbacks)
+
+
+class Workflow(Strict):
+    schema_version: Literal[1] = WORKFLOW_SCHEMA_VERSION
+    title: str = Field(min_length=1)
+    description: str | None = None
+    start_url: str
+    viewport: Viewport = Viewport()
+    secrets: dict[str, str] = {}
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _secrets_declared(self) -> "Workflow":
+        for i, s in enumerate(self.steps, 1):
+            if s.secret and s.secret not in self.secrets:
+                raise ValueError(
+                    f"step {i} uses secret '{s.secret}', which is not declared under 'secrets' "
+                    f"(add e.g. `{s.secret}: MY_ENV_VAR`)"
+                )
+        return self
+
+    def step_ids(self) -> list[str]:
+        """Stable ids: the step's own `id`, else a slug of action and target, made unique."""
+        seen: dict[str, int] = {}
+        ids = []
+        for s in self.steps:
+            base = s.id or _slug(s)
+            n = seen.get(base, 0) + 1
+            seen[base] = n
+            ids.append(base if n == 1 else f"{base}-{n}")
+        return ids
+
+    def resolve_url(self, url: str, base_url: str | None) -> str:
+        if re.match(r"^[a-z][a-z0-9+.-]*://", url):
+            return url
+        if not base_url:
+            raise WorkflowError(
+                f"the URL '{url}' is relative; pass --base-url (e.g. --base-url http://127.0.0.1:8000)"
+            )
+        return urljoin(base_url.rstrip("/") + "/", url.lstrip("/"))
+
+
+def _slug(step: Step) -> str:
+    what = ""
+    if step.target:
+        loc = step.target
+        what = loc.name or getattr(loc, loc.kind) or ""
+    elif step.key:
+        what = step.key
+    elif step.url:
+        what = step.url
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{step.action} {what}".lower()).strip("-")
+    return slug[:60].rstrip("-") or step.action
+
+
+class LoadedWorkflow(BaseModel):
+    """A workflow together with where it came from and the hash of its exact bytes."""
+
+    model_config = ConfigDict(frozen=True)
+    path: Path
+    sha256: str
+    workflow: Workflow
+
+
+def parse_workflow(text: str, source: str = "<workflow>") -> Workflow:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise WorkflowError(f"{source}:{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise WorkflowError(f"{source}: expected a mapping with 'title', 'start_url' and 'steps'")
+    try:
+        return Workflow.model_validate(data)
+    except ValidationError as e:
+        raise WorkflowError(describe_validation_error(source, e)) from None
+
+
+def load_workflow(path: str | Path) -> LoadedWorkflow:
+    p = Path(path)
+    if p.is_dir():
+        raise WorkflowError(f"{p}: is a folder; name a workflow file (.yaml)")
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise WorkflowError(f"{p}: no such workflow file") from None
+    except OSError as e:
+        raise WorkflowError(f"{p}: cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WorkflowError(f"{p}: not a UTF-8 text file") from None
+    wf = parse_workflow(text, str(p))
+    return LoadedWorkflow(path=p, sha256=hashlib.sha256(raw).hexdigest(), workflow=wf)

@@ -1,0 +1,1 @@
+"""Composer stage: capture bundle -> guide (step text, annotated screenshots, edits, exports)."""

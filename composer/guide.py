@@ -1,0 +1,80 @@
+"""The guide model: what the composer produces and the narration stage reads.
+
+On disk: `<dir>/guide.json`, `<dir>/images/*.png` (annotated screenshots) and the exports.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from capture.bundle import Box
+from capture.errors import GuidecastError, describe_validation_error
+from capture.files import atomic_write_text
+
+GUIDE_SCHEMA_VERSION = 1
+GUIDE_FILE = "guide.json"
+IMAGE_DIR = "images"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Callout(Strict):
+    kind: Literal["tip", "note", "warning"]
+    text: str
+
+
+class GuideStep(Strict):
+    id: str
+    number: int
+    action: str
+    text: str  # inline markup: **bold** only; everything else is plain text
+    section: str | None = None  # a heading that starts here ("On the New expense page")
+    image: str | None = None  # annotated screenshot, relative to the guide folder
+    image_size: tuple[int, int] | None = None  # pixels (width, height)
+    highlight: Box | None = None  # the target's box in image pixels
+    narration: str | None = None  # spoken text override
+    callouts: list[Callout] = Field(default_factory=list)
+    is_new: bool = False
+
+
+class GuideSource(Strict):
+    capture_id: str
+    capture_dir: str
+    workflow_path: str
+    workflow_sha256: str
+    captured_at: str
+    app_url: str | None = None
+
+
+class Guide(Strict):
+    schema_version: Literal[1] = GUIDE_SCHEMA_VERSION
+    id: str
+    title: str
+    intro: str
+    outro: str
+    steps: list[GuideStep]
+    source: GuideSource
+    edits_sha256: str | None = None
+    composed_at: str
+    final_image: str | None = None
+
+
+def save_guide(guide: Guide, guide_dir: Path) -> Path:
+    path = Path(guide_dir) / GUIDE_FILE
+    atomic_write_text(path, guide.model_dump_json(indent=2))
+    return path
+
+
+def load_guide(guide_dir: str | Path) -> Guide:
+    d = Path(guide_dir)
+    path = d / GUIDE_FILE if d.is_dir() else d
+    if not path.exists():
+        raise GuidecastError(f"{path}: no guide here; run `guidecast compose CAPTURE_DIR` first")
+    try:
+        return Guide.model_validate_json(path.read_text("utf-8"))
+    except ValidationError as e:
+        raise GuidecastError(describe_validation_error(path, e)) from None

@@ -1,0 +1,1 @@
+"""The guidecast command line: the outermost layer, calling one core function per stage."""

@@ -1,0 +1,3 @@
+from guidecast.cli import main
+
+main()

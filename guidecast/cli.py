@@ -1,0 +1,208 @@
+"""`guidecast ...`: parse the command line, call the stage's core function, report errors in one line."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from capture.errors import GuidecastError
+from capture.files import atomic_write_text
+from capture.replay import capture_workflow
+from composer.compose import compose_guide
+from guidecast.progress import console, stage_progress
+from narration.manifest import RenderSettings
+from narration.narrate import narrate_guide
+from narration.tts import ENGINES
+
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except GuidecastError as e:
+        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted; outputs already written are unchanged")
+        sys.exit(130)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool) -> None:
+    """Record a web-app process once; get a step-by-step guide and a narrated video."""
+    ctx.obj = {"quiet": quiet}
+
+
+def _capture_options(f):
+    f = click.option("--base-url", help="Where the app runs; relative URLs in the workflow are resolved against it.")(f)
+    f = click.option("--headed", is_flag=True, help="Show the browser window (needs a display or xvfb-run).")(f)
+    f = click.option("--device-scale", type=float, default=1.0, show_default=True, help="Device pixel ratio of screenshots.")(f)
+    f = click.option("--browser", "browser_path", help="Chromium executable (default: Debian's chromium, else Playwright's).")(f)
+    f = click.option("--sample-app", type=click.Choice(["base", "changed"]),
+                     help="Start the bundled sample app for this run and use it as --base-url.")(f)
+    return f
+
+
+def _narrate_options(f):
+    f = click.option("--engine", type=click.Choice(sorted(ENGINES)), default="pyttsx3", show_default=True, help="Voice engine.")(f)
+    f = click.option("--voice", help="Voice id of the engine (e.g. gmw/en-US for espeak-ng).")(f)
+    f = click.option("--rate", type=int, default=165, show_default=True, help="Speaking rate, words per minute.")(f)
+    f = click.option("--size", type=click.Choice(sorted(SIZES)), default="720p", show_default=True, help="Video size.")(f)
+    f = click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech and segment cache (default: beside the output).")(f)
+    return f
+
+
+def _sample_app(variant: str | None):
+    if not variant:
+        return nullcontext(None)
+    from samples.expense_app import start_sample_app
+
+    return start_sample_app(variant=variant)
+
+
+@cli.command()
+@click.argument("workflow", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Capture bundle folder (default: out/<workflow>/capture).")
+@_capture_options
+@click.pass_obj
+def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, sample_app) -> None:
+    """Replay WORKFLOW in Chromium and write a capture bundle (screenshots + element semantics)."""
+    out = out or Path("out") / workflow.stem / "capture"
+    with _sample_app(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
+        bundle = capture_workflow(workflow, out, base_url=app.url if app else base_url, headless=not headed,
+                                  device_scale_factor=device_scale, browser_path=browser_path, progress=p)
+    click.echo(f"capture: {out} ({len(bundle.steps)} steps, {bundle.id})")
+
+
+@cli.command()
+@click.argument("capture_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Guide folder (default: beside the capture, 'guide').")
+@click.pass_obj
+def compose(obj, capture_dir: Path, out: Path | None) -> None:
+    """Turn a capture bundle into a guide: step text, highlighted screenshots, guide.html and guide.md."""
+    out = out or capture_dir.parent / "guide"
+    with stage_progress("compose", obj["quiet"]) as p:
+        guide = compose_guide(capture_dir, out, progress=p)
+    click.echo(f"guide: {out / 'guide.html'} ({len(guide.steps)} steps)")
+    click.echo(f"markdown: {out / 'guide.md'}")
+
+
+@cli.command()
+@click.argument("guide_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Video folder (default: beside the guide, 'video').")
+@_narrate_options
+@click.pass_obj
+def narrate(obj, guide_dir: Path, out: Path | None, engine, voice, rate, size, cache_dir) -> None:
+    """Voice each step of a guide and render the narrated video with captions and chapters."""
+    out = out or guide_dir.parent / "video"
+    m = _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir)
+    click.echo(f"video: {out / m.files['video']} ({m.duration:.1f} s, captions {out / m.files['captions_vtt']})")
+
+
+def _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir):
+    w, h = SIZES[size]
+    with stage_progress("narrate", obj["quiet"]) as p:
+        return narrate_guide(guide_dir, out, engine=engine, voice=voice, rate=rate,
+                             settings=RenderSettings(width=w, height=h), cache_dir=cache_dir, progress=p)
+
+
+@cli.command()
+@click.argument("workflow", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: out/<workflow name>).")
+@_capture_options
+@_narrate_options
+@click.pass_obj
+def build(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, sample_app,
+          engine, voice, rate, size, cache_dir) -> None:
+    """Capture, compose and narrate WORKFLOW in one go."""
+    out = out or Path("out") / workflow.stem
+    paths = run_build(obj, workflow, out, base_url=base_url, headed=headed, device_scale=device_scale,
+                      browser_path=browser_path, sample_app=sample_app, engine=engine, voice=voice, rate=rate,
+                      size=size, cache_dir=cache_dir)
+    for k, v in paths.items():
+        click.echo(f"{k}: {v}")
+
+
+def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
+              sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None) -> dict[str, Path]:
+    with _sample_app(sample_app) as app:
+        with stage_progress("capture", obj["quiet"]) as p:
+            bundle = capture_workflow(workflow, out / "capture", base_url=app.url if app else base_url,
+                                      headless=not headed, device_scale_factor=device_scale,
+                                      browser_path=browser_path, progress=p)
+    with stage_progress("compose", obj["quiet"]) as p:
+        guide = compose_guide(out / "capture", out / "guide", progress=p)
+    m = _narrate(obj, out / "guide", out / "video", engine, voice, rate, size, cache_dir or out / ".cache")
+    paths = {
+        "guide (HTML)": out / "guide" / "guide.html",
+        "guide (Markdown)": out / "guide" / "guide.md",
+        "video": out / "video" / m.files["video"],
+        "captions": out / "video" / m.files["captions_vtt"],
+        "manifest": out / "manifest.json",
+    }
+    manifest = {
+        "workflow": {"path": str(workflow), "sha256": bundle.workflow.sha256, "title": bundle.workflow.title},
+        "capture": {"id": bundle.id, "dir": "capture", "captured_at": bundle.captured_at},
+        "guide": {"id": guide.id, "dir": "guide", "html": "guide/guide.html", "markdown": "guide/guide.md"},
+        "video": {"dir": "video", "file": f"video/{m.files['video']}", "duration": m.duration, "engine": m.engine},
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2))
+    return paths
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
+@click.option("--engine", type=click.Choice(sorted(ENGINES)), default="pyttsx3", show_default=True)
+@click.pass_obj
+def demo(obj, out: Path, engine: str) -> None:
+    """Start the sample app, build the sample guide and video, print where they are, stop the app."""
+    import os
+
+    from samples import WORKFLOWS_DIR
+
+    os.environ.setdefault("EXPENSELY_PASSWORD", "demo-password")
+    paths = run_build(obj, WORKFLOWS_DIR / "submit-expense.yaml", out, sample_app="base", engine=engine)
+    click.echo("\nYour guide and video are ready:")
+    for k, v in paths.items():
+        click.echo(f"  {k:<17} {v.resolve()}")
+
+
+@cli.command("sample-app")
+@click.option("--variant", type=click.Choice(["base", "changed"]), default="base", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def sample_app_cmd(variant: str, port: int) -> None:
+    """Run the bundled sample app (Expensely) in the foreground."""
+    import uvicorn
+
+    from samples.expense_app import create_app
+
+    click.echo(f"Expensely ({variant}) on http://127.0.0.1:{port}  (Ctrl+C to stop)")
+    uvicorn.run(create_app(variant), host="127.0.0.1", port=port, log_level="warning")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+def serve(host: str, port: int, data_dir: Path) -> None:
+    """Serve the guides under DATA_DIR in the browser (library and learner view)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    click.echo(f"guidecast on http://{host}:{port}  (Ctrl+C to stop)")
+    uvicorn.run(create_app(data_dir), host=host, port=port, log_level="warning")

@@ -1,0 +1,1 @@
+"""Narration stage: guide -> voice (TTS engines) -> video (segments, captions, chapters)."""

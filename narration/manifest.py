@@ -1,0 +1,70 @@
+"""The video manifest: what a rendered video was made from, segment by segment."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from capture.errors import GuidecastError, describe_validation_error
+from capture.files import atomic_write_text
+
+VIDEO_SCHEMA_VERSION = 1
+MANIFEST_FILE = "video.json"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Segment(Strict):
+    id: str
+    kind: Literal["intro", "step", "outro"]
+    text: str
+    start: float
+    duration: float
+    audio_duration: float
+    audio_sha256: str
+    segment_sha256: str
+
+
+class RenderSettings(Strict):
+    width: int = 1280
+    height: int = 720
+    fps: int = 25
+    pause: float = 0.6
+
+
+class VideoManifest(Strict):
+    schema_version: Literal[1] = VIDEO_SCHEMA_VERSION
+    guide_id: str
+    guide_title: str
+    workflow_path: str
+    workflow_sha256: str
+    capture_id: str
+    engine: str
+    voice: str | None
+    rate: int | None
+    renderer_version: str
+    settings: RenderSettings
+    segments: list[Segment]
+    duration: float
+    files: dict[str, str]
+    created_at: str
+
+
+def save_manifest(m: VideoManifest, out_dir: Path) -> Path:
+    p = Path(out_dir) / MANIFEST_FILE
+    atomic_write_text(p, m.model_dump_json(indent=2))
+    return p
+
+
+def load_manifest(video_dir: str | Path) -> VideoManifest:
+    d = Path(video_dir)
+    p = d / MANIFEST_FILE if d.is_dir() else d
+    if not p.exists():
+        raise GuidecastError(f"{p}: no video manifest here; run `guidecast narrate GUIDE_DIR` first")
+    try:
+        return VideoManifest.model_validate_json(p.read_text("utf-8"))
+    except ValidationError as e:
+        raise GuidecastError(describe_validation_error(p, e)) from None

@@ -1,0 +1,1 @@
+"""The guidecast web app (FastAPI)."""
