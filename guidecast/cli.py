@@ -206,3 +206,13 @@ def serve(host: str, port: int, data_dir: Path) -> None:
 
     click.echo(f"guidecast on http://{host}:{port}  (Ctrl+C to stop)")
     uvicorn.run(create_app(data_dir), host=host, port=port, log_level="warning")
+
+
+def _register_area_commands() -> None:
+    from guidecast import cmd_capture, cmd_compose, cmd_narrate, cmd_server
+
+    for mod in (cmd_capture, cmd_compose, cmd_narrate, cmd_server):
+        mod.register(cli)
+
+
+_register_area_commands()

@@ -1,0 +1,85 @@
+"""Shared fixtures: the sample app, and the sample workflow built once per test session.
+
+Expensive things (a browser capture, a narrated render) are session-scoped so that every test file
+can use them without paying again.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from samples import WORKFLOWS_DIR
+
+os.environ.setdefault("EXPENSELY_PASSWORD", "demo-password")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _have_browser() -> bool:
+    from capture.browser import find_chromium
+    from capture.errors import GuidecastError
+
+    try:
+        find_chromium()
+        return True
+    except GuidecastError:
+        return False
+
+
+requires_browser = pytest.mark.skipif(not _have_browser(), reason="no Chromium: run `make setup`")
+requires_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg: run `make setup`")
+
+
+@pytest.fixture(scope="session")
+def sample_app():
+    from samples.expense_app import start_sample_app
+
+    with start_sample_app("base") as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def sample_app_changed():
+    from samples.expense_app import start_sample_app
+
+    with start_sample_app("changed") as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def submit_expense_workflow() -> Path:
+    return WORKFLOWS_DIR / "submit-expense.yaml"
+
+
+@pytest.fixture(scope="session")
+def submit_expense_capture(tmp_path_factory, sample_app, submit_expense_workflow) -> Path:
+    """The submit-expense workflow captured once against the base sample app (read-only for tests)."""
+    from capture.replay import capture_workflow
+
+    out = tmp_path_factory.mktemp("shared") / "capture"
+    capture_workflow(submit_expense_workflow, out, base_url=sample_app.url)
+    return out
+
+
+@pytest.fixture(scope="session")
+def submit_expense_guide(tmp_path_factory, submit_expense_capture) -> Path:
+    """The composed guide of the shared capture (read-only for tests)."""
+    from composer.compose import compose_guide
+
+    out = tmp_path_factory.mktemp("shared") / "guide"
+    compose_guide(submit_expense_capture, out)
+    return out
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """Copy a shared bundle folder into this test's tmp dir before changing it."""
+
+    def _copy(src: Path, name: str | None = None) -> Path:
+        dst = tmp_path / (name or src.name)
+        shutil.copytree(src, dst)
+        return dst
+
+    return _copy
