@@ -30,6 +30,7 @@ def capture_workflow(
     browser_path: str | None = None,
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    find_timeout: float = FIND_TIMEOUT_S,
 ) -> CaptureBundle:
     """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success)."""
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
@@ -56,7 +57,7 @@ def capture_workflow(
         for i, (step, sid) in enumerate(zip(wf.steps, ids)):
             progress(i, total, f"step {i + 1}/{total}: {step.action}")
             url = _resolve(lw, step.url, base_url, f"step {i + 1} url") if step.action == "goto" else None
-            steps.append(_run_step(page, lw, i, sid, step, secrets, url, shots))
+            steps.append(_run_step(page, lw, i, sid, step, secrets, url, shots, find_timeout))
         _settle(page)
         final = store_content_addressed(shots, _screenshot(page), ".png")
         progress(total, total, "done")
@@ -124,10 +125,10 @@ def _screenshot(page) -> bytes:
     return page.screenshot(animations="disabled", caret="hide", scale="device")
 
 
-def _find(page, lw: LoadedWorkflow, n: int, sid: str, step: Step):
+def _find(page, lw: LoadedWorkflow, n: int, sid: str, step: Step, timeout: float = FIND_TIMEOUT_S):
     """The single visible element for the step's first matching locator (falls back in rank order)."""
     candidates = step.locators()
-    deadline = time.monotonic() + FIND_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     ambiguous: tuple[int, object, object] | None = None
     while True:
         for rank, loc in enumerate(candidates):
@@ -154,11 +155,12 @@ def _find(page, lw: LoadedWorkflow, n: int, sid: str, step: Step):
     tried = "; ".join(c.describe() for c in candidates)
     raise CaptureError(
         f"{where}: {tried} matches nothing visible on {page.url} (title {page.title()!r}) after "
-        f"{FIND_TIMEOUT_S:.0f}s; check the locator against the page, or add fallbacks"
+        f"{timeout:.0f}s; check the locator against the page, or add fallbacks"
     )
 
 
-def _run_step(page, lw, i: int, sid: str, step: Step, secrets, url: str | None, shots: Path) -> CapturedStep:
+def _run_step(page, lw, i: int, sid: str, step: Step, secrets, url: str | None, shots: Path,
+              find_timeout: float = FIND_TIMEOUT_S) -> CapturedStep:
     from playwright.sync_api import Error as PlaywrightError
 
     n = i + 1
@@ -176,7 +178,7 @@ def _run_step(page, lw, i: int, sid: str, step: Step, secrets, url: str | None, 
             _settle(page)
             target = None
             if step.target is not None:
-                target, rank, loc = _find(page, lw, n, sid, step)
+                target, rank, loc = _find(page, lw, n, sid, step, find_timeout)
                 target.scroll_into_view_if_needed()
                 element, heading = describe_element(target)
                 box = target.bounding_box()

@@ -51,6 +51,8 @@ def _capture_options(f):
     f = click.option("--headed", is_flag=True, help="Show the browser window (needs a display or xvfb-run).")(f)
     f = click.option("--device-scale", type=float, default=1.0, show_default=True, help="Device pixel ratio of screenshots.")(f)
     f = click.option("--browser", "browser_path", help="Chromium executable (default: Debian's chromium, else Playwright's).")(f)
+    f = click.option("--find-timeout", type=float, default=10.0, show_default=True,
+                     help="Seconds to wait for each step's target to appear.")(f)
     f = click.option("--sample-app", type=click.Choice(["base", "changed"]),
                      help="Start the bundled sample app for this run and use it as --base-url.")(f)
     return f
@@ -78,12 +80,14 @@ def _sample_app(variant: str | None):
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Capture bundle folder (default: out/<workflow>/capture).")
 @_capture_options
 @click.pass_obj
-def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, sample_app) -> None:
+def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, find_timeout,
+            sample_app) -> None:
     """Replay WORKFLOW in Chromium and write a capture bundle (screenshots + element semantics)."""
     out = out or Path("out") / workflow.stem / "capture"
     with _sample_app(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
         bundle = capture_workflow(workflow, out, base_url=app.url if app else base_url, headless=not headed,
-                                  device_scale_factor=device_scale, browser_path=browser_path, progress=p)
+                                  device_scale_factor=device_scale, browser_path=browser_path, progress=p,
+                                  find_timeout=find_timeout)
     click.echo(f"capture: {out} ({len(bundle.steps)} steps, {bundle.id})")
 
 
@@ -125,24 +129,24 @@ def _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir):
 @_capture_options
 @_narrate_options
 @click.pass_obj
-def build(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, sample_app,
-          engine, voice, rate, size, cache_dir) -> None:
+def build(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, find_timeout,
+          sample_app, engine, voice, rate, size, cache_dir) -> None:
     """Capture, compose and narrate WORKFLOW in one go."""
     out = out or Path("out") / workflow.stem
     paths = run_build(obj, workflow, out, base_url=base_url, headed=headed, device_scale=device_scale,
-                      browser_path=browser_path, sample_app=sample_app, engine=engine, voice=voice, rate=rate,
+                      browser_path=browser_path, find_timeout=find_timeout, sample_app=sample_app, engine=engine, voice=voice, rate=rate,
                       size=size, cache_dir=cache_dir)
     for k, v in paths.items():
         click.echo(f"{k}: {v}")
 
 
 def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
-              sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None) -> dict[str, Path]:
+              find_timeout=10.0, sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None) -> dict[str, Path]:
     with _sample_app(sample_app) as app:
         with stage_progress("capture", obj["quiet"]) as p:
             bundle = capture_workflow(workflow, out / "capture", base_url=app.url if app else base_url,
                                       headless=not headed, device_scale_factor=device_scale,
-                                      browser_path=browser_path, progress=p)
+                                      browser_path=browser_path, progress=p, find_timeout=find_timeout)
     with stage_progress("compose", obj["quiet"]) as p:
         guide = compose_guide(out / "capture", out / "guide", progress=p)
     m = _narrate(obj, out / "guide", out / "video", engine, voice, rate, size, cache_dir or out / ".cache")

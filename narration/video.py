@@ -14,7 +14,7 @@ RENDERER_VERSION = "gc-video-1"
 
 
 def frame_count(seconds: float, fps: int) -> int:
-    return max(1, int(-(-seconds * fps // 1)))  # ceil
+    return max(1, round(seconds * fps))
 
 
 def segment_key(frame_png: bytes, frames: int, settings: RenderSettings) -> str:
