@@ -165,14 +165,24 @@ class LoadedWorkflow(BaseModel):
     workflow: Workflow
 
 
+def describe_yaml_error(e: yaml.YAMLError) -> str:
+    """`line N, column M: not valid YAML: <problem>`, pointing where the broken construct starts."""
+    mark = getattr(e, "problem_mark", None)
+    start = getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    if start is not None and mark is not None and start.line != mark.line:
+        context = getattr(e, "context", None) or "in this construct"
+        return (f"line {start.line + 1}, column {start.column + 1}: not valid YAML: {context} (from line "
+                f"{start.line + 1}), {problem} at line {mark.line + 1}; check brackets and quotes")
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"{where}not valid YAML: {problem}"
+
+
 def parse_workflow(text: str, source: str = "<workflow>") -> Workflow:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise WorkflowError(f"{source}:{where}: not valid YAML: {problem}") from None
+        raise WorkflowError(f"{source}: {describe_yaml_error(e)}") from None
     if not isinstance(data, dict):
         raise WorkflowError(f"{source}: expected a mapping with 'title', 'start_url' and 'steps'")
     try:
