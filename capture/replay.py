@@ -48,6 +48,8 @@ def capture_workflow(
             viewport={"width": wf.viewport.width, "height": wf.viewport.height},
             device_scale_factor=device_scale_factor,
             reduced_motion="reduce",
+            locale="en-US",
+            timezone_id="UTC",
         )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         page = context.new_page()
