@@ -50,6 +50,14 @@ class ElementInfo(Strict):
     box_device: Box | None = None
 
 
+class DialogInfo(Strict):
+    """A JavaScript dialog (alert, confirm, prompt, beforeunload) the step raised, and how it was answered."""
+
+    type: str
+    message: str
+    answer: Literal["accept", "dismiss"]
+
+
 class CapturedStep(Strict):
     id: str
     index: int
@@ -67,6 +75,13 @@ class CapturedStep(Strict):
     heading: str | None = None
     screenshot: str
     timing_ms: float
+    # Added with the recorder / privacy work; all optional so older bundles still load.
+    page: str = "main"  # which tab the step ran in: main, popup-1, ...
+    opened_page: str | None = None  # the popup this step opened, if any
+    viewport: Viewport | None = None
+    device_scale_factor: float | None = None
+    dialogs: list[DialogInfo] = []
+    blurred: list[Box] = []  # regions blurred in the screenshot, in device pixels
 
 
 class WorkflowRef(Strict):
@@ -89,6 +104,8 @@ class CaptureBundle(Strict):
     final_screenshot: str | None = None
     final_url: str | None = None
     final_title: str | None = None
+    partial: bool = False  # True for `<out>.partial/`: the steps captured before a failure
+    error: str | None = None  # why a partial capture stopped, and where
 
     def screenshot_path(self, bundle_dir: Path, name: str) -> Path:
         return Path(bundle_dir) / SCREENSHOT_DIR / name

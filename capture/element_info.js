@@ -1,16 +1,15 @@
-// Runs in the page on the target element; returns what a person (and assistive technology) sees.
+// Runs in the page on the target element (ARIA is capture/aria.js, spliced in by locate.py).
+// Scrolls it into view when it is not fully visible, then returns what a person (and assistive
+// technology) sees, its box in CSS pixels of its frame's viewport, and the page context.
 (el) => {
-  const clean = (s) => (s || "").replace(/\s+/g, " ").trim() || null;
+  const A = __ARIA__;
+  const clean = (s) => A.norm(s) || null;
   const tag = el.tagName.toLowerCase();
-  let label = null;
-  if (el.labels && el.labels.length) {
-    label = clean(Array.from(el.labels).map((l) => l.innerText).join(" "));
+  let r = el.getBoundingClientRect();
+  if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {
+    el.scrollIntoView({ block: "center", inline: "nearest", behavior: "instant" });
+    r = el.getBoundingClientRect();
   }
-  if (!label && el.getAttribute("aria-labelledby")) {
-    label = clean(el.getAttribute("aria-labelledby").split(/\s+/)
-      .map((id) => (document.getElementById(id) || {}).innerText || "").join(" "));
-  }
-  if (!label) label = clean(el.getAttribute("aria-label"));
   const nav = el.closest("nav,[role=navigation]");
   const dialog = el.closest("dialog,[role=dialog],[role=alertdialog]");
   let heading = null;
@@ -20,14 +19,27 @@
     const dh = dialog.querySelector("h1,h2,h3,[role=heading]");
     if (dh) heading = clean(dh.innerText);
   }
+  const type = tag === "input" ? (el.getAttribute("type") || "text").toLowerCase() : null;
+  const isField = tag === "textarea" || tag === "select" || (tag === "input" && !["button", "submit", "reset"].includes(type));
+  // Never the value of a field: it may be what the user typed (a password, a token).
+  const text = isField ? null : clean(el.innerText || (tag === "input" ? el.value : ""));
   return {
-    tag,
-    input_type: tag === "input" ? (el.getAttribute("type") || "text").toLowerCase() : null,
-    label,
-    text: clean(el.innerText || el.value || "")?.slice(0, 120) || null,
-    test_id: el.getAttribute("data-testid"),
-    in_dialog: !!dialog,
-    in_navigation: nav ? (clean(nav.getAttribute("aria-label")) || "navigation") : null,
+    info: {
+      role: A.roleOf(el),
+      name: clean(A.nameOf(el)),
+      tag,
+      input_type: type,
+      label: clean(A.labelOf(el)),
+      text: text ? text.slice(0, 120) : null,
+      test_id: el.getAttribute("data-testid"),
+      in_dialog: !!dialog,
+      in_navigation: nav ? (clean(nav.getAttribute("aria-label")) || "navigation") : null,
+    },
+    box: { x: r.x, y: r.y, width: r.width, height: r.height },
     heading,
+    dpr: window.devicePixelRatio,
+    url: location.href,
+    title: document.title,
+    top: window === window.top,
   };
 }

@@ -1,57 +1,87 @@
-"""Turning a workflow locator into a Playwright locator, and describing the element it finds."""
+"""Turning a workflow locator into a Playwright locator, and describing the elements it finds."""
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
-from capture.bundle import ElementInfo
 from capture.workflow import Locator
 
-_ARIA_LINE = re.compile(r'^- (?P<role>[a-z]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")?')
+HERE = Path(__file__).parent
+
+
+@lru_cache(maxsize=None)
+def script(name: str) -> str:
+    """A page script from this folder, with the shared ARIA helpers (aria.js) spliced in for `__ARIA__`."""
+    text = (HERE / name).read_text("utf-8")
+    if "__ARIA__" in text:
+        text = text.replace("__ARIA__", (HERE / "aria.js").read_text("utf-8").strip().rstrip(";"))
+    return text
+
+
+def frame_root(page, frames: list[str]):
+    """The page, or the frame locator reached through the given iframe selectors."""
+    root = page
+    for sel in frames:
+        root = root.frame_locator(sel)
+    return root
 
 
 def to_playwright(page, loc: Locator):
-    """The Playwright locator for `loc`, restricted to visible elements."""
+    """The Playwright locator for `loc` (inside its frames), restricted to visible elements."""
+    root = frame_root(page, loc.frame)
     if loc.role:
         kw = {"exact": loc.exact}
         if loc.name is not None:
             kw["name"] = loc.name
-        pw = page.get_by_role(loc.role, **kw)
+        pw = root.get_by_role(loc.role, **kw)
     elif loc.label:
-        pw = page.get_by_label(loc.label, exact=loc.exact)
+        pw = root.get_by_label(loc.label, exact=loc.exact)
     elif loc.test_id:
-        pw = page.get_by_test_id(loc.test_id)
+        pw = root.get_by_test_id(loc.test_id)
     elif loc.text:
-        pw = page.get_by_text(loc.text, exact=loc.exact)
+        pw = root.get_by_text(loc.text, exact=loc.exact)
     elif loc.placeholder:
-        pw = page.get_by_placeholder(loc.placeholder, exact=loc.exact)
+        pw = root.get_by_placeholder(loc.placeholder, exact=loc.exact)
+    elif loc.xpath:
+        pw = root.locator("xpath=" + loc.xpath)
     else:
-        pw = page.locator(loc.css)
+        pw = root.locator(loc.css)
     return pw.filter(visible=True)
 
 
-@lru_cache(maxsize=1)
-def _info_script() -> str:
-    return (Path(__file__).with_name("element_info.js")).read_text("utf-8")
+def describe_element(pw_locator) -> dict:
+    """In one round trip: scroll the element into view if needed; its role, name, label, ...
+    (`info`), `box` (CSS px of its frame), the `heading` around it, `dpr`, `url`, `title`, `top`."""
+    return pw_locator.evaluate(script("element_info.js"))
 
 
-def role_and_name(pw_locator) -> tuple[str | None, str | None]:
-    """Role and accessible name as Chromium's accessibility tree computes them."""
-    try:
-        snap = pw_locator.aria_snapshot(timeout=2000)
-    except Exception:  # noqa: BLE001 - element without an accessibility node
-        return None, None
-    m = _ARIA_LINE.match(snap.strip().splitlines()[0]) if snap.strip() else None
-    if not m:
-        return None, None
-    name = m.group("name")
-    return m.group("role"), (name.replace('\\"', '"') if name else None)
+_MATCHES_JS = """(els) => { const A = __ARIA__; return els.slice(0, 5).map((el) => ({
+  role: A.roleOf(el), name: A.nameOf(el) || null, test_id: el.getAttribute('data-testid'),
+  id: el.id || null, label: A.labelOf(el) || null })); }"""
 
 
-def describe_element(pw_locator) -> tuple[ElementInfo, str | None]:
-    """ElementInfo (without boxes) and the page/dialog heading around the element."""
-    data = pw_locator.evaluate(_info_script())
-    role, name = role_and_name(pw_locator)
-    heading = data.pop("heading", None)
-    return ElementInfo(role=role, name=name, **data), heading
+def describe_matches(pw_locator) -> list[dict]:
+    """Role, name, test id, id and label of the first few elements a locator matches."""
+    aria = script("aria.js").strip().rstrip(";")
+    return pw_locator.evaluate_all(_MATCHES_JS.replace("__ARIA__", aria))
+
+
+def suggest_locator(matches: list[dict], loc: Locator) -> str:
+    """A more specific locator for the first match, taken from what tells the matches apart."""
+    if not matches:
+        return ""
+    first, others = matches[0], matches[1:]
+    frame = f", frame: {loc.frame}" if loc.frame else ""
+
+    def unique(key: str) -> bool:
+        return bool(first.get(key)) and all(m.get(key) != first[key] for m in others)
+
+    if unique("test_id"):
+        return f"{{test_id: {first['test_id']}{frame}}}"
+    if first.get("role") and unique("name"):
+        return f"{{role: {first['role']}, name: {first['name']}{frame}}}"
+    if unique("label"):
+        return f"{{label: {first['label']}{frame}}}"
+    if unique("id"):
+        return f"{{css: '#{first['id']}'{frame}}}"
+    return ""

@@ -1,23 +1,35 @@
-"""Replay a workflow in Chromium and write the capture bundle: the capture stage's core function."""
+"""Replay a workflow in Chromium and write the capture bundle: the capture stage's core function.
+
+Per step: wait until the page is ready (loaded, fonts in), find the target (locators in rank order,
+retried until one matches exactly one visible element), scroll it into view, describe it, take the
+"before" screenshot with sensitive fields blurred, then act. Popups, iframes and JS dialogs are
+followed as the workflow says (see `capture.workflow.Step`). A failure keeps the steps captured so
+far in `<out>.partial/` and says at which step it stopped.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Mapping
 
 from capture.browser import launch_browser
-from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, WorkflowRef, save_capture
+from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
 from capture.errors import CaptureError, GuidecastError, WorkflowError
 from capture.files import sha256_bytes, staged_dir, store_content_addressed
-from capture.locate import describe_element, role_and_name, to_playwright
+from capture.locate import describe_element, describe_matches, frame_root, suggest_locator, to_playwright
+from capture.privacy import scrub, secret_kind, strip_query
+from capture.shots import Redactor
+from capture.tabs import Tabs
 from capture.workflow import LoadedWorkflow, Step, load_workflow
 
 Progress = Callable[[int, int, str], None]
 FIND_TIMEOUT_S = 10.0
 ACTION_TIMEOUT_MS = 15000
 NAV_TIMEOUT_MS = 30000
+SETTLE_TIMEOUT_S = 30.0
 
 
 def capture_workflow(
@@ -30,55 +42,380 @@ def capture_workflow(
     browser_path: str | None = None,
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-    find_timeout: float = FIND_TIMEOUT_S,
+    settle_timeout_s: float = SETTLE_TIMEOUT_S,
+    strip_query_strings: bool | None = None,
 ) -> CaptureBundle:
-    """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success)."""
-    lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
-    wf = lw.workflow
-    env = os.environ if env is None else env
-    secrets = _read_secrets(lw, env)
-    start_url = _resolve(lw, wf.start_url, base_url, "start_url")
-    ids = wf.step_ids()
-    progress = progress or (lambda *_: None)
+    """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success).
 
-    with staged_dir(Path(out_dir)) as stage, launch_browser(headless=headless, executable=browser_path) as browser:
-        shots = stage / SCREENSHOT_DIR
-        shots.mkdir()
+    On failure nothing at `out_dir` changes; the steps captured so far go to `<out_dir>.partial/`.
+    `strip_query_strings` overrides the workflow's `privacy.strip_query`.
+    """
+    lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
+    out = Path(out_dir)
+    run = _Replay(lw, base_url=base_url, env=os.environ if env is None else env, progress=progress,
+                  settle_timeout_s=settle_timeout_s, device_scale_factor=device_scale_factor,
+                  strip_query=lw.workflow.privacy.strip_query if strip_query_strings is None else strip_query_strings)
+    with staged_dir(out) as stage, launch_browser(headless=headless, executable=browser_path) as browser:
+        try:
+            bundle = run.execute(browser, stage / SCREENSHOT_DIR)
+        except (GuidecastError, KeyboardInterrupt) as e:
+            raise _keep_partial(run, e, stage / SCREENSHOT_DIR, partial_dir(out)) from None
+        save_capture(bundle, stage)
+    shutil.rmtree(partial_dir(out), ignore_errors=True)
+    return bundle
+
+
+def partial_dir(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+class _Replay:
+    def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, device_scale_factor,
+                 strip_query):
+        self.lw, self.wf = lw, lw.workflow
+        self.base_url = base_url
+        self.secrets = _read_secrets(lw, env)
+        self.start_url = _resolve(lw, self.wf.start_url, base_url, "start_url")
+        self.progress = progress or (lambda *_: None)
+        self.settle_ms = int(settle_timeout_s * 1000)
+        self.dpr = device_scale_factor
+        self.strip = strip_query
+        self.steps: list[CapturedStep] = []
+        self.redactor = Redactor()
+        self.sensitive_values = [v for v in self.secrets.values()]
+        self.browser_version = ""
+        self.where = "start_url"
+
+    # -- the run ---------------------------------------------------------------------------------
+    def execute(self, browser, shots: Path) -> CaptureBundle:
+        from playwright.sync_api import Error as PlaywrightError
+
+        shots.mkdir(exist_ok=True)
+        self.shots = shots
+        self.browser_version = browser.version
+        wf = self.wf
         context = browser.new_context(
             viewport={"width": wf.viewport.width, "height": wf.viewport.height},
-            device_scale_factor=device_scale_factor,
+            device_scale_factor=self.dpr,
             reduced_motion="reduce",
-            locale="en-US",
-            timezone_id="UTC",
         )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
-        page = context.new_page()
-        _open(page, start_url, lw)
-        steps: list[CapturedStep] = []
-        total = len(wf.steps)
-        for i, (step, sid) in enumerate(zip(wf.steps, ids)):
-            progress(i, total, f"step {i + 1}/{total}: {step.action}")
-            url = _resolve(lw, step.url, base_url, f"step {i + 1} url") if step.action == "goto" else None
-            steps.append(_run_step(page, lw, i, sid, step, secrets, url, shots, find_timeout))
-        _settle(page)
-        final = store_content_addressed(shots, _screenshot(page), ".png")
-        progress(total, total, "done")
+        self.tabs = Tabs(context, context.new_page(), ACTION_TIMEOUT_MS)
+        try:
+            self._open(self.tabs.page, self.start_url)
+            ids = wf.step_ids()
+            total = len(wf.steps)
+            for i, (step, sid) in enumerate(zip(wf.steps, ids)):
+                self.where = f"step {i + 1} ({sid})"
+                self.progress(i, total, f"step {i + 1}/{total}: {step.action}")
+                self.steps.append(self._run_step(i, sid, step))
+            self.where = "the final screenshot"
+            self.tabs.take_new()
+            page = self.tabs.page
+            self._settle(page)
+            final, _ = self.redactor.shoot(page, self.tabs.current, self.dpr)
+            final_name = store_content_addressed(shots, final, ".png")
+            final_url, final_title = page.url, page.title()
+            self.progress(total, total, "done")
+        except PlaywrightError as e:
+            raise self._browser_error(e) from None
+        try:
+            context.close()
+        except PlaywrightError:
+            pass
+        return self._bundle(final_name, final_url, final_title)
+
+    def _bundle(self, final: str | None, final_url: str | None, final_title: str | None, *,
+                error: str | None = None) -> CaptureBundle:
+        wf, lw = self.wf, self.lw
         bundle = CaptureBundle(
-            id=_bundle_id(lw.sha256, steps, final),
+            id=_bundle_id(lw.sha256, self.steps, final or ""),
             workflow=WorkflowRef(path=str(lw.path), sha256=lw.sha256, title=wf.title, description=wf.description),
-            base_url=base_url,
+            base_url=self.base_url,
             captured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            browser=f"chromium {browser.version}",
+            browser=f"chromium {self.browser_version}",
             viewport=wf.viewport,
-            device_scale_factor=device_scale_factor,
-            steps=steps,
+            device_scale_factor=self.dpr,
+            steps=self.steps,
             final_screenshot=final,
-            final_url=page.url,
-            final_title=page.title(),
+            final_url=self._url(final_url),
+            final_title=final_title,
+            partial=error is not None,
+            error=error,
         )
-        context.close()
-        save_capture(bundle, stage)
-    return bundle
+        # Last line of defence: no secret value leaves the run, wherever it may have slipped in.
+        text = bundle.model_dump_json()
+        clean = scrub(text, self.sensitive_values)
+        return bundle if clean == text else CaptureBundle.model_validate_json(clean)
+
+    def _url(self, url: str | None) -> str | None:
+        return strip_query(url) if self.strip else url
+
+    def _browser_error(self, e: Exception) -> CaptureError:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if self.tabs.crashed or any(w in msg.lower() for w in ("crash", "closed", "target")):
+            return CaptureError(f"{self.lw.path}: {self.where}: the browser crashed or closed ({msg})")
+        return CaptureError(f"{self.lw.path}: {self.where}: {msg}")
+
+    def _open(self, page, url: str) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.goto(url, wait_until="commit", timeout=NAV_TIMEOUT_MS)
+        except PlaywrightError as e:
+            reason = str(e).splitlines()[0].replace("Page.goto: ", "")
+            raise CaptureError(
+                f"{self.lw.path}: start_url: could not open {url} ({reason}); is the app running and the URL right?"
+            ) from None
+        self._settle(page)
+
+    def _settle(self, page) -> None:
+        """Wait until the page is ready to be photographed: loaded and its web fonts in. No sleeping."""
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        for _ in range(3):
+            try:
+                page.wait_for_load_state("load", timeout=self.settle_ms)
+            except PlaywrightTimeout:
+                raise self._not_settled(page) from None
+            try:
+                page.evaluate("document.fonts ? document.fonts.ready.then(() => true) : true")
+                return
+            except PlaywrightError as e:  # a navigation replaced the document meanwhile: wait for it
+                if "context was destroyed" not in str(e) and "navigat" not in str(e):
+                    raise
+
+    def _not_settled(self, page) -> CaptureError:
+        return CaptureError(
+            f"{self.lw.path}: {self.where}: the page {page.url} did not finish loading within "
+            f"{self.settle_ms / 1000:g}s (something it loads never completes); check the app, or raise "
+            "--settle-timeout"
+        )
+
+    # -- one step --------------------------------------------------------------------------------
+    def _run_step(self, i: int, sid: str, step: Step) -> CapturedStep:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        n = i + 1
+        t0 = time.perf_counter()
+        tabs = self.tabs
+        tabs.dialogs = []
+        tabs.dialog_answer = step.dialog or "accept"
+        if step.page:
+            if not tabs.switch(step.page):
+                raise CaptureError(
+                    f"{self.lw.path}: step {n} ({sid}), field 'page': no tab named '{step.page}' is open "
+                    f"(open: {', '.join(tabs.pages)}); a step with opens_popup: true opens popup-1, popup-2, ..."
+                )
+        else:
+            tabs.take_new()
+        page, page_name = tabs.page, tabs.current
+        value = self.secrets[step.secret] if step.secret else step.value
+        rec = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": []}
+        try:
+            if step.action in ("goto", "back", "forward"):
+                self._navigate(page, step, n)
+                self._settle(page)
+                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
+                url_at, title_at = page.url, page.title()
+                rec["heading"] = _page_heading(page)
+            else:
+                self._settle(page)
+                target = None
+                if step.target is not None:
+                    target, facts = self._find_and_describe(page, n, sid, step, rec)
+                    url_at, title_at = facts["url"], facts["title"]
+                    if not facts["top"]:
+                        url_at, title_at = page.url, page.title()
+                    if self._is_sensitive(step, value, rec["element"]):
+                        self.redactor.add(page_name, rec["locator"])
+                        if value:
+                            self.sensitive_values.append(value)
+                else:
+                    url_at, title_at = page.url, page.title()
+                    rec["heading"] = _page_heading(page)
+                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
+                self._act(page, target, step, value, rec["element"], n, sid)
+        except GuidecastError:
+            raise
+        except PlaywrightTimeout as e:
+            raise CaptureError(f"{self.lw.path}: step {n} ({sid}), action '{step.action}': "
+                               f"{str(e).strip().splitlines()[0]}") from None
+        except PlaywrightError as e:
+            raise self._browser_error(e) from None
+        opened = tabs.take_new()
+        if opened:
+            self._settle(tabs.page)
+        sensitive = self._is_sensitive(step, value, rec["element"])
+        return CapturedStep(
+            id=sid,
+            index=i,
+            action=step.action,
+            value=None if sensitive else step.value,
+            value_redacted=sensitive,
+            key=step.key,
+            url_arg=self._url(step.url),
+            note=step.note,
+            locator=rec["locator"],
+            locator_rank=rec["rank"],
+            element=rec["element"],
+            url=self._url(url_at),
+            title=title_at,
+            heading=rec["heading"],
+            screenshot=store_content_addressed(self.shots, shot, ".png"),
+            timing_ms=round((time.perf_counter() - t0) * 1000, 1),
+            page=page_name,
+            opened_page=opened,
+            viewport=self.wf.viewport,
+            device_scale_factor=self.dpr,
+            dialogs=list(tabs.dialogs),
+            blurred=rec["blurred"],
+        )
+
+    def _is_sensitive(self, step: Step, value: str | None, element: ElementInfo | None) -> bool:
+        if step.is_sensitive or (element is not None and element.input_type == "password"):
+            return True
+        return bool(self.wf.privacy.detect_secrets and step.action == "fill" and secret_kind(value))
+
+    def _navigate(self, page, step: Step, n: int) -> None:
+        if step.action == "goto":
+            url = _resolve(self.lw, step.url, self.base_url, f"step {n} url")
+            page.goto(url, wait_until="commit", timeout=NAV_TIMEOUT_MS)
+        elif step.action == "back":
+            page.go_back(wait_until="commit", timeout=NAV_TIMEOUT_MS)
+        else:
+            page.go_forward(wait_until="commit", timeout=NAV_TIMEOUT_MS)
+
+    def _find_and_describe(self, page, n: int, sid: str, step: Step, rec: dict):
+        from playwright.sync_api import Error as PlaywrightError
+
+        for attempt in range(3):
+            target, rank, loc = self._find(page, n, sid, step)
+            try:
+                facts = describe_element(target)
+                break
+            except PlaywrightError:  # detached or re-rendered between finding and describing
+                if attempt == 2:
+                    raise
+        info = ElementInfo(**facts["info"])
+        if loc.frame:  # the box in the page's viewport, through the iframes
+            bb = target.bounding_box()
+            box = Box(**bb) if bb else None
+        else:
+            box = Box(**facts["box"])
+        if box:
+            info.box = box
+            info.box_device = box.scaled(facts["dpr"] or self.dpr)
+        rec.update(element=info, locator=loc, rank=rank, heading=facts["heading"])
+        return target, facts
+
+    def _find(self, page, n: int, sid: str, step: Step):
+        """The single visible element for the step's first matching locator (falls back in rank order)."""
+        candidates = step.locators()
+        deadline = time.monotonic() + FIND_TIMEOUT_S
+        ambiguous = None
+        while True:
+            for rank, loc in enumerate(candidates):
+                pw = to_playwright(page, loc)
+                count = pw.count()
+                if count == 1:
+                    return pw, rank, loc
+                if count > 1 and ambiguous is None:
+                    ambiguous = (count, loc, pw)
+            if time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(100)
+        where = f"{self.lw.path}: step {n} ({sid}), field 'target'"
+        if ambiguous:
+            count, loc, pw = ambiguous
+            matches = describe_matches(pw)
+            names = [_match_name(m) for m in matches[:4]]
+            better = suggest_locator(matches, loc)
+            hint = f"e.g. target: {better} for the first one" if better else \
+                "e.g. add 'name' to a role, use a test_id, or set exact: true"
+            raise CaptureError(
+                f"{where}: {loc.describe()} matches {count} elements on {page.url} ({', '.join(names)}); "
+                f"make it more specific, {hint}"
+            )
+        missing = _missing_frame(page, candidates)
+        if missing:
+            raise CaptureError(f"{where}: {missing}")
+        tried = "; ".join(c.describe() for c in candidates)
+        raise CaptureError(
+            f"{where}: {tried} matches nothing visible on {page.url} (title {page.title()!r}) after "
+            f"{FIND_TIMEOUT_S:.0f}s; check the locator against the page, or add fallbacks"
+        )
+
+    def _act(self, page, target, step: Step, value: str | None, element: ElementInfo | None, n: int, sid: str):
+        a = step.action
+        if step.opens_popup:
+            with page.context.expect_page(timeout=ACTION_TIMEOUT_MS):
+                _perform(page, target, a, step, value, element, self._files(step, n, sid))
+        else:
+            _perform(page, target, a, step, value, element, self._files(step, n, sid))
+
+    def _files(self, step: Step, n: int, sid: str) -> list[str]:
+        paths = []
+        for f in step.files:
+            p = (self.lw.path.parent / f).resolve()
+            if not p.is_file():
+                raise WorkflowError(f"{self.lw.path}: step {n} ({sid}), field 'files': no such file {p}")
+            paths.append(str(p))
+        return paths
+
+
+def _perform(page, target, a: str, step: Step, value, element: ElementInfo | None, files: list[str]) -> None:
+    tag = element.tag if element else None
+    if a == "click":
+        target.click()
+    elif a == "dblclick":
+        target.dblclick()
+    elif a in ("fill", "select") and tag == "select":
+        try:
+            target.select_option(label=value, timeout=3000)
+        except Exception:  # noqa: BLE001 - fall back to the option's value attribute
+            target.select_option(value=value)
+    elif a in ("fill", "select"):
+        target.fill(value or "")
+    elif a == "check":
+        target.check()
+    elif a == "uncheck":
+        target.uncheck()
+    elif a == "hover":
+        target.hover()
+    elif a == "press":
+        (target.press if target is not None else page.keyboard.press)(step.key)
+    elif a == "upload":
+        if tag == "input" and element.input_type == "file":
+            target.set_input_files(files)
+        else:
+            with page.expect_file_chooser() as chooser:
+                target.click()
+            chooser.value.set_files(files)
+    elif a == "close_page":
+        page.close(run_before_unload=True)
+    # wait_for: finding the target was the whole step
+
+
+def _match_name(m: dict) -> str:
+    what = f"{m.get('role') or 'element'} {m['name']!r}" if m.get("name") else (m.get("role") or "element")
+    return what + (f" [data-testid={m['test_id']}]" if m.get("test_id") else "")
+
+
+def _missing_frame(page, candidates) -> str | None:
+    """Say which iframe of the locators does not exist, and which ones the page has."""
+    for loc in candidates:
+        for depth, sel in enumerate(loc.frame):
+            root = frame_root(page, loc.frame[:depth])
+            if root.locator(sel).count() == 0:
+                present = root.locator("iframe, frame").evaluate_all(
+                    "(els) => els.map((e) => e.name ? `iframe[name=\"${e.name}\"]` : e.id ? `#${e.id}` : "
+                    "`iframe[src=\"${e.getAttribute('src')}\"]`)")
+                have = f"it has {len(present)}: {', '.join(present)}" if present else "it has none"
+                return (f"frame {sel!r} does not exist on {page.url} ({have}); fix 'frame' of the locator")
+    return None
 
 
 def _read_secrets(lw: LoadedWorkflow, env: Mapping[str, str]) -> dict[str, str]:
@@ -100,155 +437,29 @@ def _resolve(lw: LoadedWorkflow, url: str, base_url: str | None, field: str) -> 
         raise WorkflowError(f"{lw.path}: {field}: {e}") from None
 
 
-def _open(page, url: str, lw: LoadedWorkflow) -> None:
-    from playwright.sync_api import Error as PlaywrightError
-
-    try:
-        page.goto(url, wait_until="load", timeout=NAV_TIMEOUT_MS)
-    except PlaywrightError as e:
-        reason = str(e).splitlines()[0].replace("Page.goto: ", "")
-        raise CaptureError(
-            f"{lw.path}: start_url: could not open {url} ({reason}); is the app running and the URL right?"
-        ) from None
-
-
-def _settle(page) -> None:
-    """Wait until the page is ready to be photographed: loaded, fonts in, no pending navigation."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    try:
-        page.wait_for_load_state("load", timeout=NAV_TIMEOUT_MS)
-        page.evaluate("document.fonts ? document.fonts.ready.then(() => true) : true")
-    except PlaywrightError:
-        pass
-
-
-def _screenshot(page) -> bytes:
-    return page.screenshot(animations="disabled", caret="hide", scale="device")
-
-
-def _find(page, lw: LoadedWorkflow, n: int, sid: str, step: Step, timeout: float = FIND_TIMEOUT_S):
-    """The single visible element for the step's first matching locator (falls back in rank order)."""
-    candidates = step.locators()
-    deadline = time.monotonic() + timeout
-    ambiguous: tuple[int, object, object] | None = None
-    while True:
-        for rank, loc in enumerate(candidates):
-            pw = to_playwright(page, loc)
-            count = pw.count()
-            if count == 1:
-                return pw, rank, loc
-            if count > 1 and ambiguous is None:
-                ambiguous = (count, loc, pw)
-        if time.monotonic() > deadline:
-            break
-        page.wait_for_timeout(100)
-    where = f"{lw.path}: step {n} ({sid}), field 'target'"
-    if ambiguous:
-        count, loc, pw = ambiguous
-        names = []
-        for k in range(min(count, 4)):
-            role, name = role_and_name(pw.nth(k))
-            names.append(f"{role or 'element'} {name!r}" if name else (role or "element"))
-        raise CaptureError(
-            f"{where}: {loc.describe()} matches {count} elements on {page.url} ({', '.join(names)}); "
-            "make it more specific, e.g. add 'name' to a role, use a test_id, or set exact: true"
-        )
-    tried = "; ".join(c.describe() for c in candidates)
-    raise CaptureError(
-        f"{where}: {tried} matches nothing visible on {page.url} (title {page.title()!r}) after "
-        f"{timeout:.0f}s; check the locator against the page, or add fallbacks"
-    )
-
-
-def _run_step(page, lw, i: int, sid: str, step: Step, secrets, url: str | None, shots: Path,
-              find_timeout: float = FIND_TIMEOUT_S) -> CapturedStep:
-    from playwright.sync_api import Error as PlaywrightError
-
-    n = i + 1
-    t0 = time.perf_counter()
-    element = loc = rank = None
-    heading = None
-    value = secrets[step.secret] if step.secret else step.value
-    try:
-        if step.action == "goto":
-            page.goto(url, wait_until="load", timeout=NAV_TIMEOUT_MS)
-            _settle(page)
-            shot = _screenshot(page)
-            url_at, title_at = page.url, page.title()
-        else:
-            _settle(page)
-            target = None
-            if step.target is not None:
-                target, rank, loc = _find(page, lw, n, sid, step, find_timeout)
-                target.scroll_into_view_if_needed()
-                element, heading = describe_element(target)
-                box = target.bounding_box()
-                if box:
-                    b = Box(**box)
-                    element.box = b
-                    element.box_device = b.scaled(page.evaluate("window.devicePixelRatio"))
-            shot = _screenshot(page)
-            url_at, title_at = page.url, page.title()
-            if heading is None:
-                heading = _page_heading(page)
-            _act(page, target, step, value)
-    except GuidecastError:
-        raise
-    except PlaywrightError as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if "closed" in msg.lower() or "crash" in msg.lower():
-            raise CaptureError(f"{lw.path}: step {n} ({sid}): the browser closed or crashed during '{step.action}'") from None
-        raise CaptureError(f"{lw.path}: step {n} ({sid}), action '{step.action}': {msg}") from None
-    if heading is None and step.action == "goto":
-        heading = _page_heading(page)
-    return CapturedStep(
-        id=sid,
-        index=i,
-        action=step.action,
-        value=None if step.is_sensitive else step.value,
-        value_redacted=step.is_sensitive,
-        key=step.key,
-        url_arg=step.url,
-        note=step.note,
-        locator=loc,
-        locator_rank=rank,
-        element=element,
-        url=url_at,
-        title=title_at,
-        heading=heading,
-        screenshot=store_content_addressed(shots, shot, ".png"),
-        timing_ms=round((time.perf_counter() - t0) * 1000, 1),
-    )
-
-
 def _page_heading(page) -> str | None:
     try:
-        h = page.locator("h1").first
-        return h.inner_text(timeout=500).strip() or None if h.count() else None
+        return page.evaluate("(() => { const h = document.querySelector('main h1, h1');"
+                             " return h ? h.innerText.replace(/\\s+/g, ' ').trim() || null : null; })()")
     except Exception:  # noqa: BLE001 - a page without a heading is fine
         return None
 
 
-def _act(page, target, step: Step, value: str | None) -> None:
-    a = step.action
-    if a == "click":
-        target.click()
-    elif a == "fill":
-        target.fill(value or "")
-    elif a == "select":
-        try:
-            target.select_option(label=value, timeout=3000)
-        except Exception:  # noqa: BLE001 - fall back to the option's value attribute
-            target.select_option(value=value)
-    elif a == "check":
-        target.check()
-    elif a == "uncheck":
-        target.uncheck()
-    elif a == "hover":
-        target.hover()
-    elif a == "press":
-        (target.press if target is not None else page.keyboard.press)(step.key)
+def _keep_partial(run: _Replay, err: BaseException, shots: Path, target: Path) -> BaseException:
+    """Write the steps captured so far to `target` (atomically) and return the error to raise."""
+    if not run.steps:
+        return err
+    message = str(err) if isinstance(err, GuidecastError) else f"interrupted at {run.where}"
+    with staged_dir(target) as stage:
+        (stage / SCREENSHOT_DIR).mkdir()
+        for s in run.steps:
+            src = shots / s.screenshot
+            if src.exists():
+                shutil.copyfile(src, stage / SCREENSHOT_DIR / s.screenshot)
+        save_capture(run._bundle(None, None, None, error=message), stage)
+    if isinstance(err, KeyboardInterrupt):
+        return err
+    return CaptureError(f"{message} — stopped there; the {len(run.steps)} steps captured before it are in {target}")
 
 
 def _bundle_id(workflow_sha: str, steps: list[CapturedStep], final: str) -> str:

@@ -18,9 +18,13 @@ from capture.errors import WorkflowError, describe_validation_error
 
 WORKFLOW_SCHEMA_VERSION = 1
 
-Action = Literal["goto", "click", "fill", "select", "check", "uncheck", "press", "hover"]
-ACTIONS_WITH_TARGET = {"click", "fill", "select", "check", "uncheck", "hover"}
-LOCATOR_KINDS = ("role", "label", "test_id", "text", "placeholder", "css")
+Action = Literal[
+    "goto", "click", "dblclick", "fill", "select", "check", "uncheck", "press", "hover", "upload", "wait_for",
+    "back", "forward", "close_page",
+]
+ACTIONS_WITH_TARGET = {"click", "dblclick", "fill", "select", "check", "uncheck", "hover", "upload", "wait_for"}
+LOCATOR_KINDS = ("role", "label", "test_id", "text", "placeholder", "css", "xpath")
+PAGE_NAME = r"^(main|popup-[1-9][0-9]*)$"
 
 
 class Strict(BaseModel):
@@ -38,13 +42,17 @@ class Locator(Strict):
     text: str | None = None
     placeholder: str | None = None
     css: str | None = None
+    xpath: str | None = None
+    # The iframes to enter first, outermost first: CSS selectors of <iframe> elements, as Playwright's
+    # frame_locator takes them (e.g. `iframe[name="pay"]`, `#checkout-frame`, `iframe >> nth=0`).
+    frame: list[str] = []
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Locator":
         kinds = [k for k in LOCATOR_KINDS if getattr(self, k)]
         if len(kinds) != 1:
             raise ValueError(
-                "a locator needs exactly one of role, label, test_id, text, placeholder, css"
+                "a locator needs exactly one of role, label, test_id, text, placeholder, css, xpath"
                 + (f" (got {', '.join(kinds)})" if kinds else "")
             )
         if self.name is not None and not self.role:
@@ -57,8 +65,17 @@ class Locator(Strict):
 
     def describe(self) -> str:
         if self.role:
-            return f"{self.role} {self.name!r}" if self.name else self.role
-        return f"{self.kind} {getattr(self, self.kind)!r}"
+            what = f"{self.role} {self.name!r}" if self.name else self.role
+        else:
+            what = f"{self.kind} {getattr(self, self.kind)!r}"
+        return what + "".join(f" in frame {f!r}" for f in self.frame)
+
+
+class Privacy(Strict):
+    """What to keep out of the capture bundle beyond passwords and fields marked `sensitive`."""
+
+    strip_query: bool = False  # drop ?query and #fragment from every stored URL
+    detect_secrets: bool = True  # treat values that look like API tokens / card numbers as sensitive
 
 
 class Viewport(Strict):
@@ -77,6 +94,10 @@ class Step(Strict):
     url: str | None = None
     note: str | None = None
     sensitive: bool = False
+    files: list[str] = []  # upload: paths relative to the workflow file
+    page: str | None = Field(None, pattern=PAGE_NAME)  # switch to this tab first: main, popup-1, ...
+    opens_popup: bool = False  # the action opens a new tab/popup; later steps run in it
+    dialog: Literal["accept", "dismiss"] | None = None  # answer to alert/confirm/prompt (default accept)
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> "Step":
@@ -91,6 +112,8 @@ class Step(Strict):
             raise ValueError("action 'press' needs a 'key', e.g. Enter")
         if a == "goto" and not self.url:
             raise ValueError("action 'goto' needs a 'url'")
+        if a == "upload" and not self.files:
+            raise ValueError("action 'upload' needs 'files' (paths relative to the workflow file)")
         if self.value is not None and self.secret is not None:
             raise ValueError("give either 'value' or 'secret', not both")
         return self
@@ -110,6 +133,7 @@ class Workflow(Strict):
     start_url: str
     viewport: Viewport = Viewport()
     secrets: dict[str, str] = {}
+    privacy: Privacy = Privacy()
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -189,6 +213,29 @@ def parse_workflow(text: str, source: str = "<workflow>") -> Workflow:
         return Workflow.model_validate(data)
     except ValidationError as e:
         raise WorkflowError(describe_validation_error(source, e)) from None
+
+
+class _FlowDumper(yaml.SafeDumper):
+    """Block style, except small mappings of scalars (locators) which read best on one line."""
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict):
+    def scalar(v) -> bool:
+        return isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+
+    flow = len(data) <= 4 and all(scalar(v) for v in data.values())
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+_FlowDumper.add_representer(dict, _represent_dict)
+
+
+def dump_workflow(wf: Workflow, header: str = "") -> str:
+    """The workflow as YAML: defaults left out, fields in model order, locators on one line."""
+    data = {"schema_version": wf.schema_version, **wf.model_dump(mode="json", exclude_defaults=True)}
+    text = yaml.dump(data, Dumper=_FlowDumper, sort_keys=False, allow_unicode=True, width=110)
+    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return comment + text
 
 
 def load_workflow(path: str | Path) -> LoadedWorkflow:

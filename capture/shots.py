@@ -1,0 +1,68 @@
+"""Screenshots for the bundle, with sensitive fields blurred into the pixels.
+
+Blurred in every screenshot where they are visible: all password fields, and every field a step
+typed a sensitive value into (kept as its locator, so it is found again on later screenshots).
+"""
+from __future__ import annotations
+
+from capture.bundle import Box
+from capture.locate import to_playwright
+from capture.privacy import blur_regions
+from capture.workflow import Locator
+
+PAD = 2  # CSS px around a field
+_RECTS_JS = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
+  return [r.x, r.y, r.width, r.height]; }).filter((r) => r[2] > 0 && r[3] > 0)"""
+# Hides guidecast's own recorder toolbar from every screenshot.
+SCREENSHOT_STYLE = "#__guidecast_toolbar { display: none !important; }"
+
+
+def screenshot(page) -> bytes:
+    return page.screenshot(animations="disabled", caret="hide", scale="device", style=SCREENSHOT_STYLE)
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self.fields: list[tuple[str, Locator]] = []
+
+    def add(self, page_name: str, loc: Locator) -> None:
+        if (page_name, loc) not in self.fields:
+            self.fields.append((page_name, loc))
+
+    def boxes(self, page, page_name: str) -> list[Box]:
+        """Boxes (CSS px of the viewport) of the sensitive fields visible on `page` right now."""
+        rects = []
+        for frame in page.frames:
+            pw = frame.locator("input[type=password]").filter(visible=True)
+            if frame is page.main_frame:
+                rects += pw.evaluate_all(_RECTS_JS)
+            else:
+                rects += _frame_rects(pw)
+        for name, loc in self.fields:
+            if name != page_name:
+                continue
+            pw = to_playwright(page, loc)
+            rects += _frame_rects(pw) if loc.frame else pw.evaluate_all(_RECTS_JS)
+        out = []
+        for x, y, w, h in rects:
+            b = Box(x=x - PAD, y=y - PAD, width=w + 2 * PAD, height=h + 2 * PAD)
+            if b not in out:
+                out.append(b)
+        return out
+
+    def shoot(self, page, page_name: str, dpr: float) -> tuple[bytes, list[Box]]:
+        """A screenshot of `page` with its sensitive fields blurred, and the blurred boxes (device px)."""
+        boxes = [b.scaled(dpr) for b in self.boxes(page, page_name)]
+        png = screenshot(page)
+        if boxes:
+            png = blur_regions(png, [(b.x, b.y, b.width, b.height) for b in boxes])
+        return png, boxes
+
+
+def _frame_rects(pw) -> list[list[float]]:
+    rects = []
+    for i in range(pw.count()):
+        bb = pw.nth(i).bounding_box(timeout=1000)
+        if bb:
+            rects.append([bb["x"], bb["y"], bb["width"], bb["height"]])
+    return rects
