@@ -1,99 +1,185 @@
-"""Capture bundle -> guide bundle: the composer stage's core function."""
+"""Capture bundle (+ the edit layer) -> guide bundle: the composer stage's core function."""
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from capture.bundle import CaptureBundle, load_capture
+from capture.bundle import Box, CaptureBundle, CapturedStep, load_capture
 from capture.errors import GuidecastError
-from capture.files import atomic_write_bytes, sha256_bytes, staged_dir
-from composer.annotate import annotate
+from capture.files import atomic_write_bytes, atomic_write_text, sha256_bytes, staged_dir
+from composer.annotate import Marks, inside, png_size, render_marks
+from composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
 from composer.export import write_exports
 from composer.guide import IMAGE_DIR, Guide, GuideSource, GuideStep, save_guide
-from composer.text import intro_text, outro_text, section_title, step_text
+from composer.plan import Draft, Plan, plan_guide
+from composer.polish import PolishSettings, Texts, polish_texts
+from composer.text import intro_text, outro_text, page_title_heading, step_text
+from composer.versions import carry_versions, current_guide, history, next_version, snapshot
 
 Progress = Callable[[int, int, str], None]
+CLICK_ACTIONS = {"click", "check", "uncheck"}
 
 
-def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, progress: Progress | None = None) -> Guide:
-    """Compose the guide for the capture in `capture_dir` and write it with its HTML and Markdown
-    exports to `out_dir` (replaced whole on success)."""
-    capture_dir = Path(capture_dir)
+def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSet | str | Path | None = None,
+                  polish: PolishSettings | None = None, progress: Progress | None = None) -> Guide:
+    """Compose the guide for the capture in `capture_dir` into `out_dir` (replaced whole on success),
+    applying the edit layer: `edits` (a file or an EditSet, which then becomes `out_dir/edits.yaml`) or
+    else the `edits.yaml` already in `out_dir`. Earlier versions in `out_dir/versions/` are kept."""
+    capture_dir, out_dir = Path(capture_dir), Path(out_dir)
     cap = load_capture(capture_dir)
     progress = progress or (lambda *_: None)
-    with staged_dir(Path(out_dir)) as stage:
-        images = stage / IMAGE_DIR
-        images.mkdir()
+    prev = current_guide(out_dir)
+    edit_set, edits_text, source = _edit_layer(edits, out_dir)
+    hist = history(prev, cap)
+    texts = {cs.id: step_text(cs, cap.viewport.width) for cs in cap.steps}
+    title, outro = cap.workflow.title, outro_text(page_title_heading(cap.final_title))
+    count = len(plan_guide(cap, texts, title, "", outro, edit_set, hist, source).steps)
+    intro = intro_text(title, cap.workflow.description, count)
+    notices: list[str] = []
+    if polish is not None:
+        polished, note = polish_texts(Texts(intro=intro, outro=outro, steps=texts), polish)
+        intro, outro, texts = polished.intro, polished.outro, polished.steps
+        notices.append(note)
+    plan = plan_guide(cap, texts, title, intro, outro, edit_set, hist, source)
+
+    with staged_dir(out_dir) as stage:
+        (stage / IMAGE_DIR).mkdir()
+        pictures = _Pictures(cap, capture_dir, stage, source)
         steps = []
-        last_section = None
-        total = len(cap.steps)
-        for n, cs in enumerate(cap.steps, 1):
-            progress(n - 1, total, f"step {n}/{total}")
-            raw = _read_screenshot(cap, capture_dir, cs.screenshot, cs.id)
-            box = cs.element.box_device if cs.element else None
-            png, hl = annotate(raw, box, n, scale=cap.device_scale_factor)
-            name = f"{n:02d}-{cs.id}.png"
-            atomic_write_bytes(images / name, png)
-            section = section_title(cs)
-            steps.append(
-                GuideStep(
-                    id=cs.id,
-                    number=n,
-                    action=cs.action,
-                    text=step_text(cs),
-                    section=section if section != last_section else None,
-                    image=f"{IMAGE_DIR}/{name}",
-                    image_size=_size(png),
-                    highlight=hl,
-                    callouts=[{"kind": "note", "text": cs.note}] if cs.note else [],
-                )
-            )
-            last_section = section
-        final_image = None
-        if cap.final_screenshot:
-            final_image = f"{IMAGE_DIR}/final.png"
-            shutil.copyfile(capture_dir / "screenshots" / cap.final_screenshot, stage / final_image)
+        for n, d in enumerate(plan.steps, 1):
+            progress(n - 1, len(plan.steps), f"step {n}/{len(plan.steps)}")
+            image, size, hl = pictures.for_draft(d, n, plan)
+            steps.append(GuideStep(
+                id=d.id, number=n, action=d.sources[0].action if d.sources else "note", text=d.text,
+                section=d.section, image=image, image_size=size, highlight=hl, narration=d.narration,
+                callouts=d.callouts, is_new=d.is_new, source_ids=[s.id for s in d.sources], free=d.free,
+                edited=list(dict.fromkeys(d.edited)),
+            ))
         guide = Guide(
-            id="",
-            title=cap.workflow.title,
-            intro=intro_text(cap.workflow.title, cap.workflow.description, None),
-            outro=outro_text(_final_heading(cap)),
-            steps=steps,
-            source=GuideSource(
-                capture_id=cap.id,
-                capture_dir=str(capture_dir),
-                workflow_path=cap.workflow.path,
-                workflow_sha256=cap.workflow.sha256,
-                captured_at=cap.captured_at,
-                app_url=cap.base_url,
-            ),
+            id="", title=plan.title, intro=plan.intro, outro=plan.outro, steps=steps,
+            source=GuideSource(capture_id=cap.id, capture_dir=str(capture_dir.resolve()),
+                               workflow_path=cap.workflow.path, workflow_sha256=cap.workflow.sha256,
+                               captured_at=cap.captured_at, app_url=cap.base_url),
+            edits_sha256=edit_set.digest(),
             composed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            final_image=final_image,
+            final_image=pictures.final(),
+            capture_step_ids=[s.id for s in cap.steps],
+            new_step_ids=sorted(hist.new),
+            retired_step_ids=sorted(hist.retired),
+            conflicts=plan.conflicts,
+            notices=notices,
         )
-        guide.id = "guide-" + sha256_bytes(guide.model_dump_json(exclude={"id", "composed_at"}).encode())[:16]
+        guide.id = content_id(guide)
+        guide.version, guide.previous_version = next_version(out_dir, prev, guide.id)
+        if edits_text is not None:
+            atomic_write_text(stage / EDITS_FILE, edits_text)
         save_guide(guide, stage)
         write_exports(guide, stage)
-        progress(total, total, "done")
+        carry_versions(out_dir, stage)
+        snapshot(stage, guide, edits_text)
+        progress(len(plan.steps), len(plan.steps), "done")
     return guide
 
 
-def _read_screenshot(cap: CaptureBundle, capture_dir: Path, name: str, step_id: str) -> bytes:
-    path = cap.screenshot_path(capture_dir, name)
-    try:
-        return path.read_bytes()
-    except OSError:
-        raise GuidecastError(f"{path}: screenshot of step '{step_id}' is missing; capture again") from None
+def content_id(guide: Guide) -> str:
+    """Hash of what the guide says and shows: the same capture and edits give the same id."""
+    data = guide.model_dump_json(exclude={"id": True, "composed_at": True, "version": True,
+                                          "previous_version": True, "notices": True, "source": {"capture_dir"}})
+    return "guide-" + sha256_bytes(data.encode())[:16]
 
 
-def _size(png: bytes) -> tuple[int, int]:
-    import struct
+def _edit_layer(edits: EditSet | str | Path | None, out_dir: Path) -> tuple[EditSet, str | None, str]:
+    """(edit set, the text to keep as out_dir/edits.yaml or None, how to name it in messages)."""
+    kept = out_dir / EDITS_FILE
+    if isinstance(edits, EditSet):
+        return edits, (None if edits.is_empty() else dump_edits(edits)), str(kept)
+    path = Path(edits) if edits is not None else kept
+    if edits is None and not kept.is_file():
+        return EditSet(), None, str(kept)
+    es, text = read_edits(path)
+    return es, text, str(path)
 
-    w, h = struct.unpack(">II", png[16:24])
-    return (w, h)
+
+class _Pictures:
+    """Annotated screenshots for the planned steps (each source picture rendered once)."""
+
+    def __init__(self, cap: CaptureBundle, capture_dir: Path, stage: Path, source: str):
+        self.cap, self.capture_dir, self.stage, self.source = cap, capture_dir, stage, source
+        self.scale = cap.device_scale_factor
+        self.done: dict[str, tuple[str, tuple[int, int], Box | None]] = {}
+        self.sensitive = _sensitive_boxes(cap)
+
+    def for_draft(self, d: Draft, number: int, plan: Plan):
+        if d.free or d.image_of is None:
+            return None, None, None
+        if d.image_of not in self.done:
+            owner = d if d.sources else next((x for x in plan.steps if x.id == d.image_of), None)
+            sources = owner.sources if owner else [s for s in self.cap.steps if s.id == d.image_of]
+            self.done[d.image_of] = self._render(d.image_of, sources, owner.image_edit if owner else None, number)
+        return self.done[d.image_of]
+
+    def _render(self, sid: str, sources: list[CapturedStep], edit, number: int):
+        first = sources[0]
+        raw = self._read(first.screenshot, sid)
+        size = png_size(raw)
+        scale = first.device_scale_factor or self.scale
+        targets = [_device_box(s, scale) for s in sources if s.url == first.url]
+        marks = Marks(targets=[t for t in targets if t is not None], number=number,
+                      marker=first.action in CLICK_ACTIONS, blur=list(self.sensitive.get(first.id, [])))
+        if edit is not None:
+            marks.marker = marks.marker if edit.marker is None else edit.marker
+            marks.blur += [self._rect(r, size, scale, f"steps.{sid}.blur[{k}]") for k, r in enumerate(edit.blur)]
+            marks.crop = self._rect(edit.crop, size, scale, f"steps.{sid}.crop") if edit.crop else None
+            marks.zoom = edit.zoom
+        png, hl = render_marks(raw, marks, scale)
+        name = f"{IMAGE_DIR}/{number:02d}-{sid}.png"
+        atomic_write_bytes(self.stage / name, png)
+        return name, png_size(png), hl
+
+    def _rect(self, r: Rect, size: tuple[int, int], scale: float, where: str) -> Box:
+        box = Box(x=r.x, y=r.y, width=r.width, height=r.height).scaled(scale)
+        if not inside(box, size):
+            w, h = round(size[0] / scale), round(size[1] / scale)
+            raise EditError(f"{self.source}: {where}: the box x={r.x:g} y={r.y:g} width={r.width:g} "
+                            f"height={r.height:g} reaches outside the {w}x{h} screenshot (CSS pixels)")
+        return box
+
+    def _read(self, name: str, step_id: str) -> bytes:
+        path = self.cap.screenshot_path(self.capture_dir, name)
+        try:
+            return path.read_bytes()
+        except OSError:
+            raise GuidecastError(f"{path}: screenshot of step '{step_id}' is missing; capture again") from None
+
+    def final(self) -> str | None:
+        cap = self.cap
+        if not cap.final_screenshot:
+            return None
+        blur = [b for url, b in self.sensitive.get("", []) if url == cap.final_url]
+        png, _ = render_marks(self._read(cap.final_screenshot, "final"), Marks(blur=blur), self.scale)
+        atomic_write_bytes(self.stage / IMAGE_DIR / "final.png", png)
+        return f"{IMAGE_DIR}/final.png"
 
 
-def _final_heading(cap: CaptureBundle) -> str | None:
-    title = cap.final_title or ""
-    return title.split("·")[0].split(" - ")[0].strip() or None
+def _device_box(s: CapturedStep, scale: float) -> Box | None:
+    el = s.element
+    if el is None:
+        return None
+    return el.box_device or (el.box.scaled(scale) if el.box else None)
+
+
+def _sensitive_boxes(cap: CaptureBundle) -> dict:
+    """Per step id, the boxes of sensitive fields (secrets, passwords) filled earlier on the same page,
+    to blur; under "" every such (url, box) for the final picture."""
+    out: dict = {"": []}
+    seen: list[tuple[str, Box]] = []
+    for s in cap.steps:
+        el = s.element
+        if s.action == "fill" and (s.value_redacted or (el and el.input_type == "password")):
+            box = _device_box(s, s.device_scale_factor or cap.device_scale_factor)
+            if box is not None:
+                seen.append((s.url, box))
+        out[s.id] = [b for url, b in seen if url == s.url]
+    out[""] = seen
+    return out

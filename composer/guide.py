@@ -1,6 +1,7 @@
 """The guide model: what the composer produces and the narration stage reads.
 
-On disk: `<dir>/guide.json`, `<dir>/images/*.png` (annotated screenshots) and the exports.
+On disk: `<dir>/guide.json`, `<dir>/images/*.png` (annotated screenshots), the exports, the user's
+edit layer `<dir>/edits.yaml` and immutable snapshots `<dir>/versions/<n>/` (see composer.versions).
 """
 from __future__ import annotations
 
@@ -38,7 +39,18 @@ class GuideStep(Strict):
     highlight: Box | None = None  # the target's box in image pixels
     narration: str | None = None  # spoken text override
     callouts: list[Callout] = Field(default_factory=list)
-    is_new: bool = False
+    is_new: bool = False  # not in the capture the previous guide version was made from
+    source_ids: list[str] = Field(default_factory=list)  # captured steps behind it (2 when merged, 0 when free)
+    free: bool = False  # written by hand (an inserted step without a screenshot)
+    edited: list[str] = Field(default_factory=list)  # which parts come from the edit layer ("text", "crop", ...)
+
+
+class EditConflict(Strict):
+    """An edit that no longer fits the capture; kept in the edit layer, reported, never dropped."""
+
+    step_id: str
+    edit: str  # where in the edit layer, e.g. "steps.submit-expense.text" or "merge[0]"
+    message: str
 
 
 class GuideSource(Strict):
@@ -61,6 +73,13 @@ class Guide(Strict):
     edits_sha256: str | None = None
     composed_at: str
     final_image: str | None = None
+    version: int = 0  # the immutable snapshot `versions/<version>/` this guide is (0: not versioned)
+    previous_version: int | None = None
+    capture_step_ids: list[str] = Field(default_factory=list)  # every step id of the capture, hidden ones too
+    new_step_ids: list[str] = Field(default_factory=list)  # capture steps the previous capture did not have
+    retired_step_ids: list[str] = Field(default_factory=list)  # ids earlier captures had and this one lacks
+    conflicts: list[EditConflict] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)  # e.g. why polishing was not applied
 
 
 def save_guide(guide: Guide, guide_dir: Path) -> Path:

@@ -13,6 +13,7 @@ from capture.errors import GuidecastError
 from capture.files import atomic_write_text
 from capture.replay import capture_workflow
 from composer.compose import compose_guide
+from guidecast.cmd_compose import compose_options, run_compose
 from guidecast.progress import console, stage_progress
 from narration.manifest import RenderSettings
 from narration.narrate import narrate_guide
@@ -94,12 +95,12 @@ def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scal
 @cli.command()
 @click.argument("capture_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Guide folder (default: beside the capture, 'guide').")
+@compose_options
 @click.pass_obj
-def compose(obj, capture_dir: Path, out: Path | None) -> None:
+def compose(obj, capture_dir: Path, out: Path | None, **composer_opts) -> None:
     """Turn a capture bundle into a guide: step text, highlighted screenshots, guide.html and guide.md."""
     out = out or capture_dir.parent / "guide"
-    with stage_progress("compose", obj["quiet"]) as p:
-        guide = compose_guide(capture_dir, out, progress=p)
+    guide = run_compose(obj, capture_dir, out, **composer_opts)
     click.echo(f"guide: {out / 'guide.html'} ({len(guide.steps)} steps)")
     click.echo(f"markdown: {out / 'guide.md'}")
 

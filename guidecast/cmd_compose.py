@@ -1,8 +1,156 @@
-"""Extra `guidecast` commands of the compose area, registered on the main group."""
+"""The compose area's commands: `compose` options (edits, polish), `export` and `edit`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from capture.errors import GuidecastError
+from composer.edits import EDITS_FILE, EditSet, load_edits, read_edits
+from composer.export import FORMATS
+from composer.guide import Callout, Guide, load_guide
+from guidecast.progress import stage_progress
+
+
+def compose_options(f):
+    """Options of `guidecast compose` that belong to the composer."""
+    f = click.option("--edits", "edits_file", type=click.Path(path_type=Path),
+                     help=f"Edit layer (YAML/JSON) to apply; kept as OUT/{EDITS_FILE} (default: the one in OUT).")(f)
+    f = click.option("--polish", is_flag=True,
+                     help="Reword the generated text with a language model (needs OPENAI_API_KEY or --polish-base-url).")(f)
+    f = click.option("--polish-model", help="Model for --polish (default: $GUIDECAST_POLISH_MODEL or gpt-4o-mini).")(f)
+    f = click.option("--polish-base-url", help="OpenAI-compatible endpoint for --polish (default: $OPENAI_BASE_URL).")(f)
+    return f
+
+
+def run_compose(obj, capture_dir: Path, out: Path, *, edits_file=None, polish=False, polish_model=None,
+                polish_base_url=None) -> Guide:
+    from composer.compose import compose_guide
+    from composer.polish import PolishSettings
+
+    settings = PolishSettings.from_env(polish_model, polish_base_url) if polish else None
+    with stage_progress("compose", obj["quiet"]) as p:
+        guide = compose_guide(capture_dir, out, edits=edits_file, polish=settings, progress=p)
+    report(guide)
+    return guide
+
+
+def report(guide: Guide) -> None:
+    """Conflicts and notices, one line each: never silently dropped."""
+    for note in guide.notices:
+        click.echo(f"note: {note}")
+    for c in guide.conflicts:
+        click.echo(f"conflict: {c.edit}: {c.message}")
+    new = [s.id for s in guide.steps if s.is_new]
+    if new:
+        click.echo(f"new steps (not in the previous capture): {', '.join(new)}")
+    click.echo(f"version {guide.version} ({guide.id}; capture {guide.source.capture_id}"
+               f"{'; edits ' + guide.edits_sha256[:12] if guide.edits_sha256 else ''})")
+
+
+@click.command("export")
+@click.argument("guide_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="What to make.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True,
+              help="File (html, pdf, scorm .zip) or folder (html-folder, md).")
+@click.option("--template-dir", type=click.Path(path_type=Path),
+              help="Your templates and brand.json (logo, colours, font), searched before the built-in ones.")
+@click.option("--video", type=click.Path(path_type=Path), help="Narrated video to include (html, html-folder, scorm).")
+def export_cmd(guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, video: Path | None) -> None:
+    """Export a composed guide as HTML, an HTML folder, Markdown, PDF or a SCORM 1.2 package."""
+    from composer.export import export_guide
+
+    path = export_guide(guide_dir, fmt, out, template_dir=template_dir, video=video)
+    if fmt == "scorm":
+        from composer.scorm import validate_package
+
+        info = validate_package(path)
+        click.echo(f"scorm: {path} (SCORM 1.2, launches {info.launch}, {info.files} files)")
+    else:
+        click.echo(f"{fmt}: {path}")
+
+
+@click.command("edit")
+@click.argument("guide_dir", type=click.Path(path_type=Path))
+@click.option("--list", "list_", is_flag=True, help="Show the steps with their ids, edits and conflicts.")
+@click.option("--apply", "apply_file", type=click.Path(path_type=Path), help="Replace the edit layer with this file.")
+@click.option("--set-text", nargs=2, multiple=True, metavar="STEP_ID TEXT", help="New text for a step.")
+@click.option("--set-title", metavar="TEXT", help="New guide title.")
+@click.option("--narration", nargs=2, multiple=True, metavar="STEP_ID TEXT", help="What the voice says for a step.")
+@click.option("--callout", nargs=3, multiple=True, metavar="STEP_ID KIND TEXT", help="Add a tip, note or warning.")
+@click.option("--hide", multiple=True, metavar="STEP_ID", help="Leave a step out of the guide.")
+@click.option("--unhide", multiple=True, metavar="STEP_ID", help="Bring a hidden step back.")
+@click.pass_obj
+def edit_cmd(obj, guide_dir: Path, list_: bool, apply_file, set_text, set_title, narration, callout, hide,
+             unhide) -> None:
+    """Change a guide's edit layer (GUIDE_DIR/edits.yaml) and compose the guide again from its capture."""
+    guide = load_guide(guide_dir)
+    changing = apply_file or set_text or set_title or narration or callout or hide or unhide
+    if not changing:
+        list_steps(guide, guide_dir)
+        return
+    kept = guide_dir / EDITS_FILE
+    edits = load_edits(apply_file) if apply_file else (read_edits(kept)[0] if kept.is_file() else EditSet())
+    known = set(guide.capture_step_ids) | {s.id for s in guide.steps} | {f.id for f in edits.insert}
+
+    def step(sid: str, option: str):
+        if sid not in known:
+            raise GuidecastError(f"{guide_dir}: {option}: unknown step id '{sid}'; `guidecast edit {guide_dir} "
+                                 "--list` shows the step ids")
+        return edits.step(sid)
+
+    if set_title is not None:
+        edits.title = _text(set_title, "--set-title")
+    for sid, text in set_text:
+        step(sid, "--set-text").text = _text(text, "--set-text")
+    for sid, text in narration:
+        step(sid, "--narration").narration = _text(text, "--narration")
+    for sid, kind, text in callout:
+        if kind not in ("tip", "note", "warning"):
+            raise GuidecastError(f"--callout {sid} {kind}: the kind is one of tip, note, warning")
+        step(sid, "--callout").callouts.append(Callout(kind=kind, text=_text(text, "--callout")))
+    for sid in hide:
+        step(sid, "--hide").hidden = True
+    for sid in unhide:
+        step(sid, "--unhide").hidden = False
+    edits = EditSet.model_validate(edits.model_dump())
+    capture_dir = Path(guide.source.capture_dir)
+    if not (capture_dir / "capture.json").is_file():
+        raise GuidecastError(f"{guide_dir}: the capture it was made from ({capture_dir}) is gone; capture the "
+                             f"workflow again and run `guidecast compose CAPTURE_DIR -o {guide_dir}`")
+    obj = obj or {"quiet": True}
+    from composer.compose import compose_guide
+
+    with stage_progress("compose", obj.get("quiet", True)) as p:
+        new = compose_guide(capture_dir, guide_dir, edits=edits, progress=p)
+    report(new)
+    if list_:
+        list_steps(new, guide_dir)
+
+
+def _text(value: str, option: str) -> str:
+    if not value.strip():
+        raise GuidecastError(f"{option}: the text is empty")
+    return value
+
+
+def list_steps(guide: Guide, guide_dir: Path) -> None:
+    click.echo(f"{guide.title} — version {guide.version}, {len(guide.steps)} steps ({guide_dir})")
+    for s in guide.steps:
+        flags = [f for f, on in (("new", s.is_new), ("free", s.free)) if on]
+        if s.edited:
+            flags.append("edited: " + ", ".join(s.edited))
+        merged = f" (= {' + '.join(s.source_ids)})" if len(s.source_ids) > 1 else ""
+        click.echo(f"{s.number:>3}  {s.id}{merged}  {s.text}" + (f"  [{'; '.join(flags)}]" if flags else ""))
+    shown = {i for s in guide.steps for i in s.source_ids}
+    hidden = [i for i in guide.capture_step_ids if i not in shown]
+    if hidden:
+        click.echo(f"hidden: {', '.join(hidden)}")
+    for c in guide.conflicts:
+        click.echo(f"conflict: {c.edit}: {c.message}")
 
 
 def register(cli: click.Group) -> None:
     """Add this area's commands to `cli`."""
+    cli.add_command(export_cmd)
+    cli.add_command(edit_cmd)
