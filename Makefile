@@ -4,13 +4,17 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
-.PHONY: setup system-deps venv demo test bench clean
+.PHONY: setup system-deps venv node-deps demo test bench clean
 
-setup: system-deps venv
+setup: system-deps venv node-deps
 
 # Debian packages: installed only when a command is missing.
 system-deps:
 	@bash scripts/system-deps.sh
+
+# npm packages the tests use (scorm-again, a SCORM 1.2 runtime), into .cache/node/ (git-ignored).
+node-deps: system-deps
+	@bash scripts/node-deps.sh
 
 venv: $(VENV_STAMP)
 
