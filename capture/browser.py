@@ -52,15 +52,16 @@ def _playwright_managed_exists() -> bool:
 
 
 @contextmanager
-def launch_browser(headless: bool = True, executable: str | None = None) -> Iterator["object"]:
-    """Yield a launched Playwright Browser; closes it and the driver on exit."""
+def launch_browser(headless: bool = True, executable: str | None = None, args: list[str] | None = None
+                   ) -> Iterator["object"]:
+    """Yield a launched Playwright Browser; closes it and the driver on exit. `args`: extra Chromium flags."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     exe = find_chromium(executable)
     with sync_playwright() as p:
         try:
-            browser = p.chromium.launch(executable_path=exe, headless=headless, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=exe, headless=headless, args=CHROMIUM_ARGS + list(args or []))
         except PlaywrightError as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else "unknown error"
             hint = " (no display: run under `xvfb-run` or use headless mode)" if not headless else ""

@@ -97,3 +97,21 @@ def blur_regions(png: bytes, boxes: Iterable[tuple[float, float, float, float]])
     out = io.BytesIO()
     img.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+def app_name(url: str, title: str) -> str:
+    """The app's name: the last part of a page title like "Sign in · Expensely", else the host name."""
+    parts = [p.strip() for p in re.split(r"\s[·|—–:-]\s", title or "") if p.strip()]
+    host = urlsplit(url).hostname or ""
+    if len(parts) > 1:
+        return parts[-1]
+    if host and not re.match(r"^[\d.]+$|^localhost$|^\[", host):
+        labels = host.split(".")
+        return labels[-2] if len(labels) >= 2 else labels[0]
+    return "the app"
+
+
+def env_prefix(name: str) -> str:
+    """An environment variable prefix from the app's name (EXPENSELY, ACME, APP)."""
+    word = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    return "APP" if word in ("", "THE_APP") else word

@@ -9,7 +9,7 @@ from capture.bundle import DialogInfo
 
 
 class Tabs:
-    def __init__(self, context, first_page, timeout_ms: int | None = None):
+    def __init__(self, context, first_page=None, timeout_ms: int | None = None):
         self.timeout_ms = timeout_ms
         self.pages: dict[str, object] = {}
         self.opener: dict[str, str] = {}
@@ -19,7 +19,8 @@ class Tabs:
         self.crashed: str | None = None
         self._fresh: list[str] = []
         self._count = 0
-        self._add(first_page, "main")
+        if first_page is not None:
+            self._add(first_page, "main")
         context.on("page", self._on_page)
 
     @property
@@ -40,7 +41,11 @@ class Tabs:
     def _on_page(self, page) -> None:
         if self.name_of(page):
             return
-        self._count += 1
+        if not self.pages and not self._count:  # the first page of a context we were handed empty
+            self._count = -1
+            self._add(page, "main")
+            return
+        self._count = max(self._count, 0) + 1
         name = f"popup-{self._count}"
         opener = page.opener()
         self.opener[name] = (self.name_of(opener) if opener else None) or self.current

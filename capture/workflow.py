@@ -131,6 +131,8 @@ class Workflow(Strict):
     title: str = Field(min_length=1)
     description: str | None = None
     start_url: str
+    # Where relative URLs point when no --base-url is given (recorders and imports set it).
+    base_url: str | None = None
     viewport: Viewport = Viewport()
     secrets: dict[str, str] = {}
     privacy: Privacy = Privacy()
@@ -158,13 +160,27 @@ class Workflow(Strict):
         return ids
 
     def resolve_url(self, url: str, base_url: str | None) -> str:
-        if re.match(r"^[a-z][a-z0-9+.-]*://", url):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", url):
             return url
+        base_url = base_url or self.base_url
         if not base_url:
             raise WorkflowError(
                 f"the URL '{url}' is relative; pass --base-url (e.g. --base-url http://127.0.0.1:8000)"
             )
         return urljoin(base_url.rstrip("/") + "/", url.lstrip("/"))
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL, else None."""
+    m = re.match(r"^(https?://[^/?#]+)", url or "")
+    return m.group(1) if m else None
+
+
+def relative_to(url: str, origin: str | None) -> str:
+    """`url` without `origin` when it is on that origin (so the workflow runs against any deployment)."""
+    if origin and origin_of(url) == origin:
+        return url[len(origin):] or "/"
+    return url
 
 
 def _slug(step: Step) -> str:
