@@ -200,17 +200,17 @@ def sample_app_cmd(variant: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8080, show_default=True)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
-def serve(host: str, port: int, data_dir: Path) -> None:
-    """Serve the guides under DATA_DIR in the browser (library and learner view)."""
-    import uvicorn
+@click.option("--host", help="Interface to listen on (default 127.0.0.1, or GUIDECAST_HOST).")
+@click.option("--port", type=int, help="Port (default 8080, or GUIDECAST_PORT).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Database and assets (default out/server, or GUIDECAST_DATA_DIR).")
+def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
+    """Run the web app: library, editor, learner view, sharing and jobs (settings: GUIDECAST_* env)."""
+    from server.app import run
+    from server.settings import load_settings
 
-    from server.app import create_app
-
-    click.echo(f"guidecast on http://{host}:{port}  (Ctrl+C to stop)")
-    uvicorn.run(create_app(data_dir), host=host, port=port, log_level="warning")
+    settings = load_settings(host=host, port=port, data_dir=data_dir)
+    click.echo(f"guidecast on http://{settings.host}:{settings.port}  data in {settings.data_dir}  (Ctrl+C to stop)")
+    run(settings)
 
 
 def _register_area_commands() -> None:

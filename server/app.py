@@ -1,42 +1,76 @@
-"""A first server: a library page listing built guides and serving their files.
+"""The guidecast web app: `create_app(settings)` wires settings, database, assets, jobs and routes.
 
-The full web app (accounts, editor, sharing, jobs) grows from here.
+Run it with `guidecast serve` (or `run(settings)`). The JSON API is documented at /docs and /openapi.json.
 """
 from __future__ import annotations
 
-import json
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
-from composer.render import render
+from server.assets import AssetStore
+from server.auth import SigninLimiter
+from server.db import Database, sqlite_url
+from server.jobs import JobRunner
+from server.pipeline import HANDLERS
+from server.settings import Settings, load_settings
+from server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
-
-def _builds(data_dir: Path) -> list[dict]:
-    out = []
-    for m in sorted(data_dir.glob("*/manifest.json")):
-        try:
-            data = json.loads(m.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        out.append({"name": m.parent.name, **data})
-    return out
+STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(data_dir: Path) -> FastAPI:
-    data_dir = Path(data_dir).resolve()
-    app = FastAPI(title="guidecast")
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    assets: AssetStore
+    limiter: SigninLimiter
+    jobs: JobRunner = field(init=False)
 
-    @app.get("/", response_class=HTMLResponse)
-    def library() -> str:
-        return render("library.html.j2", builds=_builds(data_dir))
 
-    @app.get("/guides/{name}/{path:path}")
-    def guide_file(name: str, path: str) -> FileResponse:
-        target = (data_dir / name / path).resolve()
-        if data_dir not in target.parents or not target.is_file():
-            raise HTTPException(404, "not found")
-        return FileResponse(target)
+def make_context(settings: Settings) -> Context:
+    for sub in ("work", "cache"):
+        settings.path(sub).mkdir(parents=True, exist_ok=True)
+    db = Database(sqlite_url(settings.data_dir))
+    db.migrate()
+    ctx = Context(settings, db, AssetStore(settings.path("assets")),
+                  SigninLimiter(settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s))
+    ctx.jobs = JobRunner(ctx, HANDLERS)
+    return ctx
 
+
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
+    from server import routes_auth, routes_editor, routes_jobs, routes_learner, routes_library, routes_sharing
+
+    ctx = make_context(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if run_jobs:
+            ctx.jobs.start()
+        yield
+        ctx.jobs.stop()
+
+    app = FastAPI(title="guidecast", version="1", lifespan=lifespan,
+                  description="Guides and narrated videos of web-app workflows. Authenticate API calls with "
+                              "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
+    app.state.ctx = ctx
+    for module in (routes_auth, routes_library, routes_editor, routes_learner, routes_sharing, routes_jobs):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app)
+    app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key, session_cookie="guidecast_session",
+                       max_age=ctx.settings.session_max_age_s, same_site="lax", https_only=ctx.settings.cookie_secure)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=ctx.settings.max_upload_bytes)
     return app
+
+
+def run(settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,72 @@
+"""SSRF guard for server-side capture: every URL a workflow opens must be on an allowlisted host.
+
+Entries are `host` (any port) or `host:port` (settings.capture_allowed_hosts). A URL is checked after
+it is resolved against the base URL (relative workflow URLs) and after its host name is resolved to
+addresses: the name must match an entry, it must resolve, and link-local / metadata addresses
+(169.254.0.0/16, fe80::/10) are refused unless the entry is that literal address.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from capture.errors import GuidecastError
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class NotAllowed(GuidecastError):
+    status = 403
+
+
+def _entries(allowed: list[str]) -> list[tuple[str, int | None]]:
+    out = []
+    for e in allowed:
+        e = e.strip().lower()
+        if e.startswith("[") and "]" in e:  # [v6]:port
+            host, _, rest = e[1:].partition("]")
+            out.append((host, int(rest[1:]) if rest.startswith(":") else None))
+        elif e.count(":") == 1:
+            host, port = e.split(":")
+            out.append((host, int(port)))
+        else:
+            out.append((e, None))
+    return out
+
+
+def check_url(url: str, allowed: list[str]) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise NotAllowed(f"{url}: only http and https URLs can be captured")
+    host = parts.hostname.lower()
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise NotAllowed(f"{url}: bad port") from None
+    if not any(h == host and p in (None, port) for h, p in _entries(allowed)):
+        raise NotAllowed(f"{url}: host {host}:{port} is not on the capture allowlist "
+                         "(GUIDECAST_CAPTURE_ALLOWED_HOSTS); ask an admin to add it")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise NotAllowed(f"{url}: host {host} does not resolve") from None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if ip.is_link_local and str(ip) != host:
+            raise NotAllowed(f"{url}: {host} resolves to the link-local address {ip}; refused")
+
+
+def workflow_urls(workflow_path, base_url: str | None) -> list[str]:
+    """Every URL the workflow opens by itself (start_url and goto steps), resolved against base_url."""
+    from capture.workflow import load_workflow
+
+    wf = load_workflow(workflow_path).workflow
+    urls = [wf.resolve_url(wf.start_url, base_url)]
+    urls += [wf.resolve_url(s.url, base_url) for s in wf.steps if s.action == "goto" and s.url]
+    return urls
+
+
+def check_workflow(workflow_path, base_url: str | None, allowed: list[str]) -> None:
+    for url in workflow_urls(workflow_path, base_url):
+        check_url(url, allowed)

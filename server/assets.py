@@ -1,0 +1,88 @@
+"""Content-addressed assets under DATA_DIR/assets: files stored once by sha256, folders as trees.
+
+A tree is a JSON blob `{"relative/path": "<sha256>", ...}`; a bundle folder (capture, guide, video) is
+stored as one tree and referred to by the tree's hash. Blobs are immutable (read-only on disk).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from capture.files import sha256_bytes, sha256_file
+
+
+class AssetStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._tree = lru_cache(maxsize=512)(self._read_tree)
+
+    def blob_path(self, sha: str) -> Path:
+        if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
+            raise ValueError(f"not an asset hash: {sha!r}")
+        return self.root / sha[:2] / sha
+
+    def _place(self, sha: str, write) -> str:
+        target = self.blob_path(sha)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".in-")
+            os.close(fd)
+            try:
+                write(Path(tmp))
+                os.chmod(tmp, 0o444)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return sha
+
+    def put_bytes(self, data: bytes) -> str:
+        return self._place(sha256_bytes(data), lambda p: p.write_bytes(data))
+
+    def put_file(self, path: Path) -> str:
+        return self._place(sha256_file(path), lambda p: shutil.copyfile(path, p))
+
+    def put_tree(self, folder: Path, exclude: frozenset[str] = frozenset()) -> str:
+        """Store every file under `folder` (hidden names and top-level `exclude` names skipped) and
+        return the tree's hash."""
+        folder = Path(folder)
+        entries = {}
+        for p in sorted(folder.rglob("*")):
+            rel = p.relative_to(folder)
+            if p.is_file() and rel.parts[0] not in exclude and not any(part.startswith(".") for part in rel.parts):
+                entries[rel.as_posix()] = self.put_file(p)
+        return self.put_bytes(json.dumps(entries, sort_keys=True).encode())
+
+    def _read_tree(self, sha: str) -> dict[str, str]:
+        return json.loads(self.blob_path(sha).read_bytes())
+
+    def tree(self, sha: str) -> dict[str, str]:
+        return self._tree(sha)
+
+    def file(self, tree_sha: str, rel: str) -> Path | None:
+        """The blob of `rel` inside the tree, or None (never a path outside the store)."""
+        sha = self.tree(tree_sha).get(rel)
+        return self.blob_path(sha) if sha else None
+
+    def read_text(self, tree_sha: str, rel: str) -> str | None:
+        p = self.file(tree_sha, rel)
+        return p.read_text("utf-8") if p else None
+
+    def materialize(self, tree_sha: str, dest: Path) -> Path:
+        """Lay the tree out as a normal folder at `dest` (hard links where possible)."""
+        dest = Path(dest)
+        for rel, sha in self.tree(tree_sha).items():
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                continue
+            try:
+                os.link(self.blob_path(sha), target)
+            except OSError:
+                shutil.copyfile(self.blob_path(sha), target)
+        return dest

@@ -1,0 +1,161 @@
+"""Background jobs with their state in the database: queued -> running -> done | failed | cancelled.
+
+Worker threads claim queued rows one at a time (an atomic UPDATE ... WHERE state='queued'), call the
+job kind's handler (server/pipeline.py) with a `progress(done, total, what)` callback that records the
+progress and raises JobCancelled when a cancel was asked for. On start-up, rows a killed server left
+"running" are queued again while they have attempts left, else marked failed: never silently lost.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from sqlalchemy import select, update
+
+from capture.errors import GuidecastError
+from server.models import Job, utcnow
+
+log = logging.getLogger("guidecast.jobs")
+FINAL_STATES = {"done", "failed", "cancelled"}
+PROGRESS_EVERY_S = 0.25
+
+
+class JobCancelled(Exception):
+    pass
+
+
+Handler = Callable[[Any, Job, Callable[[int, int, str], None]], dict | None]
+
+
+class JobRunner:
+    def __init__(self, ctx, handlers: dict[str, Handler]):
+        self.ctx = ctx
+        self.handlers = handlers
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._cancel: set[int] = set()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def recover(self) -> dict[str, int]:
+        """Jobs a previous server left running: queue them again (attempts left) or mark them failed."""
+        limit = self.ctx.settings.job_max_attempts
+        with self.ctx.db.session() as s:
+            requeued = s.execute(update(Job).where(Job.state == "running", Job.attempts < limit)
+                                 .values(state="queued", what="resumed after a server restart")).rowcount
+            failed = s.execute(update(Job).where(Job.state == "running").values(
+                state="failed", finished_at=utcnow(),
+                error=f"interrupted by a server restart {limit} time(s); start it again")).rowcount
+        if requeued or failed:
+            log.warning("jobs after restart: %d resumed, %d marked failed", requeued, failed)
+        return {"resumed": requeued, "failed": failed}
+
+    def start(self) -> None:
+        self.recover()
+        for n in range(max(1, self.ctx.settings.job_workers)):
+            t = threading.Thread(target=self._loop, name=f"guidecast-job-{n}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout)
+
+    # -- API -------------------------------------------------------------------------------------
+    def submit(self, s, kind: str, guide_id: int | None, params: dict | None = None,
+               user_id: int | None = None) -> Job:
+        if kind not in self.handlers:
+            raise ValueError(f"unknown job kind {kind!r}")
+        job = Job(kind=kind, guide_id=guide_id, params_json=json.dumps(params or {}), created_by=user_id)
+        s.add(job)
+        s.flush()
+        s.info.setdefault("after_commit", []).append(self._wake.set)
+        return job
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def cancel(self, s, job: Job) -> None:
+        if job.state == "queued":
+            job.state, job.finished_at, job.what = "cancelled", utcnow(), "cancelled before it started"
+        elif job.state == "running":
+            job.cancel_requested = True
+            self._cancel.add(job.id)
+
+    # -- worker ----------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            job_id = self._claim()
+            if job_id is None:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            self._run(job_id)
+
+    def _claim(self) -> int | None:
+        with self.ctx.db.session() as s:
+            for job_id in s.scalars(select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(5)):
+                claimed = s.execute(update(Job).where(Job.id == job_id, Job.state == "queued").values(
+                    state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None)).rowcount
+                if claimed:
+                    return job_id
+        return None
+
+    def _progress(self, job_id: int) -> Callable[[int, int, str], None]:
+        last = [0.0]
+
+        def progress(done: int, total: int, what: str) -> None:
+            if job_id in self._cancel or self._stop.is_set():
+                raise JobCancelled()
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY_S and done < total:
+                return
+            last[0] = now
+            with self.ctx.db.session() as s:
+                s.execute(update(Job).where(Job.id == job_id).values(done=done, total=total, what=str(what)[:300]))
+                if s.scalar(select(Job.cancel_requested).where(Job.id == job_id)):
+                    raise JobCancelled()
+
+        return progress
+
+    def _finish(self, job_id: int, **values) -> None:
+        with self.ctx.db.session() as s:
+            s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
+        self._cancel.discard(job_id)
+
+    def _run(self, job_id: int) -> None:
+        with self.ctx.db.session() as s:
+            job = s.get(Job, job_id)
+            s.expunge(job)
+        progress = self._progress(job_id)
+        try:
+            result = self.handlers[job.kind](self.ctx, job, progress) or {}
+        except JobCancelled:
+            if self._stop.is_set() and job_id not in self._cancel:
+                return  # server shutting down: stays "running", recovered at the next start
+            self._finish(job_id, state="cancelled", what="cancelled")
+        except GuidecastError as e:
+            self._finish(job_id, state="failed", error=str(e))
+        except Exception as e:  # noqa: BLE001 - a job must end in a state, whatever happened
+            log.exception("job %s (%s) failed", job_id, job.kind)
+            self._finish(job_id, state="failed", error=f"internal error: {type(e).__name__}: {e}")
+        else:
+            self._finish(job_id, state="done", what="done", result_json=json.dumps(result))
+        self._wake.set()
+
+
+def job_json(job: Job) -> dict:
+    return {
+        "id": job.id, "kind": job.kind, "state": job.state, "guide_id": job.guide_id,
+        "done": job.done, "total": job.total, "what": job.what, "error": job.error,
+        "attempts": job.attempts, "cancel_requested": job.cancel_requested,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "result": json.loads(job.result_json or "{}"),
+    }

@@ -1,0 +1,138 @@
+"""The editor: the working edit document (autosave with optimistic concurrency), publish, voice
+preview, version history and diffs."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from server import editing
+from server.auth import get_db, require
+from server.csrf import csrf_protect
+from server.jobs import job_json
+from server.models import EditDoc, User
+from server.permissions import guide_for
+from server.routes_learner import tree_file
+from server.versions import diff, get_version, guide_json, version_json
+from server.web import page
+
+router = APIRouter()
+
+
+class EditsIn(BaseModel):
+    base_revision: int = Field(description="the revision this document was based on (from GET .../edits)")
+    edits: dict = Field(description="the whole edit document, shaped like composer.edits.EditSet")
+
+
+class PublishIn(BaseModel):
+    revision: int | None = Field(None, description="publish only if the saved edits are at this revision")
+
+
+class VoiceIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+def _state(ctx, g, doc: EditDoc) -> dict:
+    base = guide_json(ctx, g.base_tree) if g.base_tree else None
+    scale = 1.0
+    if g.capture_tree and (cap := ctx.assets.read_text(g.capture_tree, "capture.json")):
+        scale = json.loads(cap).get("device_scale_factor", 1.0)
+    return {"guide_id": g.id, "revision": doc.revision, "edits": doc.doc, "base": base, "device_scale": scale,
+            "versions": [version_json(v) for v in g.versions]}
+
+
+@router.get("/guides/{guide_id}/edit", include_in_schema=False)
+def editor_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
+                db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    return page(request, "editor.html.j2", g=g)
+
+
+@router.get("/api/guides/{guide_id}/edits", tags=["editor"])
+def get_edits(request: Request, guide_id: int, user: User = Depends(require("editor")),
+              db: Session = Depends(get_db)) -> dict:
+    """The working edit document with its revision, and the unedited base guide it applies to."""
+    g = guide_for(db, user, guide_id, "edit")
+    return _state(request.app.state.ctx, g, db.get(EditDoc, g.id))
+
+
+@router.put("/api/guides/{guide_id}/edits", tags=["editor"], dependencies=[Depends(csrf_protect)],
+            responses={409: {"description": "the document changed since base_revision; body has the current state"}})
+def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depends(require("editor")),
+              db: Session = Depends(get_db)):
+    """Save the whole edit document if nobody saved since `base_revision`; a stale save changes nothing
+    and gets 409 with the current revision and document."""
+    g = guide_for(db, user, guide_id, "edit")
+    doc = editing.validate_doc(body.edits)
+    saved, row = editing.save_doc(db, g.id, body.base_revision, doc, user.id)
+    if not saved:
+        return JSONResponse({"detail": "someone saved these edits after you loaded them",
+                             **_state(request.app.state.ctx, g, row)}, 409)
+    return {"revision": row.revision, "edits": row.doc}
+
+
+@router.post("/api/guides/{guide_id}/publish", tags=["editor"], status_code=202, dependencies=[Depends(csrf_protect)])
+def publish(request: Request, guide_id: int, body: PublishIn | None = None, user: User = Depends(require("editor")),
+            db: Session = Depends(get_db)) -> dict:
+    """Compose a new version from the latest capture and the saved edits, then render its video (jobs)."""
+    g = guide_for(db, user, guide_id, "edit")
+    doc = db.get(EditDoc, g.id)
+    if body and body.revision is not None and body.revision != doc.revision:
+        raise HTTPException(409, f"the saved edits are at revision {doc.revision}, not {body.revision}")
+    if not g.capture_tree:
+        raise HTTPException(422, "nothing to publish yet: the guide has no capture")
+    job = request.app.state.ctx.jobs.submit(db, "publish", g.id, {"doc": doc.doc, "revision": doc.revision}, user.id)
+    return job_json(job)
+
+
+@router.post("/api/guides/{guide_id}/voice-preview", tags=["editor"], dependencies=[Depends(csrf_protect)],
+             response_class=FileResponse)
+def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = Depends(require("editor")),
+                  db: Session = Depends(get_db)):
+    """One step's narration spoken with the server's voice engine (audio/wav)."""
+    from narration.script import spoken
+    from narration.tts import SpeechCache, make_engine
+
+    guide_for(db, user, guide_id, "edit")
+    st = request.app.state.ctx.settings
+    speech = SpeechCache(st.path("cache", "speech"), make_engine(st.tts_engine), None, 165).synthesize(spoken(body.text))
+    return FileResponse(speech.path, media_type="audio/wav")
+
+
+@router.get("/api/guides/{guide_id}/versions", tags=["editor"])
+def versions(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> list[dict]:
+    return [version_json(v) for v in guide_for(db, user, guide_id, "edit").versions]
+
+
+def _diff(request, db, user, guide_id, a, b):
+    g = guide_for(db, user, guide_id, "edit")
+    ctx = request.app.state.ctx
+    return g, diff(guide_json(ctx, get_version(g, a).guide_tree), guide_json(ctx, get_version(g, b).guide_tree))
+
+
+@router.get("/api/guides/{guide_id}/diff", tags=["editor"])
+def api_diff(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
+             db: Session = Depends(get_db)) -> dict:
+    """What changed between versions `a` and `b`."""
+    return _diff(request, db, user, guide_id, a, b)[1]
+
+
+@router.get("/guides/{guide_id}/diff", include_in_schema=False)
+def diff_page(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
+              db: Session = Depends(get_db)):
+    g, d = _diff(request, db, user, guide_id, a, b)
+    return page(request, "diff.html.j2", g=g, a=a, b=b, d=d)
+
+
+@router.get("/guides/{guide_id}/base/{path:path}", include_in_schema=False)
+def base_file(request: Request, guide_id: int, path: str, user: User = Depends(require("editor")),
+              db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    if not g.base_tree:
+        raise HTTPException(404, "not composed yet")
+    return tree_file(request.app.state.ctx, g.base_tree, path)

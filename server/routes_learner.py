@@ -1,0 +1,166 @@
+"""The learner view (signed in, or through a share link), its files, the embed player, oEmbed and the
+analytics beacon."""
+from __future__ import annotations
+
+import json
+import mimetypes
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import escape
+from sqlalchemy.orm import Session
+
+from server import analytics
+from server.auth import get_db, require
+from server.models import Guide, GuideVersion, User
+from server.permissions import guide_for
+from server.sharing import resolve, version_of
+from server.versions import get_version, guide_json
+
+router = APIRouter()
+EMBED_SIZE = (960, 540)
+
+
+def tree_file(ctx, tree: str | None, rel: str) -> FileResponse:
+    path = ctx.assets.file(tree, rel) if tree else None
+    if path is None:
+        raise HTTPException(404, "no such file")
+    media = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+    if rel.endswith(".vtt"):
+        media = "text/vtt"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=300"})
+
+
+def version_file(ctx, v: GuideVersion, path: str) -> FileResponse:
+    which, _, rel = path.partition("/")
+    tree = {"guide": v.guide_tree, "video": v.video_tree}.get(which)
+    return tree_file(ctx, tree, rel)
+
+
+def _beacon_signer(ctx) -> URLSafeSerializer:
+    return URLSafeSerializer(ctx.settings.secret_key, salt="beacon")
+
+
+def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, embed: bool = False,
+                 share: str | None = None):
+    from server.web import page
+
+    ctx = request.app.state.ctx
+    gj = guide_json(ctx, v.guide_tree)
+    video = json.loads(ctx.assets.read_text(v.video_tree, "video.json") or "null") if v.video_tree else None
+    chapters = []
+    if video:
+        step_segments = [s for s in video["segments"] if s["kind"] == "step"]
+        titles = {s["id"]: s for s in gj["steps"]}
+        for k, seg in enumerate(step_segments):
+            st = titles.get(seg["id"])
+            label = f"Step {st['number']}: {st['text']}" if st else seg["id"]
+            chapters.append({"start": 0.0 if k == 0 else seg["start"], "label": label, "step_id": seg["id"]})
+    beacon = _beacon_signer(ctx).dumps([g.id, v.number])
+    tpl = "embed.html.j2" if embed else "learner.html.j2"
+    return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=chapters, files=files, beacon=beacon,
+                share=share, src=lambda rel: f"{files}guide/{rel}")
+
+
+@router.get("/static/guide.css", include_in_schema=False)
+def guide_css() -> FileResponse:
+    """The guide exports' stylesheet (templates/guide.css), shared with the learner pages."""
+    from templates import TEMPLATE_DIR
+
+    return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css")
+
+
+@router.get("/g/{guide_id}", include_in_schema=False)
+def learn_latest(request: Request, guide_id: int, user: User = Depends(require("viewer")),
+                 db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id)
+    v = version_of(g, None)
+    if v is None:
+        raise HTTPException(404, "this guide has no published version yet")
+    return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
+
+
+@router.get("/g/{guide_id}/v/{number}", include_in_schema=False)
+def learn_version(request: Request, guide_id: int, number: int, user: User = Depends(require("viewer")),
+                  db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id)
+    v = get_version(g, number)
+    return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
+
+
+@router.get("/g/{guide_id}/v/{number}/files/{path:path}", include_in_schema=False)
+def learn_file(request: Request, guide_id: int, number: int, path: str, user: User = Depends(require("viewer")),
+               db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id)
+    return version_file(request.app.state.ctx, get_version(g, number), path)
+
+
+@router.get("/s/{token}", include_in_schema=False)
+def shared(request: Request, token: str, db: Session = Depends(get_db)):
+    _, g, v = resolve(db, token)
+    return learner_page(request, g, v, f"/s/{token}/files/", share=token)
+
+
+@router.get("/s/{token}/files/{path:path}", include_in_schema=False)
+def shared_file(request: Request, token: str, path: str, db: Session = Depends(get_db)):
+    _, _, v = resolve(db, token)
+    return version_file(request.app.state.ctx, v, path)
+
+
+@router.get("/embed/{token}", include_in_schema=False)
+def embed(request: Request, token: str, db: Session = Depends(get_db)):
+    _, g, v = resolve(db, token)
+    return learner_page(request, g, v, f"/s/{token}/files/", embed=True, share=token)
+
+
+def public_base(request: Request) -> str:
+    return (request.app.state.ctx.settings.base_url or str(request.base_url)).rstrip("/")
+
+
+@router.get("/oembed", tags=["sharing"])
+def oembed(request: Request, url: str, format: str = "json", maxwidth: int | None = None,
+           maxheight: int | None = None, db: Session = Depends(get_db)):
+    """oEmbed (https://oembed.com) for share links: `url` is a `/s/TOKEN` link of this server."""
+    if format != "json":
+        raise HTTPException(501, "only format=json is supported")
+    parts, base = urlsplit(url), urlsplit(public_base(request))
+    segs = parts.path.strip("/").split("/")
+    if parts.netloc != base.netloc or len(segs) != 2 or segs[0] != "s":
+        raise HTTPException(404, "not a share link of this server")
+    _, g, v = resolve(db, segs[1])
+    w, h = EMBED_SIZE
+    if maxwidth and maxwidth < w:
+        w, h = maxwidth, round(maxwidth * 9 / 16)
+    if maxheight and maxheight < h:
+        w, h = round(maxheight * 16 / 9), maxheight
+    src = f"{public_base(request)}/embed/{segs[1]}"
+    html = (f'<iframe src="{escape(src)}" width="{w}" height="{h}" title="{escape(v.title)}" '
+            'frameborder="0" allow="fullscreen" allowfullscreen></iframe>')
+    out = {"version": "1.0", "type": "video", "provider_name": "guidecast", "provider_url": public_base(request),
+           "title": v.title, "html": html, "width": w, "height": h}
+    if v.video_tree:
+        out.update(thumbnail_url=f"{public_base(request)}/s/{segs[1]}/files/video/poster.png",
+                   thumbnail_width=EMBED_SIZE[0], thumbnail_height=EMBED_SIZE[1])
+    return JSONResponse(out, headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.post("/api/beacon", tags=["analytics"], status_code=204)
+async def beacon(request: Request) -> Response:
+    """Learner page events (view, play, step, complete, ended); body: {ctx, kind, step, sid}."""
+    ctx = request.app.state.ctx
+    body = await request.body()
+    try:
+        data = json.loads(body[:4096])
+        guide_id, number = _beacon_signer(ctx).loads(data["ctx"])
+        kind, sid = data["kind"], str(data["sid"])
+        step = data.get("step")
+        step = int(step) if step is not None else None
+    except (ValueError, KeyError, TypeError, BadSignature):
+        raise HTTPException(400, "bad beacon") from None
+    if kind not in analytics.KINDS or not sid or (step is not None and not 0 <= step < 10000):
+        raise HTTPException(400, "bad beacon")
+    with ctx.db.session() as s:
+        analytics.record(s, guide_id, number, kind, step, sid)
+    return Response(status_code=204)

@@ -1,0 +1,176 @@
+"""The library: list and search guides, upload, a guide's manager page and its settings."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from server import analytics
+from server.auth import get_db, require
+from server.csrf import csrf_protect
+from server.imports import import_upload
+from server.jobs import job_json
+from server.models import Guide, GuideMember, Job, ShareLink, User
+from server.permissions import can_edit, guide_for, visible_guides
+from server.sharing import link_state
+from server.web import page
+
+router = APIRouter()
+
+
+def _cached_json(ctx, tree: str | None, rel: str) -> dict | None:
+    text = ctx.assets.read_text(tree, rel) if tree else None
+    return json.loads(text) if text else None
+
+
+def badges(ctx, guide: Guide) -> list[tuple[str, str]]:
+    """(css class, label) pairs: status, stale video/capture, overdue review."""
+    out = [(guide.status, guide.status)]
+    latest = guide.latest_version
+    if latest is not None:
+        video = _cached_json(ctx, latest.video_tree, "video.json")
+        if video is None or video.get("guide_id") != latest.composed_guide_id:
+            out.append(("stale", "video behind"))
+        if guide.capture_tree and guide.capture_tree != latest.capture_tree:
+            out.append(("stale", "newer capture not published"))
+    cap = _cached_json(ctx, guide.capture_tree, "capture.json")
+    if cap and guide.workflow_sha256 and cap["workflow"]["sha256"] != guide.workflow_sha256:
+        out.append(("stale", "capture behind workflow"))
+    if guide.review_by and guide.review_by < date.today().isoformat():
+        out.append(("stale", "review overdue"))
+    return out
+
+
+def guide_summary(ctx, g: Guide) -> dict:
+    v = g.latest_version
+    return {"id": g.id, "title": g.title, "owner": g.owner.email, "status": g.status, "tags": g.tags,
+            "latest_version": v.number if v else None, "review_by": g.review_by,
+            "last_verified": g.last_verified_at.isoformat() if g.last_verified_at else None,
+            "badges": [label for _, label in badges(ctx, g)]}
+
+
+def _search(db: Session, user: User, q: str, tag: str) -> list[Guide]:
+    query = visible_guides(user)
+    for word in q.lower().split()[:8]:
+        like = f"%{word.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Guide.search_text.like(like), Guide.title.like(like), Guide.tags_json.like(like)))
+    if tag:
+        query = query.where(Guide.tags_json.like(f'%{json.dumps(tag)}%'))
+    return list(db.scalars(query.order_by(Guide.updated_at.desc()).limit(500)))
+
+
+@router.get("/", include_in_schema=False)
+def library(request: Request, q: str = "", tag: str = "", user: User = Depends(require("viewer")),
+            db: Session = Depends(get_db)):
+    ctx = request.app.state.ctx
+    guides = _search(db, user, q, tag)
+    rows = [{"guide": g, "badges": badges(ctx, g), "editable": can_edit(db, user, g)} for g in guides]
+    return page(request, "library.html.j2", rows=rows, q=q, tag=tag)
+
+
+@router.get("/api/guides", tags=["library"])
+def api_guides(request: Request, q: str = "", tag: str = "", user: User = Depends(require("viewer")),
+               db: Session = Depends(get_db)) -> list[dict]:
+    """Guides the caller may see, newest first; `q` searches title, tags and step text."""
+    return [guide_summary(request.app.state.ctx, g) for g in _search(db, user, q, tag)]
+
+
+@router.get("/api/guides/{guide_id}", tags=["library"])
+def api_guide(request: Request, guide_id: int, user: User = Depends(require("viewer")),
+              db: Session = Depends(get_db)) -> dict:
+    return guide_summary(request.app.state.ctx, guide_for(db, user, guide_id))
+
+
+@router.post("/guides/upload", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def upload(request: Request, file: UploadFile = File(...), base_url: str = Form(""),
+           user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    guide, _ = import_upload(request.app.state.ctx, db, user, file, base_url)
+    return RedirectResponse(f"/guides/{guide.id}", 303)
+
+
+@router.post("/api/guides", tags=["library"], status_code=201, dependencies=[Depends(csrf_protect)])
+def api_upload(request: Request, file: UploadFile = File(...), base_url: str = Form(""),
+               user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> dict:
+    """Upload a workflow (.yaml, with base_url on the capture allowlist), a capture bundle (.zip) or a
+    built output folder (.zip). Returns the new guide and the job started for it."""
+    guide, job = import_upload(request.app.state.ctx, db, user, file, base_url)
+    return {"guide": {"id": guide.id, "title": guide.title}, "job": job_json(job) if job else None}
+
+
+@router.get("/guides/{guide_id}", include_in_schema=False)
+def guide_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
+               db: Session = Depends(get_db)):
+    ctx = request.app.state.ctx
+    g = guide_for(db, user, guide_id, "edit")
+    jobs = db.scalars(select(Job).where(Job.guide_id == g.id).order_by(Job.id.desc()).limit(10)).all()
+    links = db.scalars(select(ShareLink).where(ShareLink.guide_id == g.id).order_by(ShareLink.id.desc())).all()
+    members = db.scalars(select(User).join(GuideMember, GuideMember.user_id == User.id)
+                         .where(GuideMember.guide_id == g.id)).all()
+    stats = analytics.summary(db, g.id)
+    chart = None
+    if stats and g.latest_version:
+        n_steps = len((_cached_json(ctx, g.latest_version.guide_tree, "guide.json") or {}).get("steps", []))
+        chart = analytics.chart_svg(stats[0], n_steps)
+    return page(request, "guide.html.j2", g=g, badges=badges(ctx, g), jobs=[job_json(j) for j in jobs],
+                links=[(lk, link_state(lk)) for lk in links], members=members, stats=stats, chart=chart,
+                base_url=str(request.base_url).rstrip("/"))
+
+
+@router.post("/guides/{guide_id}/settings", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def guide_settings(guide_id: int, tags: str = Form(""), review_by: str = Form(""), status: str = Form(...),
+                   user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    if review_by and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", review_by):
+        raise HTTPException(422, "review-by date: use YYYY-MM-DD")
+    if status not in ("draft", "published") or (status == "published" and not g.versions):
+        raise HTTPException(422, "status: draft, or published once a version exists")
+    g.tags = sorted({t.strip()[:40] for t in tags.split(",") if t.strip()})[:20]
+    g.review_by, g.status = review_by or None, status
+    return RedirectResponse(f"/guides/{g.id}", 303)
+
+
+@router.post("/guides/{guide_id}/members", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def add_member(guide_id: int, email: str = Form(...), user: User = Depends(require("editor")),
+               db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    if not (user.role == "admin" or g.owner_id == user.id):
+        raise HTTPException(403, "only the owner or an admin shares a guide with editors")
+    other = db.scalar(select(User).where(User.email == email.strip().lower()))
+    if other is None or not other.at_least("editor"):
+        raise HTTPException(422, "no editor with that email")
+    if db.get(GuideMember, (g.id, other.id)) is None:
+        db.add(GuideMember(guide_id=g.id, user_id=other.id))
+    return RedirectResponse(f"/guides/{g.id}", 303)
+
+
+@router.post("/guides/{guide_id}/members/{user_id}/remove", include_in_schema=False,
+             dependencies=[Depends(csrf_protect)])
+def remove_member(guide_id: int, user_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    if not (user.role == "admin" or g.owner_id == user.id):
+        raise HTTPException(403, "only the owner or an admin changes who a guide is shared with")
+    db.execute(delete(GuideMember).where(GuideMember.guide_id == g.id, GuideMember.user_id == user_id))
+    return RedirectResponse(f"/guides/{g.id}", 303)
+
+
+@router.post("/guides/{guide_id}/capture", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def recapture(request: Request, guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    if not g.workflow_blob:
+        raise HTTPException(422, "this guide was uploaded without a workflow; upload the workflow to capture again")
+    request.app.state.ctx.jobs.submit(db, "capture", g.id, user_id=user.id)
+    return RedirectResponse(f"/guides/{g.id}", 303)
+
+
+@router.post("/guides/{guide_id}/delete", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def delete_guide(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    if not (user.role == "admin" or g.owner_id == user.id):
+        raise HTTPException(403, "only the owner or an admin deletes a guide")
+    db.delete(g)
+    return RedirectResponse("/", 303)

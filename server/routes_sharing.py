@@ -1,0 +1,73 @@
+"""Share links (create, revoke) and the analytics export of a guide."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from server import analytics
+from server.auth import get_db, require
+from server.csrf import csrf_protect
+from server.models import ShareLink, User, utcnow
+from server.permissions import guide_for
+from server.routes_learner import public_base
+from server.sharing import create_link, link_state
+
+router = APIRouter()
+
+
+def _link_json(request: Request, link: ShareLink) -> dict:
+    url = f"{public_base(request)}/s/{link.token}"
+    return {"id": link.id, "url": url, "version": link.version, "state": link_state(link),
+            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+            "embed": f'<iframe src="{public_base(request)}/embed/{link.token}" width="960" height="540" '
+                     'frameborder="0" allowfullscreen></iframe>'}
+
+
+@router.post("/guides/{guide_id}/links", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def new_link(guide_id: int, version: str = Form(""), expires_days: str = Form(""),
+             user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    g = guide_for(db, user, guide_id, "edit")
+    try:
+        create_link(db, g, user, int(version) if version else None, float(expires_days) if expires_days else None)
+    except ValueError:
+        raise HTTPException(422, "version and expiry must be numbers") from None
+    return RedirectResponse(f"/guides/{g.id}#links", 303)
+
+
+@router.post("/api/guides/{guide_id}/links", tags=["sharing"], status_code=201, dependencies=[Depends(csrf_protect)])
+def api_new_link(request: Request, guide_id: int, version: int | None = None, expires_days: float | None = None,
+                 user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> dict:
+    """A share link for the guide: pinned to `version`, or following the latest published version."""
+    g = guide_for(db, user, guide_id, "edit")
+    return _link_json(request, create_link(db, g, user, version, expires_days))
+
+
+def _revoke(db: Session, user: User, guide_id: int, link_id: int) -> ShareLink:
+    g = guide_for(db, user, guide_id, "edit")
+    link = db.get(ShareLink, link_id)
+    if link is None or link.guide_id != g.id:
+        raise HTTPException(404, "no such link")
+    link.revoked_at = link.revoked_at or utcnow()
+    return link
+
+
+@router.post("/guides/{guide_id}/links/{link_id}/revoke", include_in_schema=False,
+             dependencies=[Depends(csrf_protect)])
+def revoke_link(guide_id: int, link_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    _revoke(db, user, guide_id, link_id)
+    return RedirectResponse(f"/guides/{guide_id}#links", 303)
+
+
+@router.delete("/api/guides/{guide_id}/links/{link_id}", tags=["sharing"], dependencies=[Depends(csrf_protect)])
+def api_revoke_link(request: Request, guide_id: int, link_id: int, user: User = Depends(require("editor")),
+                    db: Session = Depends(get_db)) -> dict:
+    return _link_json(request, _revoke(db, user, guide_id, link_id))
+
+
+@router.get("/guides/{guide_id}/analytics.csv", tags=["analytics"], response_class=PlainTextResponse)
+def analytics_csv(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+    """Views, plays, completions and drop-off per version, as CSV."""
+    g = guide_for(db, user, guide_id, "edit")
+    return PlainTextResponse(analytics.csv_text(analytics.summary(db, g.id), g.id), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="guide-{g.id}-analytics.csv"'})

@@ -1,0 +1,53 @@
+"""Share links: unguessable tokens (secrets.token_urlsafe), optional expiry, revocable; a link pins a
+version or follows the latest published one. A guide taken back to draft answers no link."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Guide, GuideVersion, ShareLink, User, utcnow
+
+
+def create_link(db: Session, guide: Guide, user: User, version: int | None = None,
+                expires_in_days: float | None = None) -> ShareLink:
+    if version is not None and version_of(guide, version) is None:
+        raise HTTPException(422, f"guide has no version {version}")
+    link = ShareLink(guide_id=guide.id, token=secrets.token_urlsafe(24), version=version, created_by=user.id,
+                     expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None)
+    db.add(link)
+    db.flush()
+    return link
+
+
+def version_of(guide: Guide, number: int | None) -> GuideVersion | None:
+    """Version `number`, or the latest published one for None."""
+    if number is None:
+        return guide.latest_version
+    return next((v for v in guide.versions if v.number == number), None)
+
+
+def link_state(link: ShareLink) -> str:
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at is not None and link.expires_at <= utcnow():
+        return "expired"
+    return "live"
+
+
+def resolve(db: Session, token: str) -> tuple[ShareLink, Guide, GuideVersion]:
+    """The link's guide and version; 404 for unknown tokens, 410 for revoked/expired/unpublished."""
+    link = db.scalar(select(ShareLink).where(ShareLink.token == token)) if len(token) <= 64 else None
+    if link is None:
+        raise HTTPException(404, "no such share link")
+    state = link_state(link)
+    if state != "live":
+        raise HTTPException(410, f"this share link has been {state}")
+    guide = link.guide
+    version = version_of(guide, link.version)
+    if guide.status != "published" or version is None:
+        raise HTTPException(410, "this guide is not published")
+    return link, guide, version

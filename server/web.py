@@ -1,0 +1,139 @@
+"""HTML pages and HTTP hardening: the Jinja environment (templates/server/, reusing templates/), error
+pages, security headers (strict CSP) and the request body limit."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from capture.errors import GuidecastError
+from composer.render import inline_html, plain
+from server.auth import NotSignedIn
+from server.csrf import csrf_token
+from templates import TEMPLATE_DIR
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP_EMBED = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+# Swagger UI and ReDoc load their scripts from a CDN and run inline code: only their two pages get this.
+CSP_DOCS = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+            "connect-src 'self'; frame-ancestors 'none'")
+API_PREFIXES = ("/api/", "/oembed")
+
+env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
+                  trim_blocks=True, lstrip_blocks=True)
+env.filters["inline"] = inline_html
+env.filters["plain"] = plain
+
+
+def page(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
+    ctx.setdefault("user", getattr(request.state, "user", None))
+    html = env.get_template(f"server/{name}").render(request=request, csrf=csrf_token(request), **ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIXES) or "application/json" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn):
+        if wants_json(request):
+            return JSONResponse({"detail": "sign in first (session cookie or Authorization: Bearer TOKEN)"}, 401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", 303)
+
+    @app.exception_handler(GuidecastError)
+    async def _user_error(request: Request, exc: GuidecastError):
+        return await _http_error(request, StarletteHTTPException(getattr(exc, "status", 400), str(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        headers = getattr(exc, "headers", None)
+        if wants_json(request) or exc.status_code == 405:
+            return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
+        resp = page(request, "error.html.j2", exc.status_code, status=exc.status_code, message=str(exc.detail))
+        if headers:
+            resp.headers.update(headers)
+        return resp
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding CSP and friends to every HTTP response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        csp = CSP_DOCS if path in ("/docs", "/redoc") else CSP_EMBED if path.startswith("/embed/") else CSP
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
+                if not path.startswith("/embed/"):
+                    headers.append((b"x-frame-options", b"DENY"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """An HTTPException so that body parsers pass it through unchanged (FastAPI re-raises those)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "upload too large")
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413: by Content-Length up front, else while reading."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await self._refuse(send)
+        seen = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send):
+        body = b'{"detail":"upload too large"}'
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
