@@ -25,6 +25,7 @@ PIXEL_DELTA = 28  # grey levels (0-255) a blurred pixel must change by to count
 REGION_CHANGED = 0.02  # share of changed pixels that makes the target region "different"
 PAGE_CHANGED = 0.005
 CONTEXT_PX = 12
+FLOW_WORDS = {"new_dialog": "a new dialog", "new_page": "a different page", "sign_in": "a sign-in page"}
 
 
 class Strict(BaseModel):
@@ -93,12 +94,13 @@ def _seen(s: CapturedStep) -> Seen:
                 url=s.url, title=s.title, screenshot=s.screenshot, locator_rank=s.locator_rank)
 
 
-def _grey(path: Path) -> Image.Image:
+def _blurred(path: Path) -> Image.Image:
     with Image.open(path) as im:
-        return im.convert("L").filter(ImageFilter.GaussianBlur(1.2))
+        return im.convert("RGB").filter(ImageFilter.GaussianBlur(1.2))
 
 
 def _masked(img: Image.Image, boxes: list[Box], scale: float) -> np.ndarray:
+    """The picture as an int array (H, W, 3) with the masked (dynamic) regions set to -1."""
     arr = np.asarray(img, dtype=np.int16).copy()
     for b in boxes:
         x0, y0 = int(b.x * scale), int(b.y * scale)
@@ -107,15 +109,17 @@ def _masked(img: Image.Image, boxes: list[Box], scale: float) -> np.ndarray:
 
 
 def changed_share(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of pixels whose blurred grey level differs by more than PIXEL_DELTA (masked pixels ignored)."""
+    """Share of pixels where a blurred colour channel differs by more than PIXEL_DELTA (masked ignored).
+
+    Colour, not grey: a blue button turned green can keep its luminance."""
     h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
     if h == 0 or w == 0:
         return 1.0
     a, b = a[:h, :w], b[:h, :w]
-    valid = (a >= 0) & (b >= 0)
+    valid = (a[..., 0] >= 0) & (b[..., 0] >= 0)
     if not valid.any():
         return 0.0
-    return float((np.abs(a - b)[valid] > PIXEL_DELTA).mean())
+    return float((np.abs(a - b).max(axis=2)[valid] > PIXEL_DELTA).mean())
 
 
 def _crop(arr: np.ndarray, box: Box, scale: float) -> np.ndarray:
@@ -146,17 +150,13 @@ def compare_step(b: CapturedStep, c: CapturedStep, base_dir: Path, cur_dir: Path
             details.append(f"{eb.role or 'element'} {eb.name!r} is now {ec.role or 'element'} {ec.name!r}")
         if (c.locator_rank or 0) > (b.locator_rank or 0):
             details.append(f"the first locator no longer matches; found by fallback #{c.locator_rank}")
-        if eb.box and ec.box:
-            dx = (ec.box.x + ec.box.width / 2) - (eb.box.x + eb.box.width / 2)
-            dy = (ec.box.y + ec.box.height / 2) - (eb.box.y + eb.box.height / 2)
-            resized = any(abs(n - o) > RESIZE * max(o, 1.0) for o, n in
-                          ((eb.box.width, ec.box.width), (eb.box.height, ec.box.height)))
-            if (dx * dx + dy * dy) ** 0.5 > MOVE_PX or resized:
-                classes.append("moved")
-                details.append(f"moved by ({dx:+.0f}, {dy:+.0f}) px" + (", resized" if resized else ""))
+        if eb.box and ec.box and moved(eb.box, ec.box):
+            dx, dy = ec.box.x - eb.box.x, ec.box.y - eb.box.y
+            classes.append("moved")
+            details.append(f"moved by ({dx:+.0f}, {dy:+.0f}) px")
     sb, sc = base.device_scale_factor, cur.device_scale_factor
-    ib = _masked(_grey(base.screenshot_path(base_dir, b.screenshot)), list(getattr(b, "ignore_boxes", []) or []), sb)
-    ic = _masked(_grey(cur.screenshot_path(cur_dir, c.screenshot)), list(getattr(c, "ignore_boxes", []) or []), sc)
+    ib = _masked(_blurred(base.screenshot_path(base_dir, b.screenshot)), list(getattr(b, "ignore_boxes", []) or []), sb)
+    ic = _masked(_blurred(cur.screenshot_path(cur_dir, c.screenshot)), list(getattr(c, "ignore_boxes", []) or []), sc)
     page = changed_share(ib, ic)
     region = None
     if eb and ec and eb.box and ec.box:
@@ -167,6 +167,17 @@ def compare_step(b: CapturedStep, c: CapturedStep, base_dir: Path, cur_dir: Path
     status: Status = max(classes, key=SEVERITY.index) if classes else "unchanged"
     return StepChange(id=b.id, number=b.index + 1, status=status, classes=classes, details=details,
                       region_diff=region, page_diff=page, before=_seen(b), after=_seen(c))
+
+
+def moved(a: Box, b: Box) -> bool:
+    """The element moved when, along either axis, neither of its edges stayed put (a label that got
+    shorter keeps one edge: that is a rename, not a move) or it grew or shrank a lot."""
+    def axis(a0: float, a1: float, b0: float, b1: float) -> bool:
+        return abs(b0 - a0) > MOVE_PX and abs(b1 - a1) > MOVE_PX and abs((b1 - b0) - (a1 - a0)) <= RESIZE * max(a1 - a0, 1.0)
+
+    resized = any(abs(n - o) > RESIZE * max(o, 1.0) for o, n in ((a.width, b.width), (a.height, b.height)))
+    return (axis(a.x, a.x + a.width, b.x, b.x + b.width) or axis(a.y, a.y + a.height, b.y, b.y + b.height)
+            or resized and abs((b.x + b.width / 2) - (a.x + a.width / 2)) > a.width)
 
 
 def _page_of(s: CapturedStep) -> str:
@@ -213,7 +224,7 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
         st = next((s for s in report.steps if s.id == f.after_step), None)
         if st is not None and "new_flow" not in st.classes:
             st.classes.append("new_flow")
-            st.details.append(f"then a new {f.kind.replace('_', ' ')}: {f.after} (was {f.before})")
+            st.details.append(f"then {FLOW_WORDS[f.kind]}: {f.after} (was {f.before})")
             st.status = max(st.classes, key=SEVERITY.index)
     return report
 
