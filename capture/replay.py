@@ -203,7 +203,8 @@ class _Replay:
         tabs = self.tabs
         tabs.dialogs = []
         tabs.dialog_answer = step.dialog or "accept"
-        if step.page:
+        gone = step.action == "close_page" and step.page and step.page not in tabs.pages
+        if step.page and not gone:
             if not tabs.switch(step.page):
                 raise CaptureError(
                     f"{self.lw.path}: step {n} ({sid}), field 'page': no tab named '{step.page}' is open "
@@ -215,7 +216,10 @@ class _Replay:
         value = self.secrets[step.secret] if step.secret else step.value
         rec = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": []}
         try:
-            if step.action in ("goto", "back", "forward"):
+            if gone:  # the popup already closed itself, as it did when recorded
+                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
+                url_at, title_at = page.url, page.title()
+            elif step.action in ("goto", "back", "forward"):
                 self._navigate(page, step, n)
                 self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
@@ -395,7 +399,12 @@ def _perform(page, target, a: str, step: Step, value, element: ElementInfo | Non
                 target.click()
             chooser.value.set_files(files)
     elif a == "close_page":
-        page.close(run_before_unload=True)
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.close(run_before_unload=True)
+        except PlaywrightError:  # it was closing itself already
+            pass
     # wait_for: finding the target was the whole step
 
 

@@ -239,7 +239,7 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict):
     def scalar(v) -> bool:
         return isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
 
-    flow = len(data) <= 4 and all(scalar(v) for v in data.values())
+    flow = set(data) <= set(Locator.model_fields) and all(scalar(v) for v in data.values())
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
 
