@@ -30,6 +30,8 @@ FIND_TIMEOUT_S = 10.0
 ACTION_TIMEOUT_MS = 15000
 NAV_TIMEOUT_MS = 30000
 SETTLE_TIMEOUT_S = 30.0
+CRASH_WORDS = ("target crashed", "page crashed", "has been closed", "target closed", "browser closed",
+               "disconnected", "connection closed")
 
 
 def capture_workflow(
@@ -43,6 +45,7 @@ def capture_workflow(
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     settle_timeout_s: float = SETTLE_TIMEOUT_S,
+    find_timeout_s: float = FIND_TIMEOUT_S,
     strip_query_strings: bool | None = None,
 ) -> CaptureBundle:
     """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success).
@@ -53,7 +56,8 @@ def capture_workflow(
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
     out = Path(out_dir)
     run = _Replay(lw, base_url=base_url, env=os.environ if env is None else env, progress=progress,
-                  settle_timeout_s=settle_timeout_s, device_scale_factor=device_scale_factor,
+                  settle_timeout_s=settle_timeout_s, find_timeout_s=find_timeout_s,
+                  device_scale_factor=device_scale_factor,
                   strip_query=lw.workflow.privacy.strip_query if strip_query_strings is None else strip_query_strings)
     with staged_dir(out) as stage, launch_browser(headless=headless, executable=browser_path) as browser:
         try:
@@ -70,14 +74,15 @@ def partial_dir(out: Path) -> Path:
 
 
 class _Replay:
-    def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, device_scale_factor,
-                 strip_query):
+    def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, find_timeout_s,
+                 device_scale_factor, strip_query):
         self.lw, self.wf = lw, lw.workflow
         self.base_url = base_url
         self.secrets = _read_secrets(lw, env)
         self.start_url = _resolve(lw, self.wf.start_url, base_url, "start_url")
         self.progress = progress or (lambda *_: None)
         self.settle_ms = int(settle_timeout_s * 1000)
+        self.find_s = find_timeout_s
         self.dpr = device_scale_factor
         self.strip = strip_query
         self.steps: list[CapturedStep] = []
@@ -153,8 +158,8 @@ class _Replay:
 
     def _browser_error(self, e: Exception) -> CaptureError:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if self.tabs.crashed or any(w in msg.lower() for w in ("crash", "closed", "target")):
-            return CaptureError(f"{self.lw.path}: {self.where}: the browser crashed or closed ({msg})")
+        if self.tabs.crashed or any(w in msg.lower() for w in CRASH_WORDS):
+            return CaptureError(f"{self.lw.path}: {self.where}: the browser crashed or was closed ({msg})")
         return CaptureError(f"{self.lw.path}: {self.where}: {msg}")
 
     def _open(self, page, url: str) -> None:
@@ -318,7 +323,7 @@ class _Replay:
     def _find(self, page, n: int, sid: str, step: Step):
         """The single visible element for the step's first matching locator (falls back in rank order)."""
         candidates = step.locators()
-        deadline = time.monotonic() + FIND_TIMEOUT_S
+        deadline = time.monotonic() + self.find_s
         ambiguous = None
         while True:
             for rank, loc in enumerate(candidates):
@@ -349,7 +354,7 @@ class _Replay:
         tried = "; ".join(c.describe() for c in candidates)
         raise CaptureError(
             f"{where}: {tried} matches nothing visible on {page.url} (title {page.title()!r}) after "
-            f"{FIND_TIMEOUT_S:.0f}s; check the locator against the page, or add fallbacks"
+            f"{self.find_s:g}s; check the locator against the page, or add fallbacks"
         )
 
     def _act(self, page, target, step: Step, value: str | None, element: ElementInfo | None, n: int, sid: str):
@@ -468,7 +473,9 @@ def _keep_partial(run: _Replay, err: BaseException, shots: Path, target: Path) -
         save_capture(run._bundle(None, None, None, error=message), stage)
     if isinstance(err, KeyboardInterrupt):
         return err
-    return CaptureError(f"{message} — stopped there; the {len(run.steps)} steps captured before it are in {target}")
+    n = len(run.steps)
+    kept = f"the step captured before it is in {target}" if n == 1 else f"the {n} steps captured before it are in {target}"
+    return CaptureError(f"{message} — stopped there; {kept}")
 
 
 def _bundle_id(workflow_sha: str, steps: list[CapturedStep], final: str) -> str:

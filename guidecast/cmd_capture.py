@@ -21,10 +21,12 @@ def register(cli: click.Group) -> None:
     @_capture_options
     @click.option("--settle-timeout", type=float, default=30.0, show_default=True,
                   help="Seconds to wait for a page to finish loading before giving up.")
+    @click.option("--find-timeout", type=float, default=10.0, show_default=True,
+                  help="Seconds to keep looking for a step's target before giving up.")
     @click.option("--strip-query", is_flag=True, help="Store URLs without ?query and #fragment.")
     @click.pass_obj
     def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, sample_app,
-                settle_timeout, strip_query) -> None:
+                settle_timeout, find_timeout, strip_query) -> None:
         """Replay WORKFLOW in Chromium and write a capture bundle (screenshots + element semantics)."""
         from capture.replay import capture_workflow
 
@@ -32,7 +34,8 @@ def register(cli: click.Group) -> None:
         with _sample_app(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
             bundle = capture_workflow(workflow, out, base_url=app.url if app else base_url, headless=not headed,
                                       device_scale_factor=device_scale, browser_path=browser_path, progress=p,
-                                      settle_timeout_s=settle_timeout, strip_query_strings=strip_query or None)
+                                      settle_timeout_s=settle_timeout, find_timeout_s=find_timeout,
+                                      strip_query_strings=strip_query or None)
         click.echo(f"capture: {out} ({len(bundle.steps)} steps, {bundle.id})")
 
     @cli.command()
