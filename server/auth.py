@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import ApiToken, User, utcnow
+from server.models import ROLES, ApiToken, User, utcnow
 
 TOKEN_PREFIX = "gct_"
 _hasher = PasswordHasher()
@@ -48,6 +49,23 @@ def new_api_token(db: Session, user: User, name: str) -> tuple[str, ApiToken]:
     db.add(row)
     db.flush()
     return plain, row
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who is signed in, detached from the database session (what pages and error pages show)."""
+
+    id: int
+    email: str
+    role: str
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _remember(request: Request, user: User) -> User:
+    request.state.user = Who(user.id, user.email, user.role)
+    return user
 
 
 class NotSignedIn(Exception):
@@ -93,7 +111,10 @@ def get_db(request: Request):
         yield s
 
 
-def current_user(request: Request, db: Session = Depends(get_db)) -> User | None:
+DB = Depends(get_db, scope="function")  # commit before the response is sent, never after
+
+
+def current_user(request: Request, db: Session = DB) -> User | None:
     """The signed-in user (session cookie) or the API token's owner (Authorization: Bearer ...)."""
     header = request.headers.get("authorization", "")
     request.state.via_token = False
@@ -105,8 +126,7 @@ def current_user(request: Request, db: Session = Depends(get_db)) -> User | None
             raise HTTPException(401, "invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"})
         tok.last_used_at = utcnow()
         request.state.via_token = True
-        request.state.user = tok.user
-        return tok.user
+        return _remember(request, tok.user)
     uid = request.session.get("uid")
     if uid is None:
         return None
@@ -114,8 +134,7 @@ def current_user(request: Request, db: Session = Depends(get_db)) -> User | None
     if user is None or not user.active:
         request.session.pop("uid", None)
         return None
-    request.state.user = user
-    return user
+    return _remember(request, user)
 
 
 def require(role: str = "viewer"):

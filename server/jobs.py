@@ -54,6 +54,8 @@ class JobRunner:
         return {"resumed": requeued, "failed": failed}
 
     def start(self) -> None:
+        self._stop.clear()
+        self._threads = [t for t in self._threads if t.is_alive()]
         self.recover()
         for n in range(max(1, self.ctx.settings.job_workers)):
             t = threading.Thread(target=self._loop, name=f"guidecast-job-{n}", daemon=True)

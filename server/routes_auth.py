@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth import client_ip, get_db, hash_password, new_api_token, require, sign_in, verify_password
+from server.auth import DB, client_ip, hash_password, new_api_token, require, sign_in, verify_password
 from server.csrf import csrf_protect
 from server.models import ROLES, ApiToken, User, utcnow
 from server.web import page
@@ -45,7 +45,7 @@ def signin_form(request: Request, next: str = "/"):
 
 @router.post("/signin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def signin(request: Request, email: str = Form(...), password: str = Form(...), next: str = Form("/"),
-           db: Session = Depends(get_db)):
+           db: Session = DB):
     limiter, ip = request.app.state.ctx.limiter, client_ip(request)
     limiter.check(ip, email)
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
@@ -65,21 +65,21 @@ def signout(request: Request):
 
 
 @router.get("/account", include_in_schema=False)
-def account(request: Request, user: User = Depends(require("viewer")), db: Session = Depends(get_db)):
+def account(request: Request, user: User = Depends(require("viewer")), db: Session = DB):
     tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
     return page(request, "account.html.j2", tokens=tokens, new_token=None)
 
 
 @router.post("/account/tokens", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def create_token(request: Request, name: str = Form("cli"), user: User = Depends(require("viewer")),
-                 db: Session = Depends(get_db)):
+                 db: Session = DB):
     plain, _ = new_api_token(db, user, name)
     tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
     return page(request, "account.html.j2", tokens=tokens, new_token=plain)
 
 
 @router.post("/account/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def revoke_token(token_id: int, user: User = Depends(require("viewer")), db: Session = Depends(get_db)):
+def revoke_token(token_id: int, user: User = Depends(require("viewer")), db: Session = DB):
     tok = db.get(ApiToken, token_id)
     if tok is None or tok.user_id != user.id:
         raise HTTPException(404, "no such token")
@@ -94,20 +94,20 @@ def me(user: User = Depends(require("viewer"))) -> dict:
 
 
 @router.get("/admin/users", include_in_schema=False)
-def users_page(request: Request, _: User = Depends(require("admin")), db: Session = Depends(get_db)):
+def users_page(request: Request, _: User = Depends(require("admin")), db: Session = DB):
     return page(request, "users.html.j2", users=db.scalars(select(User).order_by(User.id)).all(), roles=ROLES)
 
 
 @router.post("/admin/users", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def add_user(email: str = Form(...), role: str = Form(...), password: str = Form(...),
-             _: User = Depends(require("admin")), db: Session = Depends(get_db)):
+             _: User = Depends(require("admin")), db: Session = DB):
     create_user(db, email, role, password)
     return RedirectResponse("/admin/users", 303)
 
 
 @router.post("/admin/users/{user_id}", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def change_user(user_id: int, role: str = Form(...), active: bool = Form(False),
-                admin: User = Depends(require("admin")), db: Session = Depends(get_db)):
+                admin: User = Depends(require("admin")), db: Session = DB):
     target = db.get(User, user_id)
     if target is None:
         raise HTTPException(404, "no such user")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from server import editing
-from server.auth import get_db, require
+from server.auth import DB, require
 from server.csrf import csrf_protect
 from server.jobs import job_json
 from server.models import EditDoc, User
@@ -48,14 +48,14 @@ def _state(ctx, g, doc: EditDoc) -> dict:
 
 @router.get("/guides/{guide_id}/edit", include_in_schema=False)
 def editor_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
-                db: Session = Depends(get_db)):
+                db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     return page(request, "editor.html.j2", g=g)
 
 
 @router.get("/api/guides/{guide_id}/edits", tags=["editor"])
 def get_edits(request: Request, guide_id: int, user: User = Depends(require("editor")),
-              db: Session = Depends(get_db)) -> dict:
+              db: Session = DB) -> dict:
     """The working edit document with its revision, and the unedited base guide it applies to."""
     g = guide_for(db, user, guide_id, "edit")
     return _state(request.app.state.ctx, g, db.get(EditDoc, g.id))
@@ -64,7 +64,7 @@ def get_edits(request: Request, guide_id: int, user: User = Depends(require("edi
 @router.put("/api/guides/{guide_id}/edits", tags=["editor"], dependencies=[Depends(csrf_protect)],
             responses={409: {"description": "the document changed since base_revision; body has the current state"}})
 def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depends(require("editor")),
-              db: Session = Depends(get_db)):
+              db: Session = DB):
     """Save the whole edit document if nobody saved since `base_revision`; a stale save changes nothing
     and gets 409 with the current revision and document."""
     g = guide_for(db, user, guide_id, "edit")
@@ -78,7 +78,7 @@ def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depen
 
 @router.post("/api/guides/{guide_id}/publish", tags=["editor"], status_code=202, dependencies=[Depends(csrf_protect)])
 def publish(request: Request, guide_id: int, body: PublishIn | None = None, user: User = Depends(require("editor")),
-            db: Session = Depends(get_db)) -> dict:
+            db: Session = DB) -> dict:
     """Compose a new version from the latest capture and the saved edits, then render its video (jobs)."""
     g = guide_for(db, user, guide_id, "edit")
     doc = db.get(EditDoc, g.id)
@@ -93,7 +93,7 @@ def publish(request: Request, guide_id: int, body: PublishIn | None = None, user
 @router.post("/api/guides/{guide_id}/voice-preview", tags=["editor"], dependencies=[Depends(csrf_protect)],
              response_class=FileResponse)
 def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = Depends(require("editor")),
-                  db: Session = Depends(get_db)):
+                  db: Session = DB):
     """One step's narration spoken with the server's voice engine (audio/wav)."""
     from narration.script import spoken
     from narration.tts import SpeechCache, make_engine
@@ -105,7 +105,7 @@ def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = D
 
 
 @router.get("/api/guides/{guide_id}/versions", tags=["editor"])
-def versions(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> list[dict]:
+def versions(guide_id: int, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
     return [version_json(v) for v in guide_for(db, user, guide_id, "edit").versions]
 
 
@@ -117,21 +117,21 @@ def _diff(request, db, user, guide_id, a, b):
 
 @router.get("/api/guides/{guide_id}/diff", tags=["editor"])
 def api_diff(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
-             db: Session = Depends(get_db)) -> dict:
+             db: Session = DB) -> dict:
     """What changed between versions `a` and `b`."""
     return _diff(request, db, user, guide_id, a, b)[1]
 
 
 @router.get("/guides/{guide_id}/diff", include_in_schema=False)
 def diff_page(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
-              db: Session = Depends(get_db)):
+              db: Session = DB):
     g, d = _diff(request, db, user, guide_id, a, b)
     return page(request, "diff.html.j2", g=g, a=a, b=b, d=d)
 
 
 @router.get("/guides/{guide_id}/base/{path:path}", include_in_schema=False)
 def base_file(request: Request, guide_id: int, path: str, user: User = Depends(require("editor")),
-              db: Session = Depends(get_db)):
+              db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not g.base_tree:
         raise HTTPException(404, "not composed yet")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth import get_db, require
+from server.auth import DB, require
 from server.csrf import csrf_protect
 from server.jobs import job_json
 from server.models import Job, User
@@ -26,20 +26,20 @@ def _job(db: Session, user: User, job_id: int) -> Job:
 
 
 @router.get("/api/jobs/{job_id}")
-def get_job(job_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> dict:
+def get_job(job_id: int, user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """State and progress (done/total/what) of a job."""
     return job_json(_job(db, user, job_id))
 
 
 @router.post("/api/jobs/{job_id}/cancel", dependencies=[Depends(csrf_protect)])
 def cancel_job(request: Request, job_id: int, user: User = Depends(require("editor")),
-               db: Session = Depends(get_db)) -> dict:
+               db: Session = DB) -> dict:
     job = _job(db, user, job_id)
     request.app.state.ctx.jobs.cancel(db, job)
     return job_json(job)
 
 
 @router.get("/api/guides/{guide_id}/jobs")
-def guide_jobs(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> list[dict]:
+def guide_jobs(guide_id: int, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
     g = guide_for(db, user, guide_id, "edit")
     return [job_json(j) for j in db.scalars(select(Job).where(Job.guide_id == g.id).order_by(Job.id.desc()).limit(20))]

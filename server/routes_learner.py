@@ -13,7 +13,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from server import analytics
-from server.auth import get_db, require
+from server.auth import DB, require
 from server.models import Guide, GuideVersion, User
 from server.permissions import guide_for
 from server.sharing import resolve, version_of
@@ -74,7 +74,7 @@ def guide_css() -> FileResponse:
 
 @router.get("/g/{guide_id}", include_in_schema=False)
 def learn_latest(request: Request, guide_id: int, user: User = Depends(require("viewer")),
-                 db: Session = Depends(get_db)):
+                 db: Session = DB):
     g = guide_for(db, user, guide_id)
     v = version_of(g, None)
     if v is None:
@@ -84,7 +84,7 @@ def learn_latest(request: Request, guide_id: int, user: User = Depends(require("
 
 @router.get("/g/{guide_id}/v/{number}", include_in_schema=False)
 def learn_version(request: Request, guide_id: int, number: int, user: User = Depends(require("viewer")),
-                  db: Session = Depends(get_db)):
+                  db: Session = DB):
     g = guide_for(db, user, guide_id)
     v = get_version(g, number)
     return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
@@ -92,25 +92,25 @@ def learn_version(request: Request, guide_id: int, number: int, user: User = Dep
 
 @router.get("/g/{guide_id}/v/{number}/files/{path:path}", include_in_schema=False)
 def learn_file(request: Request, guide_id: int, number: int, path: str, user: User = Depends(require("viewer")),
-               db: Session = Depends(get_db)):
+               db: Session = DB):
     g = guide_for(db, user, guide_id)
     return version_file(request.app.state.ctx, get_version(g, number), path)
 
 
 @router.get("/s/{token}", include_in_schema=False)
-def shared(request: Request, token: str, db: Session = Depends(get_db)):
+def shared(request: Request, token: str, db: Session = DB):
     _, g, v = resolve(db, token)
     return learner_page(request, g, v, f"/s/{token}/files/", share=token)
 
 
 @router.get("/s/{token}/files/{path:path}", include_in_schema=False)
-def shared_file(request: Request, token: str, path: str, db: Session = Depends(get_db)):
+def shared_file(request: Request, token: str, path: str, db: Session = DB):
     _, _, v = resolve(db, token)
     return version_file(request.app.state.ctx, v, path)
 
 
 @router.get("/embed/{token}", include_in_schema=False)
-def embed(request: Request, token: str, db: Session = Depends(get_db)):
+def embed(request: Request, token: str, db: Session = DB):
     _, g, v = resolve(db, token)
     return learner_page(request, g, v, f"/s/{token}/files/", embed=True, share=token)
 
@@ -121,7 +121,7 @@ def public_base(request: Request) -> str:
 
 @router.get("/oembed", tags=["sharing"])
 def oembed(request: Request, url: str, format: str = "json", maxwidth: int | None = None,
-           maxheight: int | None = None, db: Session = Depends(get_db)):
+           maxheight: int | None = None, db: Session = DB):
     """oEmbed (https://oembed.com) for share links: `url` is a `/s/TOKEN` link of this server."""
     if format != "json":
         raise HTTPException(501, "only format=json is supported")

@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from server import analytics
-from server.auth import get_db, require
+from server.auth import DB, require
 from server.csrf import csrf_protect
 from server.imports import import_upload
 from server.jobs import job_json
@@ -66,7 +66,7 @@ def _search(db: Session, user: User, q: str, tag: str) -> list[Guide]:
 
 @router.get("/", include_in_schema=False)
 def library(request: Request, q: str = "", tag: str = "", user: User = Depends(require("viewer")),
-            db: Session = Depends(get_db)):
+            db: Session = DB):
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
     rows = [{"guide": g, "badges": badges(ctx, g), "editable": can_edit(db, user, g)} for g in guides]
@@ -75,27 +75,27 @@ def library(request: Request, q: str = "", tag: str = "", user: User = Depends(r
 
 @router.get("/api/guides", tags=["library"])
 def api_guides(request: Request, q: str = "", tag: str = "", user: User = Depends(require("viewer")),
-               db: Session = Depends(get_db)) -> list[dict]:
+               db: Session = DB) -> list[dict]:
     """Guides the caller may see, newest first; `q` searches title, tags and step text."""
     return [guide_summary(request.app.state.ctx, g) for g in _search(db, user, q, tag)]
 
 
 @router.get("/api/guides/{guide_id}", tags=["library"])
 def api_guide(request: Request, guide_id: int, user: User = Depends(require("viewer")),
-              db: Session = Depends(get_db)) -> dict:
+              db: Session = DB) -> dict:
     return guide_summary(request.app.state.ctx, guide_for(db, user, guide_id))
 
 
 @router.post("/guides/upload", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def upload(request: Request, file: UploadFile = File(...), base_url: str = Form(""),
-           user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+           user: User = Depends(require("editor")), db: Session = DB):
     guide, _ = import_upload(request.app.state.ctx, db, user, file, base_url)
     return RedirectResponse(f"/guides/{guide.id}", 303)
 
 
 @router.post("/api/guides", tags=["library"], status_code=201, dependencies=[Depends(csrf_protect)])
 def api_upload(request: Request, file: UploadFile = File(...), base_url: str = Form(""),
-               user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> dict:
+               user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """Upload a workflow (.yaml, with base_url on the capture allowlist), a capture bundle (.zip) or a
     built output folder (.zip). Returns the new guide and the job started for it."""
     guide, job = import_upload(request.app.state.ctx, db, user, file, base_url)
@@ -104,7 +104,7 @@ def api_upload(request: Request, file: UploadFile = File(...), base_url: str = F
 
 @router.get("/guides/{guide_id}", include_in_schema=False)
 def guide_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
-               db: Session = Depends(get_db)):
+               db: Session = DB):
     ctx = request.app.state.ctx
     g = guide_for(db, user, guide_id, "edit")
     jobs = db.scalars(select(Job).where(Job.guide_id == g.id).order_by(Job.id.desc()).limit(10)).all()
@@ -123,7 +123,7 @@ def guide_page(request: Request, guide_id: int, user: User = Depends(require("ed
 
 @router.post("/guides/{guide_id}/settings", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def guide_settings(guide_id: int, tags: str = Form(""), review_by: str = Form(""), status: str = Form(...),
-                   user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+                   user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if review_by and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", review_by):
         raise HTTPException(422, "review-by date: use YYYY-MM-DD")
@@ -136,7 +136,7 @@ def guide_settings(guide_id: int, tags: str = Form(""), review_by: str = Form(""
 
 @router.post("/guides/{guide_id}/members", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def add_member(guide_id: int, email: str = Form(...), user: User = Depends(require("editor")),
-               db: Session = Depends(get_db)):
+               db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not (user.role == "admin" or g.owner_id == user.id):
         raise HTTPException(403, "only the owner or an admin shares a guide with editors")
@@ -150,7 +150,7 @@ def add_member(guide_id: int, email: str = Form(...), user: User = Depends(requi
 
 @router.post("/guides/{guide_id}/members/{user_id}/remove", include_in_schema=False,
              dependencies=[Depends(csrf_protect)])
-def remove_member(guide_id: int, user_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+def remove_member(guide_id: int, user_id: int, user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not (user.role == "admin" or g.owner_id == user.id):
         raise HTTPException(403, "only the owner or an admin changes who a guide is shared with")
@@ -159,7 +159,7 @@ def remove_member(guide_id: int, user_id: int, user: User = Depends(require("edi
 
 
 @router.post("/guides/{guide_id}/capture", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def recapture(request: Request, guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+def recapture(request: Request, guide_id: int, user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not g.workflow_blob:
         raise HTTPException(422, "this guide was uploaded without a workflow; upload the workflow to capture again")
@@ -168,7 +168,7 @@ def recapture(request: Request, guide_id: int, user: User = Depends(require("edi
 
 
 @router.post("/guides/{guide_id}/delete", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def delete_guide(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+def delete_guide(guide_id: int, user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not (user.role == "admin" or g.owner_id == user.id):
         raise HTTPException(403, "only the owner or an admin deletes a guide")

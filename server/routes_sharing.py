@@ -6,7 +6,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from server import analytics
-from server.auth import get_db, require
+from server.auth import DB, require
 from server.csrf import csrf_protect
 from server.models import ShareLink, User, utcnow
 from server.permissions import guide_for
@@ -26,7 +26,7 @@ def _link_json(request: Request, link: ShareLink) -> dict:
 
 @router.post("/guides/{guide_id}/links", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def new_link(guide_id: int, version: str = Form(""), expires_days: str = Form(""),
-             user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+             user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     try:
         create_link(db, g, user, int(version) if version else None, float(expires_days) if expires_days else None)
@@ -37,7 +37,7 @@ def new_link(guide_id: int, version: str = Form(""), expires_days: str = Form(""
 
 @router.post("/api/guides/{guide_id}/links", tags=["sharing"], status_code=201, dependencies=[Depends(csrf_protect)])
 def api_new_link(request: Request, guide_id: int, version: int | None = None, expires_days: float | None = None,
-                 user: User = Depends(require("editor")), db: Session = Depends(get_db)) -> dict:
+                 user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """A share link for the guide: pinned to `version`, or following the latest published version."""
     g = guide_for(db, user, guide_id, "edit")
     return _link_json(request, create_link(db, g, user, version, expires_days))
@@ -54,19 +54,19 @@ def _revoke(db: Session, user: User, guide_id: int, link_id: int) -> ShareLink:
 
 @router.post("/guides/{guide_id}/links/{link_id}/revoke", include_in_schema=False,
              dependencies=[Depends(csrf_protect)])
-def revoke_link(guide_id: int, link_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+def revoke_link(guide_id: int, link_id: int, user: User = Depends(require("editor")), db: Session = DB):
     _revoke(db, user, guide_id, link_id)
     return RedirectResponse(f"/guides/{guide_id}#links", 303)
 
 
 @router.delete("/api/guides/{guide_id}/links/{link_id}", tags=["sharing"], dependencies=[Depends(csrf_protect)])
 def api_revoke_link(request: Request, guide_id: int, link_id: int, user: User = Depends(require("editor")),
-                    db: Session = Depends(get_db)) -> dict:
+                    db: Session = DB) -> dict:
     return _link_json(request, _revoke(db, user, guide_id, link_id))
 
 
 @router.get("/guides/{guide_id}/analytics.csv", tags=["analytics"], response_class=PlainTextResponse)
-def analytics_csv(guide_id: int, user: User = Depends(require("editor")), db: Session = Depends(get_db)):
+def analytics_csv(guide_id: int, user: User = Depends(require("editor")), db: Session = DB):
     """Views, plays, completions and drop-off per version, as CSV."""
     g = guide_for(db, user, guide_id, "edit")
     return PlainTextResponse(analytics.csv_text(analytics.summary(db, g.id), g.id), media_type="text/csv",

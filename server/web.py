@@ -30,10 +30,10 @@ env.filters["inline"] = inline_html
 env.filters["plain"] = plain
 
 
-def page(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
+def page(request: Request, name: str, status_code: int = 200, **ctx) -> HTMLResponse:
     ctx.setdefault("user", getattr(request.state, "user", None))
     html = env.get_template(f"server/{name}").render(request=request, csrf=csrf_token(request), **ctx)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status_code)
 
 
 def wants_json(request: Request) -> bool:

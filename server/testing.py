@@ -1,0 +1,102 @@
+"""Helpers for tests and benchmarks: a real server on a free loopback port, signed-in HTTP clients,
+zipped bundles, waiting for jobs."""
+from __future__ import annotations
+
+import io
+import re
+import socket
+import threading
+import time
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from server.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(settings: Settings) -> Iterator[tuple[str, object]]:
+    """uvicorn serving create_app(settings) in a thread; yields (base URL, app)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def add_user(app, email: str, role: str, password: str = "password-123456"):
+    from server.routes_auth import create_user
+
+    with app.state.ctx.db.session() as s:
+        return create_user(s, email, role, password).id
+
+
+def sign_in(client, email: str, password: str = "password-123456"):
+    """Sign `client` (httpx.Client or TestClient) in through the form; sets its CSRF header."""
+    r = client.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+    r = client.post("/signin", data={"email": email, "password": password, "csrf_token": token, "next": "/"})
+    if r.status_code not in (200, 303) or "Wrong email" in r.text:
+        raise AssertionError(f"sign-in of {email} failed: {r.status_code}")
+    page = client.get("/account")
+    client.headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    return client
+
+
+def zip_folder(folder: Path, prefix: str = "") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(Path(folder).rglob("*")):
+            if p.is_file():
+                zf.write(p, prefix + p.relative_to(folder).as_posix())
+    return buf.getvalue()
+
+
+def wait_jobs(client, guide_id: int, count: int = 1, timeout: float = 120) -> list[dict]:
+    """Wait until the guide has at least `count` jobs and all have ended; fails on a failed job."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = client.get(f"/api/guides/{guide_id}/jobs").json()
+        if len(jobs) >= count and all(j["state"] in ("done", "failed", "cancelled") for j in jobs):
+            bad = [j for j in jobs if j["state"] != "done"]
+            if bad:
+                raise AssertionError(f"jobs did not succeed: {bad}")
+            return jobs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs still running after {timeout}s: {jobs}")
+        time.sleep(0.3)
+
+
+def upload(client, name: str, data: bytes, base_url: str = "") -> httpx.Response:
+    return client.post("/api/guides", files={"file": (name, data, "application/octet-stream")},
+                       data={"base_url": base_url})
+
+
+def publish(client, guide_id: int) -> dict:
+    """Publish the saved edits and wait for the version and its video; returns the publish job."""
+    job = client.post(f"/api/guides/{guide_id}/publish", json={}).json()
+    # the render job is queued before the publish job is marked done, so "all ended" covers both
+    return next(j for j in wait_jobs(client, guide_id) if j["id"] == job["id"])
