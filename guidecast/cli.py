@@ -14,9 +14,8 @@ from capture.files import atomic_write_text
 from capture.replay import capture_workflow
 from composer.compose import compose_guide
 from guidecast.cmd_compose import compose_options, run_compose
+from guidecast.cmd_narrate import narrate_options, run_narrate
 from guidecast.progress import console, stage_progress
-from narration.manifest import RenderSettings
-from narration.narrate import narrate_guide
 from narration.tts import ENGINES
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -109,19 +108,17 @@ def compose(obj, capture_dir: Path, out: Path | None, **composer_opts) -> None:
 @click.argument("guide_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Video folder (default: beside the guide, 'video').")
 @_narrate_options
+@narrate_options
 @click.pass_obj
-def narrate(obj, guide_dir: Path, out: Path | None, engine, voice, rate, size, cache_dir) -> None:
+def narrate(obj, guide_dir: Path, out: Path | None, engine, voice, rate, size, cache_dir, **engine_opts) -> None:
     """Voice each step of a guide and render the narrated video with captions and chapters."""
     out = out or guide_dir.parent / "video"
-    m = _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir)
+    m = _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir, **engine_opts)
     click.echo(f"video: {out / m.files['video']} ({m.duration:.1f} s, captions {out / m.files['captions_vtt']})")
 
 
-def _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir):
-    w, h = SIZES[size]
-    with stage_progress("narrate", obj["quiet"]) as p:
-        return narrate_guide(guide_dir, out, engine=engine, voice=voice, rate=rate,
-                             settings=RenderSettings(width=w, height=h), cache_dir=cache_dir, progress=p)
+def _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir, **engine_opts):
+    return run_narrate(obj, guide_dir, out, engine, voice, rate, SIZES[size], cache_dir, **engine_opts)
 
 
 @cli.command()

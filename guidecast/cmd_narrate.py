@@ -1,8 +1,73 @@
-"""Extra `guidecast` commands of the narrate area, registered on the main group."""
+"""The narrate area's commands: `narrate` options (voice engine setup, jobs), `voices` and `status`."""
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
+
+from guidecast.progress import stage_progress
+
+
+def narrate_options(f):
+    """Options of `guidecast narrate` that configure the voice engine and the renderer."""
+    f = click.option("--language", help="Language of the offline voice when --voice is not given (e.g. de, fr, es).")(f)
+    f = click.option("--tts-base-url", help="OpenAI-compatible endpoint for --engine openai (default: $OPENAI_BASE_URL).")(f)
+    f = click.option("--tts-model", help="Model for --engine openai (default: tts-1).")(f)
+    f = click.option("--tts-timeout", type=float, default=60.0, show_default=True,
+                     help="Seconds to wait for the voice engine to answer one request.")(f)
+    f = click.option("--jobs", type=click.IntRange(1, 16), help="Segments rendered at once (default: the CPU count).")(f)
+    return f
+
+
+def run_narrate(obj, guide_dir: Path, out: Path, engine: str, voice, rate, size: tuple[int, int], cache_dir,
+                language=None, tts_base_url=None, tts_model=None, tts_timeout=60.0, jobs=None):
+    from narration.manifest import RenderSettings
+    from narration.narrate import RenderReport, narrate_guide
+    from narration.tts import make_engine
+
+    eng = make_engine(engine, language=language, base_url=tts_base_url, model=tts_model, timeout=tts_timeout)
+    report = RenderReport()
+    with stage_progress("narrate", obj["quiet"]) as p:
+        m = narrate_guide(guide_dir, out, engine=eng, voice=voice, rate=rate,
+                          settings=RenderSettings(width=size[0], height=size[1]), cache_dir=cache_dir,
+                          progress=p, jobs=jobs, report=report)
+    click.echo(f"segments: {len(report.rendered)} rendered, {len(report.reused)} reused; "
+               f"{len(report.voiced)} clip(s) voiced")
+    return m
 
 
 def register(cli: click.Group) -> None:
     """Add this area's commands to `cli`."""
+
+    @cli.command()
+    @click.option("--engine", default="pyttsx3", show_default=True, help="Voice engine (pyttsx3, openai, silent).")
+    @click.option("--language", help="Only voices for this language (e.g. en, de).")
+    def voices(engine: str, language: str | None) -> None:
+        """List the voices of a voice engine (ids for --voice)."""
+        from narration.tts import make_engine
+
+        lang = (language or "").lower()
+        for v in make_engine(engine).voices():
+            if lang and not any(x.lower().split("-")[0] == lang or x.lower() == lang for x in v.languages):
+                continue
+            click.echo(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}")
+
+    @cli.command()
+    @click.argument("video_dir", type=click.Path(path_type=Path))
+    @click.option("--guide", "guide_dir", type=click.Path(path_type=Path),
+                  help="Guide folder to compare with (default: the one the video was rendered from).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    def status(video_dir: Path, guide_dir: Path | None, as_json: bool) -> None:
+        """Is the video in VIDEO_DIR current or stale relative to its guide, and why (exit 1 when stale)."""
+        from narration.freshness import video_status
+
+        st = video_status(video_dir, guide_dir)
+        if as_json:
+            click.echo(json.dumps(st.as_dict(), indent=2))
+        else:
+            for line in st.lines():
+                click.echo(line)
+        if not st.current:
+            sys.exit(1)

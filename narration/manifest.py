@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from capture.bundle import Box
 from capture.errors import GuidecastError, describe_validation_error
 from capture.files import atomic_write_text
 
-VIDEO_SCHEMA_VERSION = 1
+VIDEO_SCHEMA_VERSION = 2
 MANIFEST_FILE = "video.json"
 
 
@@ -18,14 +19,18 @@ class Strict(BaseModel):
 
 
 class Segment(Strict):
-    id: str
+    id: str  # the step id, or "intro" / "outro"
     kind: Literal["intro", "step", "outro"]
-    text: str
+    text: str  # what was spoken
+    caption: str = ""  # what the captions show
     start: float
     duration: float
+    frames: int = 0
     audio_duration: float
     audio_sha256: str
-    segment_sha256: str
+    image_sha256: str | None = None  # the screenshot (or the outro's background) it shows
+    highlight: Box | None = None  # the target it zooms to, in image pixels
+    segment_sha256: str  # the cache key of the rendered segment: everything its pixels depend on
 
 
 class RenderSettings(Strict):
@@ -36,13 +41,16 @@ class RenderSettings(Strict):
 
 
 class VideoManifest(Strict):
-    schema_version: Literal[1] = VIDEO_SCHEMA_VERSION
-    guide_id: str
+    schema_version: Literal[1, 2] = VIDEO_SCHEMA_VERSION
+    guide_id: str  # the guide version: a hash of its content
     guide_title: str
+    guide_dir: str | None = None  # where the guide was read from (for `guidecast status`)
+    guide_version: int | None = None  # the guide's snapshot number, when it is versioned
     workflow_path: str
     workflow_sha256: str
     capture_id: str
     engine: str
+    engine_model: str | None = None  # e.g. "openai:tts-1"
     voice: str | None
     rate: int | None
     renderer_version: str

@@ -1,23 +1,49 @@
-"""Guide -> narrated video: the narration stage's core function."""
+"""Guide -> narrated video: the narration stage's core function.
+
+Voicing runs on the caller's thread (engines are not thread-safe) and hands each segment to a pool of
+renderers as soon as its length is known; the narration track is encoded while segments render; the
+final MP4 is joined from cached segments without re-encoding them, in a staging folder that replaces
+the previous video only when everything succeeded.
+"""
 from __future__ import annotations
 
+import os
 import tempfile
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from PIL import Image, UnidentifiedImageError
+
 from capture.errors import GuidecastError
-from capture.files import atomic_write_text, staged_dir
+from capture.files import atomic_write_bytes, atomic_write_text, sha256_file, staged_dir
 from composer.guide import load_guide
 from narration import captions
-from narration.frames import card, png_bytes, screenshot_frame
+from narration.assemble import assemble, frame_count, start_audio_encode, write_audio_track
+from narration.frames import png_bytes, screenshot_frame
 from narration.manifest import RenderSettings, Segment, VideoManifest, save_manifest
+from narration.media import encoder, tool
+from narration.scratch import remove_stale, scratch_prefix
 from narration.script import ScriptItem, build_script
+from narration.segments import RENDERER_VERSION, SegmentSpec, render_segment, segment_key, target_centre
 from narration.tts import Engine, SpeechCache, make_engine
-from narration.video import RENDERER_VERSION, assemble, frame_count, render_segment, write_audio_track
 
 Progress = Callable[[int, int, str], None]
 VIDEO_FILE = "guide.mp4"
+FILES = {"video": VIDEO_FILE, "captions_vtt": "guide.vtt", "captions_srt": "guide.srt",
+         "chapters": "chapters.vtt", "poster": "poster.png"}
+
+
+@dataclass
+class RenderReport:
+    """What a run did: which clips it voiced and which segments it rendered or found in the cache."""
+
+    voiced: list[str] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
 
 
 def narrate_guide(
@@ -30,91 +56,191 @@ def narrate_guide(
     settings: RenderSettings | None = None,
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    report: RenderReport | None = None,
 ) -> VideoManifest:
     """Voice every step of the guide and render the video, captions and chapters into `out_dir`."""
     guide_dir, out_dir = Path(guide_dir), Path(out_dir)
     guide = load_guide(guide_dir)
     settings = settings or RenderSettings()
-    eng = make_engine(engine) if isinstance(engine, str) else engine
-    cache = Path(cache_dir) if cache_dir else out_dir.parent / ".guidecast-cache"
-    speech = SpeechCache(cache / "speech", eng, voice, rate)
-    script = build_script(guide)
+    report = report if report is not None else RenderReport()
     progress = progress or (lambda *_: None)
-    total = len(script) + 1
+    tool("ffmpeg")
+    binary = encoder()
+    eng = make_engine(engine) if isinstance(engine, str) else engine
+    voice = eng.resolve_voice(voice)
+    script = build_script(guide)
+    _check_texts(script, eng, voice, guide_dir)
+    pictures = {it.id: _picture_facts(it, guide_dir) for it in script
+                if it.image and (it.kind == "step" or (guide_dir / it.image).is_file())}
+    cache = Path(cache_dir) if cache_dir else out_dir.parent / ".guidecast-cache"
+    seg_dir = cache / "segments"
+    for d in (cache, seg_dir, cache / "speech"):
+        d.mkdir(parents=True, exist_ok=True)
+        remove_stale(d)
+    speech = SpeechCache(cache / "speech", eng, voice, rate)
 
+    n = len(script)
+    total = 2 * n + 1
+    done = 0
     segments: list[Segment] = []
     seg_files: list[Path] = []
     audio_parts: list[tuple[Path, int]] = []
+    cancel = threading.Event()
+    pending: dict[Future, str] = {}
+    cursor = None
     t = 0.0
-    for i, item in enumerate(script):
-        progress(i, total, f"voicing and rendering {item.id}")
-        try:
-            sp = speech.synthesize(item.text)
-        except GuidecastError as e:
-            raise GuidecastError(f"{guide_dir}: step '{item.id}': {e}") from None
-        frames = frame_count(sp.duration + settings.pause, settings.fps)
-        frame = png_bytes(_frame(item, guide_dir, guide.title, len(guide.steps), settings))
-        seg_path, seg_key = render_segment(frame, frames, settings, cache / "segments")
-        duration = frames / settings.fps
-        segments.append(Segment(id=item.id, kind=item.kind, text=item.text, start=round(t, 6),
-                                duration=duration, audio_duration=round(sp.duration, 6),
-                                audio_sha256=sp.sha256, segment_sha256=seg_key))
-        seg_files.append(seg_path)
-        audio_parts.append((sp.path, frames))
-        t += duration
-
-    progress(len(script), total, "joining the video")
-    caption_text = {it.id: it.caption for it in script}
-    cues = captions.caption_cues(segments, caption_text)
-    chapters = _chapters(script, segments)
-    with staged_dir(out_dir) as stage, tempfile.TemporaryDirectory(dir=stage.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, \
+            ThreadPoolExecutor(max_workers=jobs or min(4, os.cpu_count() or 2)) as pool:
         work = Path(tmp)
-        atomic_write_text(stage / "guide.vtt", captions.webvtt(cues))
-        atomic_write_text(stage / "guide.srt", captions.srt(cues))
-        atomic_write_text(stage / "chapters.vtt", captions.webvtt(chapters))
-        meta = work / "chapters.ffmeta"
-        meta.write_text(captions.ffmetadata(guide.title, chapters))
-        audio = work / "narration.wav"
-        write_audio_track(audio_parts, settings, audio)
-        assemble(seg_files, audio, stage / "guide.srt", meta, stage / VIDEO_FILE, work)
-        first_step = next((it for it in script if it.kind == "step"), script[0])
-        (stage / "poster.png").write_bytes(png_bytes(_frame(first_step, guide_dir, guide.title, len(guide.steps), settings)))
-        manifest = VideoManifest(
-            guide_id=guide.id,
-            guide_title=guide.title,
-            workflow_path=guide.source.workflow_path,
-            workflow_sha256=guide.source.workflow_sha256,
-            capture_id=guide.source.capture_id,
-            engine=eng.name,
-            voice=voice,
-            rate=rate,
-            renderer_version=RENDERER_VERSION,
-            settings=settings,
-            segments=segments,
-            duration=round(t, 6),
-            files={"video": VIDEO_FILE, "captions_vtt": "guide.vtt", "captions_srt": "guide.srt",
-                   "chapters": "chapters.vtt", "poster": "poster.png"},
-            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        )
-        save_manifest(manifest, stage)
+        try:
+            for item in script:
+                progress(done, total, f"voicing {item.where}")
+                try:
+                    sp = speech.synthesize(item.text)
+                except GuidecastError as e:
+                    raise GuidecastError(f"{guide_dir}: {item.where}: {e}") from None
+                if sp.voiced:
+                    report.voiced.append(item.id)
+                done += 1
+                frames = frame_count(sp.duration + settings.pause, settings.fps)
+                spec = _spec(item, guide, guide_dir, pictures.get(item.id), frames, sp.sha256, cursor)
+                if item.kind == "step" and item.highlight is not None:
+                    cursor = target_centre(item.highlight, spec.image_size, settings) or cursor
+                key = segment_key(spec, settings, binary)
+                path = seg_dir / f"{key}.mp4"
+                if path.exists():
+                    report.reused.append(item.id)
+                    done += 1
+                else:
+                    pending[pool.submit(render_segment, spec, settings, path, binary, cancel)] = item.id
+                done += _collect(pending, report, block=False)
+                duration = frames / settings.fps
+                segments.append(Segment(
+                    id=item.id, kind=item.kind, text=item.text, caption=item.caption, start=round(t, 6),
+                    duration=duration, frames=frames, audio_duration=round(sp.duration, 6),
+                    audio_sha256=sp.sha256, image_sha256=spec.image_sha256, highlight=item.highlight,
+                    segment_sha256=key))
+                seg_files.append(path)
+                audio_parts.append((sp.path, frames))
+                t += duration
+            track = work / "narration.wav"
+            write_audio_track(audio_parts, settings.fps, track)
+            audio = start_audio_encode(track, work / "narration.m4a")
+            try:
+                while pending:
+                    progress(done, total, f"rendering {len(pending)} segment(s)")
+                    done += _collect(pending, report, block=True)
+            finally:
+                if pending or cancel.is_set():
+                    audio.kill()
+            progress(done, total, "joining the video")
+            audio.wait()
+        except BaseException:
+            cancel.set()
+            raise
+        manifest = _publish(guide, guide_dir, out_dir, script, segments, seg_files, work / "narration.m4a",
+                            eng, voice, rate, settings, seg_dir, pictures)
     progress(total, total, "done")
     return manifest
 
 
-def _frame(item: ScriptItem, guide_dir: Path, title: str, n_steps: int, s: RenderSettings):
-    if item.kind == "step" and item.image:
-        path = guide_dir / item.image
-        if not path.exists():
-            raise GuidecastError(f"{path}: screenshot for step '{item.id}' is missing; compose the guide again")
-        return screenshot_frame(path, s.width, s.height)
-    bg = None
-    if item.image and (guide_dir / item.image).exists():
-        from PIL import Image
+def _collect(pending: dict[Future, str], report: RenderReport, block: bool) -> int:
+    """Account for finished renders (waiting for at least one when `block`); re-raise a failure."""
+    if not pending:
+        return 0
+    finished = wait(list(pending), return_when=FIRST_COMPLETED)[0] if block else [f for f in pending if f.done()]
+    for f in finished:
+        where = pending.pop(f)
+        report.rendered.append(where)
+        try:
+            f.result()
+        except GuidecastError as e:
+            raise GuidecastError(f"segment '{where}': {e}") from None
+    return len(finished)
 
-        bg = Image.open(guide_dir / item.image)
+
+def _check_texts(script: list[ScriptItem], eng: Engine, voice: str | None, guide_dir: Path) -> None:
+    """Every text can be spoken by this voice, before anything is voiced or rendered."""
+    for it in script:
+        if not it.text.strip():
+            raise GuidecastError(f"{guide_dir / 'guide.json'}: {it.where}: the narration text is empty; give it "
+                                 "some text or a narration override (edits.yaml)")
+        try:
+            eng.check(it.text, voice)
+        except GuidecastError as e:
+            raise GuidecastError(f"{guide_dir / 'guide.json'}: {it.where}: {e}") from None
+
+
+def _picture_facts(item: ScriptItem, guide_dir: Path) -> tuple[Path, str, tuple[int, int]]:
+    """The picture's path, content hash and size (read from its header), or a clear error."""
+    path = guide_dir / item.image
+    if not path.is_file():
+        raise GuidecastError(f"{path}: the screenshot of {item.where} is missing; compose the guide again")
+    try:
+        with Image.open(path) as im:
+            size = im.size
+    except (UnidentifiedImageError, OSError) as e:
+        raise GuidecastError(f"{path}: the screenshot of {item.where} is not a readable image ({e}); compose "
+                             "the guide again") from None
+    return path, sha256_file(path), size
+
+
+def _spec(item: ScriptItem, guide, guide_dir: Path, picture, frames: int, audio_sha: str, cursor) -> SegmentSpec:
+    path, image_sha, size = picture if picture else (None, None, None)
+    common = dict(id=item.id, kind=item.kind, frames=frames, audio_sha256=audio_sha, where=item.where,
+                  image=str(path) if path else None, image_sha256=image_sha)
     if item.kind == "intro":
-        return card(title, f"Step-by-step guide · {n_steps} steps", s.width, s.height)
-    return card("You're done", item.caption[:80], s.width, s.height, background=bg)
+        return SegmentSpec(**common, title=guide.title, subtitle=f"Step-by-step guide · {len(guide.steps)} steps")
+    if item.kind == "outro":
+        return SegmentSpec(**common, title="You're done", subtitle=item.caption[:80])
+    if path is None:  # a step written by hand, without a screenshot: a card
+        return SegmentSpec(**common, title=item.chapter.split(":")[0], subtitle=item.caption[:80])
+    hl = item.highlight
+    return SegmentSpec(**common, highlight=(hl.x, hl.y, hl.width, hl.height) if hl else None,
+                       image_size=tuple(item.image_size) if item.image_size else size, action=item.action,
+                       cursor_from=cursor)
+
+
+def _publish(guide, guide_dir: Path, out_dir: Path, script, segments, seg_files, audio: Path, eng, voice, rate,
+             settings: RenderSettings, seg_dir: Path, pictures) -> VideoManifest:
+    caption_text = {it.id: it.caption for it in script}
+    cues = captions.caption_cues(segments, caption_text)
+    chapters = _chapters(script, segments)
+    with staged_dir(out_dir) as stage:
+        atomic_write_text(stage / "guide.vtt", captions.webvtt(cues))
+        atomic_write_text(stage / "guide.srt", captions.srt(cues))
+        atomic_write_text(stage / "chapters.vtt", captions.webvtt(chapters))
+        meta = audio.parent / "chapters.ffmeta"
+        meta.write_text(captions.ffmetadata(guide.title, chapters))
+        assemble(seg_files, audio, stage / "guide.srt", meta, stage / VIDEO_FILE, audio.parent)
+        (stage / "poster.png").write_bytes(_poster(script, pictures, settings, seg_dir))
+        manifest = VideoManifest(
+            guide_id=guide.id, guide_title=guide.title, guide_dir=str(guide_dir.resolve()),
+            guide_version=getattr(guide, "version", None) or None,
+            workflow_path=guide.source.workflow_path, workflow_sha256=guide.source.workflow_sha256,
+            capture_id=guide.source.capture_id, engine=eng.name,
+            engine_model=getattr(eng, "cache_id", eng.name), voice=voice, rate=rate,
+            renderer_version=RENDERER_VERSION, settings=settings, segments=segments,
+            duration=round(sum(s.duration for s in segments), 6), files=dict(FILES),
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        save_manifest(manifest, stage)
+    return manifest
+
+
+def _poster(script: list[ScriptItem], pictures, settings: RenderSettings, seg_dir: Path) -> bytes:
+    """The first step's whole screenshot at the video's size (cached beside the segments)."""
+    first = next((it for it in script if it.kind == "step" and it.id in pictures), None)
+    if first is None:
+        from narration.frames import card
+
+        return png_bytes(card(script[0].caption, "", settings.width, settings.height))
+    path, sha, _ = pictures[first.id]
+    cached = seg_dir / f"poster-{sha[:24]}-{settings.width}x{settings.height}.png"
+    if not cached.exists():
+        atomic_write_bytes(cached, png_bytes(screenshot_frame(path, settings.width, settings.height)))
+    return cached.read_bytes()
 
 
 def _chapters(script: list[ScriptItem], segments: list[Segment]) -> list[tuple[float, float, str]]:

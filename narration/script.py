@@ -1,14 +1,14 @@
-"""The narration script: what is spoken over which picture, derived from the guide."""
+"""The narration script: what is spoken and captioned over which picture, derived from the guide."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from capture.bundle import Box
 from composer.guide import Guide
 from composer.render import plain
+from narration.pronounce import spoken
 
-ABBREVIATIONS = {"e.g.": "for example", "i.e.": "that is", "etc.": "and so on", "URL": "U R L"}
+INTRO, OUTRO = "intro", "outro"
 
 
 @dataclass(frozen=True)
@@ -20,21 +20,19 @@ class ScriptItem:
     image: str | None  # relative to the guide folder
     highlight: Box | None
     chapter: str
-
-
-def spoken(text: str) -> str:
-    """Text as a voice should read it: markup removed, quotes dropped, abbreviations expanded."""
-    s = plain(text).replace("“", "").replace("”", "")
-    for abbr, full in ABBREVIATIONS.items():
-        s = re.sub(rf"(?<!\w){re.escape(abbr)}(?!\w)", full, s)
-    return s
+    where: str  # how messages name it: "step 3 ('sign-in')"
+    action: str | None = None
+    image_size: tuple[int, int] | None = None
 
 
 def build_script(guide: Guide) -> list[ScriptItem]:
-    items = [ScriptItem("intro", "intro", f"{guide.title}. {guide.intro}", guide.title, None, None, "Introduction")]
+    """Intro, one item per step (its narration override, else its text, made speakable), outro."""
+    items = [ScriptItem(INTRO, INTRO, spoken(f"{guide.title}. {guide.intro}"), guide.title, None, None,
+                        "Introduction", "the intro")]
     for st in guide.steps:
-        text = st.narration or spoken(st.text)
-        items.append(ScriptItem(st.id, "step", spoken(text), plain(st.text), st.image, st.highlight,
-                                f"Step {st.number}: {plain(st.text)}"))
-    items.append(ScriptItem("outro", "outro", guide.outro, guide.outro, guide.final_image, None, "Done"))
+        items.append(ScriptItem(st.id, "step", spoken(st.narration or st.text), plain(st.text), st.image,
+                                st.highlight, f"Step {st.number}: {plain(st.text)}",
+                                f"step {st.number} ('{st.id}')", st.action, st.image_size))
+    items.append(ScriptItem(OUTRO, OUTRO, spoken(guide.outro), guide.outro, guide.final_image, None, "Done",
+                            "the outro"))
     return items

@@ -1,26 +1,31 @@
-"""Voices behind one seam: `synthesize(text, voice, rate) -> (wav file, duration)`, cached by content hash.
+"""Voices behind one seam: `synthesize(text) -> (wav file, duration)` for an engine, voice and rate,
+cached by content hash.
 
-Every engine's output is normalised to 24 kHz mono 16-bit WAV so segments join sample-exactly.
+Every engine's output is normalised to 24 kHz mono 16-bit WAV at one loudness, so that clips join
+sample-exactly into a narration track that needs no loudness pass of its own.
 """
 from __future__ import annotations
 
-import contextlib
-import io
+import os
 import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
+
+import numpy as np
 
 from capture.errors import GuidecastError
-from capture.files import sha256_bytes
-from narration.media import run_ffmpeg
+from capture.files import sha256_bytes, sha256_file
+from narration.loudness import normalise
+from narration.media import MediaError, run_ffmpeg
+from narration.scratch import scratch_prefix
 
 SAMPLE_RATE = 24000
 
 
 class TTSError(GuidecastError):
-    """A voice engine failed."""
+    """A voice engine failed or cannot read the text."""
 
 
 @dataclass(frozen=True)
@@ -28,82 +33,86 @@ class Speech:
     path: Path
     duration: float
     sha256: str
+    voiced: bool = False  # voiced by this call (not found in the cache)
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
 
 
 class Engine(Protocol):
     name: str
+    cache_id: str  # the engine and everything besides voice and rate that changes its sound (model, ...)
 
     def render(self, text: str, voice: str | None, rate: int | None, out: Path) -> None:
         """Write speech for `text` to `out` (any format ffmpeg reads)."""
 
+    def resolve_voice(self, voice: str | None) -> str | None:
+        """The voice that `voice` (None: the default) stands for; TTSError when there is no such voice."""
 
-class SilentEngine:
+    def check(self, text: str, voice: str | None) -> None:
+        """Raise TTSError when `voice` cannot read `text` (e.g. a script its language lacks)."""
+
+    def voices(self) -> list[VoiceInfo]:
+        """The voices this engine offers."""
+
+
+class EngineBase:
+    """Defaults for engines that accept any voice and read any text."""
+
+    name = cache_id = "engine"
+
+    def resolve_voice(self, voice: str | None) -> str | None:
+        return voice
+
+    def check(self, text: str, voice: str | None) -> None:
+        return None
+
+    def voices(self) -> list[VoiceInfo]:
+        return []
+
+
+class SilentEngine(EngineBase):
     """No sound, a duration proportional to the text: for fast tests and drafts."""
 
-    name = "silent"
+    name = cache_id = "silent"
 
     def render(self, text: str, voice: str | None, rate: int | None, out: Path) -> None:
         words = max(1, len(text.split()))
-        seconds = max(0.8, words / ((rate or 170) / 60.0))
-        _write_silence(out, seconds)
+        write_wav(out, b"\0\0" * int(max(0.8, words / ((rate or 170) / 60.0)) * SAMPLE_RATE))
+
+    def voices(self) -> list[VoiceInfo]:
+        return [VoiceInfo("silence", "Silence (no sound)", ())]
 
 
-class Pyttsx3Engine:
-    """pyttsx3 over espeak-ng: the offline default."""
+def _pyttsx3(**options) -> Engine:
+    from narration.voice_espeak import Pyttsx3Engine
 
-    name = "pyttsx3"
-
-    def __init__(self) -> None:
-        self._engine = None
-
-    def _get(self):
-        if self._engine is None:
-            try:
-                import pyttsx3
-
-                with contextlib.redirect_stdout(io.StringIO()):
-                    self._engine = pyttsx3.init()
-            except Exception as e:  # noqa: BLE001 - driver load failure is environmental
-                raise TTSError(
-                    f"the offline voice (pyttsx3/espeak-ng) could not start: {e}; install espeak-ng "
-                    "(`apt-get install espeak-ng`) or choose --engine silent"
-                ) from None
-        return self._engine
-
-    def voices(self) -> list[str]:
-        return [v.id for v in self._get().getProperty("voices")]
-
-    def render(self, text: str, voice: str | None, rate: int | None, out: Path) -> None:
-        eng = self._get()
-        if voice:
-            if voice not in self.voices():
-                raise TTSError(f"voice '{voice}' is not installed for pyttsx3; choose one of: "
-                               + ", ".join(v for v in self.voices() if "en" in v)[:300])
-            eng.setProperty("voice", voice)
-        if rate:
-            eng.setProperty("rate", rate)
-        # pyttsx3 2.99's espeak driver returns an empty file on every other call: try again once.
-        for _attempt in range(3):
-            with contextlib.redirect_stdout(io.StringIO()):
-                eng.save_to_file(text, str(out))
-                eng.runAndWait()
-            if out.exists() and out.stat().st_size > 100:
-                return
-        raise TTSError(f"the offline voice produced no audio for: {text[:60]!r}")
+    return Pyttsx3Engine(**options)
 
 
-ENGINES = {"pyttsx3": Pyttsx3Engine, "silent": SilentEngine}
+def _openai(**options) -> Engine:
+    from narration.voice_openai import OpenAIEngine
+
+    return OpenAIEngine(**options)
 
 
-def make_engine(name: str) -> Engine:
-    try:
-        return ENGINES[name]()
-    except KeyError:
-        raise TTSError(f"unknown voice engine '{name}'; choose one of: {', '.join(sorted(ENGINES))}") from None
+ENGINES: dict[str, Callable[..., Engine]] = {"pyttsx3": _pyttsx3, "openai": _openai,
+                                             "silent": lambda **_: SilentEngine()}
+
+
+def make_engine(name: str, **options) -> Engine:
+    """The engine called `name`; options it does not use (e.g. a base URL for the offline voice) are ignored."""
+    if name not in ENGINES:
+        raise TTSError(f"unknown voice engine '{name}'; choose one of: {', '.join(sorted(ENGINES))}")
+    return ENGINES[name](**options)
 
 
 class SpeechCache:
-    """Speech files keyed by a hash of (text, engine, voice, rate)."""
+    """Speech files keyed by a hash of (text, engine and model, voice, rate)."""
 
     def __init__(self, folder: Path, engine: Engine, voice: str | None = None, rate: int | None = None):
         self.folder = Path(folder)
@@ -111,33 +120,80 @@ class SpeechCache:
         self.engine, self.voice, self.rate = engine, voice, rate
 
     def key(self, text: str) -> str:
-        return sha256_bytes(f"{self.engine.name}\0{self.voice}\0{self.rate}\0{text}".encode())[:32]
+        cache_id = getattr(self.engine, "cache_id", self.engine.name)
+        return sha256_bytes(f"{cache_id}\0{self.voice}\0{self.rate}\0{text}".encode())[:32]
 
     def synthesize(self, text: str) -> Speech:
         text = text.strip()
         if not text:
             raise TTSError("empty narration text: give the step some text or a narration override")
         path = self.folder / f"{self.key(text)}.wav"
-        if not path.exists():
-            with tempfile.TemporaryDirectory(dir=self.folder) as tmp:
-                raw = Path(tmp) / "raw.wav"
-                self.engine.render(text, self.voice, self.rate, raw)
-                norm = Path(tmp) / "norm.wav"
-                run_ffmpeg(["-i", str(raw), "-ac", "1", "-ar", str(SAMPLE_RATE), "-sample_fmt", "s16", str(norm)],
-                           "normalising speech audio")
-                norm.replace(path)
-        data = path.read_bytes()
-        return Speech(path=path, duration=wav_duration(path), sha256=sha256_bytes(data))
+        duration = _readable_duration(path)
+        voiced = duration is None
+        if voiced:  # not voiced yet, or a damaged cache entry: voice it (again)
+            self._voice(text, path)
+            duration = _readable_duration(path)
+            if duration is None:
+                raise TTSError(f"{path}: the voiced clip cannot be read back; check the disk")
+        return Speech(path=path, duration=duration, sha256=sha256_file(path), voiced=voiced)
+
+    def _voice(self, text: str, path: Path) -> None:
+        with tempfile.TemporaryDirectory(dir=self.folder, prefix=scratch_prefix("voicing")) as tmp:
+            raw = Path(tmp) / "raw"
+            self.engine.render(text, self.voice, self.rate, raw)
+            if not raw.exists() or raw.stat().st_size == 0:
+                raise TTSError(f"the {self.engine.name} voice returned no audio")
+            pcm = _pcm_24k_mono(raw, Path(tmp), self.engine.name)
+            done = Path(tmp) / "speech.wav"
+            write_wav(done, normalise(pcm, SAMPLE_RATE))
+            os.replace(done, path)
+
+
+def _pcm_24k_mono(raw: Path, tmp: Path, engine: str) -> bytes:
+    """The samples of `raw` as 24 kHz mono 16-bit PCM (converted by ffmpeg unless they already are)."""
+    try:
+        with wave.open(str(raw), "rb") as w:
+            if (w.getnchannels(), w.getsampwidth()) == (1, 2) and w.getnframes():
+                pcm = w.readframes(w.getnframes())
+                return pcm if w.getframerate() == SAMPLE_RATE else resample(pcm, w.getframerate())
+    except (wave.Error, EOFError):
+        pass
+    conv = tmp / "converted.wav"
+    try:
+        run_ffmpeg(["-i", str(raw), "-ac", "1", "-ar", str(SAMPLE_RATE), "-sample_fmt", "s16", str(conv)],
+                   "reading the voice engine's audio")
+    except MediaError as e:
+        raise TTSError(f"the {engine} voice returned audio that cannot be decoded ({e})") from None
+    with wave.open(str(conv), "rb") as w:
+        return w.readframes(w.getnframes())
+
+
+def resample(pcm: bytes, rate: int, to: int = SAMPLE_RATE) -> bytes:
+    """16-bit mono PCM resampled from `rate` to `to` (band-limited, through the spectrum)."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    n = max(1, round(x.size * to / rate))
+    y = np.fft.irfft(np.fft.rfft(x), n) * (n / x.size)
+    return np.clip(np.round(y), -32768, 32767).astype("<i2").tobytes()
+
+
+def _readable_duration(path: Path) -> float | None:
+    try:
+        return wav_duration(path)
+    except (OSError, wave.Error, EOFError):
+        return None
 
 
 def wav_duration(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
-        return w.getnframes() / float(w.getframerate())
+        frames = w.getnframes()
+        if frames == 0 or Path(path).stat().st_size < 44 + frames * w.getsampwidth() * w.getnchannels():
+            raise wave.Error("no samples, or fewer than the header says")
+        return frames / float(w.getframerate())
 
 
-def _write_silence(out: Path, seconds: float) -> None:
+def write_wav(out: Path, pcm: bytes, rate: int = SAMPLE_RATE) -> None:
     with wave.open(str(out), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(b"\0\0" * int(seconds * SAMPLE_RATE))
+        w.setframerate(rate)
+        w.writeframes(pcm)

@@ -1,0 +1,119 @@
+"""Pictures as the encoder wants them: Y, Cb, Cr planes (BT.709, limited range, 4:2:0) as Pillow images.
+
+Converting once per segment and zooming the planes is about half the work of zooming RGB and letting
+ffmpeg convert every frame; overlays (cursor, ripple) are pasted into the planes with their alpha.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+KR, KB = 0.2126, 0.0722
+KG = 1 - KR - KB
+_YS, _CS = 219 / 255, 224 / 255
+# RGB -> (Y, Cb, Cr) as an affine matrix Pillow applies in C
+_TO_YCBCR = (KR * _YS, KG * _YS, KB * _YS, 16,
+             -KR / (2 * (1 - KB)) * _CS, -KG / (2 * (1 - KB)) * _CS, 0.5 * _CS, 128,
+             0.5 * _CS, -KG / (2 * (1 - KR)) * _CS, -KB / (2 * (1 - KR)) * _CS, 128)
+
+
+@dataclass
+class Planes:
+    y: Image.Image
+    cb: Image.Image  # half width and height
+    cr: Image.Image
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.y.size
+
+    def copy(self) -> "Planes":
+        return Planes(self.y.copy(), self.cb.copy(), self.cr.copy())
+
+    def chunks(self) -> tuple[bytes, bytes, bytes]:
+        """Raw yuv420p bytes of the picture, plane by plane."""
+        return self.y.tobytes(), self.cb.tobytes(), self.cr.tobytes()
+
+    def region(self, box: tuple[float, float, float, float], size: tuple[int, int]) -> "Planes":
+        """The `box` (plane pixels, floats) of the picture scaled to `size`: what a camera showing it sees."""
+        half = tuple(v / 2 for v in box)
+        hs = (size[0] // 2, size[1] // 2)
+        return Planes(self.y.resize(size, Image.BILINEAR, box=box),
+                      self.cb.resize(hs, Image.BILINEAR, box=half), self.cr.resize(hs, Image.BILINEAR, box=half))
+
+
+@dataclass
+class Sprite:
+    y: Image.Image
+    alpha: Image.Image
+    cb: Image.Image
+    cr: Image.Image
+    alpha_half: Image.Image
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * KR + rgb[..., 1] * KG + rgb[..., 2] * KB
+
+
+def _chroma(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    luma = _luma(rgb)
+    cb = 128 + (rgb[..., 2] - luma) / (2 * (1 - KB)) * _CS
+    cr = 128 + (rgb[..., 0] - luma) / (2 * (1 - KR)) * _CS
+    return cb, cr
+
+
+def _half(a: np.ndarray) -> np.ndarray:
+    """2x2 block sums."""
+    return a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]
+
+
+def _l(a: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+
+
+def _even(img: Image.Image, fill) -> Image.Image:
+    w, h = img.size
+    if w % 2 == 0 and h % 2 == 0:
+        return img
+    out = Image.new(img.mode, (w + w % 2, h + h % 2), fill)
+    out.paste(img, (0, 0))
+    return out
+
+
+def planes_of(img: Image.Image) -> Planes:
+    """The picture (RGB) as limited-range BT.709 4:2:0 planes; odd sizes are padded by one pixel."""
+    y, cb, cr = _even(img.convert("RGB"), (0, 0, 0)).convert("RGB", _TO_YCBCR).split()
+    return Planes(y, cb.reduce(2), cr.reduce(2))
+
+
+def sprite_of(img: Image.Image) -> Sprite:
+    """An RGBA overlay as planes plus alpha masks (full size for luma, half size for chroma)."""
+    img = _even(img.convert("RGBA"), (0, 0, 0, 0))
+    rgba = np.asarray(img, dtype=np.float32)
+    rgb, a = rgba[..., :3], rgba[..., 3]
+    a_half = _half(a)
+    weighted = _half(rgb * a[..., None]) / np.maximum(a_half, 1e-6)[..., None]
+    cb, cr = _chroma(weighted)
+    return Sprite(_l(16 + _luma(rgb) * _YS), _l(a), _l(cb), _l(cr), _l(a_half / 4))
+
+
+def paste(p: Planes, s: Sprite, x: int, y: int) -> Callable[[], None]:
+    """Draw `s` with its top-left corner at (x, y) of `p` (rounded down to even pixels); returns a function
+    that puts back what it covered (cheaper than copying the whole picture first)."""
+    x, y = x - x % 2, y - y % 2
+    w, h = s.y.size
+    box, half = (x, y, x + w, y + h), (x // 2, y // 2, x // 2 + w // 2, y // 2 + h // 2)
+    under = (p.y.crop(box), p.cb.crop(half), p.cr.crop(half))
+    p.y.paste(s.y, (x, y), s.alpha)
+    p.cb.paste(s.cb, half[:2], s.alpha_half)
+    p.cr.paste(s.cr, half[:2], s.alpha_half)
+
+    def restore() -> None:
+        p.y.paste(under[0], box[:2])
+        p.cb.paste(under[1], half[:2])
+        p.cr.paste(under[2], half[:2])
+
+    return restore

@@ -1,0 +1,88 @@
+"""The offline voice: pyttsx3 over espeak-ng, voice or language and rate selectable."""
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+from narration.languages import unreadable_script
+from narration.tts import EngineBase, TTSError, VoiceInfo
+
+DEFAULT_VOICE = "gmw/en"
+
+
+class Pyttsx3Engine(EngineBase):
+    """pyttsx3 over espeak-ng: the offline default. `language` picks a voice when none is named."""
+
+    name = "pyttsx3"
+
+    def __init__(self, language: str | None = None, **_ignored) -> None:
+        self.language = language
+        self.cache_id = f"pyttsx3:{language or ''}"
+        self._engine = None
+        self._voices: list[VoiceInfo] | None = None
+
+    def _get(self):
+        if self._engine is None:
+            try:
+                import pyttsx3
+
+                with contextlib.redirect_stdout(io.StringIO()):
+                    self._engine = pyttsx3.init()
+            except Exception as e:  # noqa: BLE001 - driver load failure is environmental
+                raise TTSError(
+                    f"the offline voice (pyttsx3/espeak-ng) could not start: {e}; install espeak-ng "
+                    "(`apt-get install espeak-ng`) or choose --engine silent"
+                ) from None
+        return self._engine
+
+    def voices(self) -> list[VoiceInfo]:
+        if self._voices is None:
+            self._voices = [VoiceInfo(v.id, v.name, tuple(str(x) for x in (v.languages or ())))
+                            for v in self._get().getProperty("voices")]
+        return self._voices
+
+    def _info(self, voice_id: str) -> VoiceInfo | None:
+        return next((v for v in self.voices() if v.id == voice_id), None)
+
+    def resolve_voice(self, voice: str | None) -> str:
+        if voice:
+            if self._info(voice) is None:
+                near = [v.id for v in self.voices() if voice.split("/")[-1].split("-")[0] in v.id] or \
+                       [v.id for v in self.voices() if v.id.startswith("gmw/en")]
+                raise TTSError(f"voice '{voice}' is not installed for espeak-ng; try one of: {', '.join(near[:8])} "
+                               "(all: `guidecast voices`)")
+            return voice
+        if self.language:
+            lang = self.language.lower()
+            for v in self.voices():
+                if lang in (x.lower() for x in v.languages) or v.id.lower().endswith("/" + lang):
+                    return v.id
+            for v in self.voices():  # "de" also finds "de-ch"
+                if any(x.lower().split("-")[0] == lang for x in v.languages):
+                    return v.id
+            raise TTSError(f"no espeak-ng voice speaks language '{self.language}'; see `guidecast voices`")
+        return DEFAULT_VOICE
+
+    def check(self, text: str, voice: str | None) -> None:
+        info = self._info(self.resolve_voice(voice))
+        language = (info.languages[0] if info and info.languages else "en")
+        script = unreadable_script(text, language)
+        if script:
+            raise TTSError(f"the text is written in {script}, which the voice '{info.id if info else voice}' "
+                           f"({info.name if info else language}) cannot read; choose a voice for that language "
+                           "with --voice or --language (see `guidecast voices`)")
+
+    def render(self, text: str, voice: str | None, rate: int | None, out: Path) -> None:
+        eng = self._get()
+        eng.setProperty("voice", self.resolve_voice(voice))
+        if rate:
+            eng.setProperty("rate", rate)
+        # pyttsx3 2.99's espeak driver returns an empty file on every other call: try again.
+        for _attempt in range(3):
+            with contextlib.redirect_stdout(io.StringIO()):
+                eng.save_to_file(text, str(out))
+                eng.runAndWait()
+            if out.exists() and out.stat().st_size > 100:
+                return
+        raise TTSError(f"the offline voice produced no audio for: {text[:60]!r}")
