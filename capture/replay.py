@@ -45,7 +45,7 @@ def capture_workflow(
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     settle_timeout_s: float = SETTLE_TIMEOUT_S,
-    find_timeout_s: float = FIND_TIMEOUT_S,
+    find_timeout: float = FIND_TIMEOUT_S,
     strip_query_strings: bool | None = None,
 ) -> CaptureBundle:
     """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success).
@@ -56,7 +56,7 @@ def capture_workflow(
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
     out = Path(out_dir)
     run = _Replay(lw, base_url=base_url, env=os.environ if env is None else env, progress=progress,
-                  settle_timeout_s=settle_timeout_s, find_timeout_s=find_timeout_s,
+                  settle_timeout_s=settle_timeout_s, find_timeout=find_timeout,
                   device_scale_factor=device_scale_factor,
                   strip_query=lw.workflow.privacy.strip_query if strip_query_strings is None else strip_query_strings)
     with staged_dir(out) as stage, launch_browser(headless=headless, executable=browser_path) as browser:
@@ -74,7 +74,7 @@ def partial_dir(out: Path) -> Path:
 
 
 class _Replay:
-    def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, find_timeout_s,
+    def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, find_timeout,
                  device_scale_factor, strip_query):
         self.lw, self.wf = lw, lw.workflow
         self.base_url = base_url
@@ -82,7 +82,7 @@ class _Replay:
         self.start_url = _resolve(lw, self.wf.start_url, base_url, "start_url")
         self.progress = progress or (lambda *_: None)
         self.settle_ms = int(settle_timeout_s * 1000)
-        self.find_s = find_timeout_s
+        self.find_s = find_timeout
         self.dpr = device_scale_factor
         self.strip = strip_query
         self.steps: list[CapturedStep] = []

@@ -1,0 +1,126 @@
+"""Replay details: dialogs, hover menus, portal dropdowns, back/forward, bundle fields, partial results."""
+from __future__ import annotations
+
+import pytest
+
+from capture.bundle import load_capture
+from capture.errors import CaptureError
+from tests.conftest import requires_browser
+from tests.fixtures.capture.site_server import serve_site
+
+pytestmark = [requires_browser, pytest.mark.browser]
+
+WIDGETS = """
+title: Widgets
+start_url: /index.html
+steps:
+  - action: click
+    target: {role: link, name: Widgets}
+  - action: back
+  - action: forward
+  - action: hover
+    target: {role: button, name: Account}
+  - action: click
+    target: {role: link, name: Sign out}
+  - action: click
+    target: {role: button, name: Choose colour}
+  - id: pick-blue
+    action: click
+    target: {role: option, name: Blue}
+  - action: click
+    target: {role: button, name: Delete draft}
+    dialog: dismiss
+  - action: click
+    target: {role: button, name: Archive draft}
+"""
+
+
+@pytest.fixture(scope="module")
+def site():
+    with serve_site() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def widgets(site, tmp_path_factory):
+    from capture.replay import capture_workflow
+
+    d = tmp_path_factory.mktemp("widgets")
+    (d / "widgets.yaml").write_text(WIDGETS)
+    site.log.clear()
+    bundle = capture_workflow(d / "widgets.yaml", d / "cap", base_url=site.url, device_scale_factor=2)
+    return d / "cap", bundle, list(site.log)
+
+
+def test_hover_menu_portal_dropdown_and_dialog_answers(widgets):
+    _, bundle, log = widgets
+    assert log == [{"menu": "sign-out"}, {"colour": "Blue"}, {"deleted": False}, {"archived": True}]
+    by_id = {s.id: s for s in bundle.steps}
+    assert [(d.type, d.answer) for d in by_id["click-delete-draft"].dialogs] == [("confirm", "dismiss")]
+    assert [(d.type, d.message) for d in by_id["click-archive-draft"].dialogs] == [("alert", "Archived")]
+    assert by_id["pick-blue"].element.role == "option"
+
+
+def test_back_and_forward(widgets):
+    _, bundle, _ = widgets
+    back, forward = bundle.steps[1], bundle.steps[2]
+    assert back.url.endswith("/index.html") and forward.url.endswith("/widgets.html")
+
+
+def test_bundle_records_viewport_scale_boxes_and_screenshots(widgets):
+    from PIL import Image
+
+    cap_dir, bundle, _ = widgets
+    assert load_capture(cap_dir) == bundle
+    step = bundle.steps[5]
+    assert (step.viewport.width, step.viewport.height, step.device_scale_factor) == (1280, 720, 2)
+    el = step.element
+    assert (el.role, el.name, step.locator.role, step.locator_rank) == ("button", "Choose colour", "button", 0)
+    assert el.box_device.width == pytest.approx(el.box.width * 2) and el.box_device.x == pytest.approx(el.box.x * 2)
+    assert step.title == "Widgets · Shop" and step.url.endswith("/widgets.html")
+    assert Image.open(cap_dir / "screenshots" / step.screenshot).size == (2560, 1440)
+    assert step.screenshot.endswith(".png") and len(step.screenshot) == 36  # content-hash named
+    assert bundle.final_screenshot and bundle.partial is False
+
+
+def test_fallback_locator_is_used_and_recorded(site, tmp_path):
+    from capture.replay import capture_workflow
+
+    (tmp_path / "wf.yaml").write_text("""
+title: Fallback
+start_url: /widgets.html
+steps:
+  - action: click
+    target: {role: button, name: Remove draft}
+    fallbacks: [{css: '#nope'}, {css: '#delete'}]
+""")
+    bundle = capture_workflow(tmp_path / "wf.yaml", tmp_path / "cap", base_url=site.url, find_timeout=1)
+    assert bundle.steps[0].locator_rank == 2 and bundle.steps[0].locator.css == "#delete"
+
+
+def test_browser_crash_keeps_the_steps_so_far(site, tmp_path):
+    """The browser dies during step 3: the error says where, the two steps before are kept."""
+    import psutil
+
+    from capture.replay import capture_workflow
+
+    (tmp_path / "wf.yaml").write_text(WIDGETS)
+
+    def kill_browser_at_step_3(done, total, what):
+        if done == 2:
+            for child in psutil.Process().children(recursive=True):
+                if "chrom" in child.name().lower() or "headless" in child.name().lower():
+                    child.kill()
+
+    out = tmp_path / "cap"
+    with pytest.raises(CaptureError) as err:
+        capture_workflow(tmp_path / "wf.yaml", out, base_url=site.url, progress=kill_browser_at_step_3)
+    msg = str(err.value)
+    assert "step 3 (forward)" in msg and "crashed or was closed" in msg
+    assert f"the 2 steps captured before it are in {out}.partial" in msg
+    assert not out.exists()
+    partial = load_capture(tmp_path / "cap.partial")
+    assert partial.partial and [s.id for s in partial.steps] == ["click-widgets", "back"]
+    assert "step 3" in partial.error
+    for s in partial.steps:
+        assert (tmp_path / "cap.partial" / "screenshots" / s.screenshot).exists()
