@@ -45,8 +45,6 @@ def data_uri(path: Path) -> str:
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-image_data_uri = data_uri
-
 
 def page_html(guide: Guide, guide_dir: Path, *, mode: str = "web", inline_images: bool = True,
               template_dir: Path | None = None, video: str | None = None) -> str:

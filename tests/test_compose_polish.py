@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from composer.compose import compose_guide
-from composer.polish import PolishSettings, Texts, polish_texts, validate_answer, PolishRejected
+from composer.polish import PolishRejected, PolishSettings, Texts, polish_texts, validate_answer
 from fixtures.compose.synthetic import make_capture
 
 
