@@ -134,7 +134,7 @@ def _norm(s: str | None) -> str:
     return " ".join((s or "").split()).casefold()
 
 
-def _looks_like_sign_in(step_or_title: str | None, url: str | None) -> bool:
+def looks_like_sign_in(step_or_title: str | None, url: str | None) -> bool:
     t = f"{step_or_title or ''} {url or ''}".casefold()
     return any(w in t for w in ("sign in", "log in", "login", "signin"))
 
@@ -208,7 +208,7 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
             prev_id = b.id
             continue
         if _page_of(b) != _page_of(c):
-            kind = "sign_in" if _looks_like_sign_in(c.title, c.url) and not _looks_like_sign_in(b.title, b.url) else (
+            kind = "sign_in" if looks_like_sign_in(c.title, c.url) and not looks_like_sign_in(b.title, b.url) else (
                 "new_dialog" if c.element and c.element.in_dialog else "new_page")
             report.flow.append(FlowChange(after_step=prev_id, kind=kind, before=_page_of(b), after=_page_of(c)))
         report.steps.append(compare_step(b, c, base_dir, cur_dir, base, cur))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from composer.compose import compose_guide
 from guidecast.cmd_compose import compose_options, run_compose
 from guidecast.cmd_narrate import narrate_options, run_narrate
 from guidecast.progress import console, stage_progress
+from guidecast.sample import sample_app as sample_app_ctx
 from narration.tts import ENGINES
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -67,14 +67,6 @@ def _narrate_options(f):
     return f
 
 
-def _sample_app(variant: str | None):
-    if not variant:
-        return nullcontext(None)
-    from samples.expense_app import start_sample_app
-
-    return start_sample_app(variant=variant)
-
-
 @cli.command()
 @click.argument("workflow", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Capture bundle folder (default: out/<workflow>/capture).")
@@ -84,7 +76,7 @@ def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scal
             sample_app) -> None:
     """Replay WORKFLOW in Chromium and write a capture bundle (screenshots + element semantics)."""
     out = out or Path("out") / workflow.stem / "capture"
-    with _sample_app(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
+    with sample_app_ctx(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
         bundle = capture_workflow(workflow, out, base_url=app.url if app else base_url, headless=not headed,
                                   device_scale_factor=device_scale, browser_path=browser_path, progress=p,
                                   find_timeout=find_timeout)
@@ -140,7 +132,7 @@ def build(obj, workflow: Path, out: Path | None, base_url, headed, device_scale,
 
 def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
               find_timeout=10.0, sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None) -> dict[str, Path]:
-    with _sample_app(sample_app) as app:
+    with sample_app_ctx(sample_app) as app:
         with stage_progress("capture", obj["quiet"]) as p:
             bundle = capture_workflow(workflow, out / "capture", base_url=app.url if app else base_url,
                                       headless=not headed, device_scale_factor=device_scale,
@@ -211,9 +203,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
 
 
 def _register_area_commands() -> None:
-    from guidecast import cmd_capture, cmd_compose, cmd_narrate, cmd_server
+    from guidecast import cmd_capture, cmd_compose, cmd_freshness, cmd_narrate, cmd_server
 
-    for mod in (cmd_capture, cmd_compose, cmd_narrate, cmd_server):
+    for mod in (cmd_capture, cmd_compose, cmd_narrate, cmd_server, cmd_freshness):
         mod.register(cli)
 
 

@@ -30,7 +30,8 @@ def _literal_errors(f):
 
 def register(cli: click.Group) -> None:
     """Add this area's commands to `cli` (`capture` replaces the core one with a superset of its options)."""
-    from guidecast.cli import _capture_options, _sample_app
+    from guidecast.cli import _capture_options
+    from guidecast.sample import sample_app as _sample_app
     from guidecast.progress import console, stage_progress
 
     @cli.command()

@@ -1,0 +1,124 @@
+"""`check`: replay a workflow against the app now and compare with the capture a guide was built from."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from capture.bundle import CaptureBundle, load_capture
+from capture.compare import FreshnessReport, StepChange, looks_like_sign_in, compare_captures
+from capture.errors import CaptureError, GuidecastError
+from capture.replay import capture_workflow, partial_dir
+
+Progress = Callable[[int, int, str], None]
+
+
+def check_capture(
+    baseline_dir: str | Path,
+    *,
+    workflow: str | Path | None = None,
+    base_url: str | None = None,
+    keep_dir: str | Path | None = None,
+    retry: bool = True,
+    find_timeout: float = 5.0,
+    headless: bool = True,
+    browser_path: str | None = None,
+    progress: Progress | None = None,
+) -> FreshnessReport:
+    """Replay the baseline's workflow against `base_url` (default: where the baseline was captured) and
+    classify every step. A step only counts as changed when a second replay agrees (flaky content is not
+    a change). With `keep_dir`, the new capture is kept there (for `refresh`)."""
+    baseline_dir = Path(baseline_dir)
+    base = load_capture(baseline_dir)
+    wf_path = Path(workflow) if workflow else Path(base.workflow.path)
+    if not wf_path.exists():
+        raise GuidecastError(f"{wf_path}: the workflow this capture came from is gone; pass --workflow FILE")
+    url = base_url or base.base_url
+    checked_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with tempfile.TemporaryDirectory(prefix="guidecast-check-") as tmp:
+        runs = 2 if retry else 1
+        reports: list[FreshnessReport] = []
+        captures: list[Path] = []
+        for k in range(runs):
+            out = Path(tmp) / f"run{k}"
+            report = _run_once(base, baseline_dir, wf_path, out, url, checked_at, find_timeout, headless,
+                               browser_path, _scaled(progress, k, runs))
+            reports.append(report)
+            captures.append(out)
+            if not report.verified or not report.changed:
+                break
+        final = reports[-1] if len(reports) == 1 else _agreed(reports[0], reports[1])
+        if keep_dir and final.verified and captures[-1].exists():
+            keep = Path(keep_dir)
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(captures[-1], keep)
+    return final
+
+
+def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path, url: str | None, checked_at: str,
+              find_timeout: float, headless: bool, browser_path: str | None, progress) -> FreshnessReport:
+    try:
+        cur = capture_workflow(wf_path, out, base_url=url, find_timeout=find_timeout, headless=headless,
+                               browser_path=browser_path, progress=progress,
+                               device_scale_factor=base.device_scale_factor)
+        return compare_captures(base, baseline_dir, cur, out, checked_at=checked_at)
+    except CaptureError as e:
+        part = partial_dir(out)
+        message = str(e).split(" — stopped there")[0]
+        if "matches nothing" in message and _asks_to_sign_in(message, base, part):
+            return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
+                                   baseline_capture=base.id, current_capture=None, checked_at=checked_at,
+                                   verified=False, error="the app now asks to sign in: " + _short(message))
+        if part.exists():
+            cur = load_capture(part)
+            if "matches nothing" in message:
+                return compare_captures(base, baseline_dir, cur, part, checked_at=checked_at,
+                                        failed_at=len(cur.steps), error=_short(message))
+            report = compare_captures(base, baseline_dir, cur, part, checked_at=checked_at, error=_short(message))
+            report.verified = False
+            return report
+        return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
+                               baseline_capture=base.id, current_capture=None, checked_at=checked_at,
+                               verified=False, error=_short(message))
+
+
+def _asks_to_sign_in(message: str, base: CaptureBundle, part: Path) -> bool:
+    """The replay stopped on a sign-in page where the baseline was past signing in."""
+    where = message.split("matches nothing", 1)[1]
+    if not looks_like_sign_in(where, None):
+        return False
+    done = len(load_capture(part).steps) if part.exists() else 0
+    step = base.steps[done] if done < len(base.steps) else None
+    return step is not None and not looks_like_sign_in(step.title, step.url)
+
+
+def _short(message: str) -> str:
+    return message.split(": ", 1)[1] if message.count(": ") and message.startswith("/") else message
+
+
+def _agreed(first: FreshnessReport, second: FreshnessReport) -> FreshnessReport:
+    """Keep a step's change only where both runs saw the same change; the rest was flaky content."""
+    if not second.verified:
+        return second
+    one = {s.id: s for s in first.steps}
+    steps: list[StepChange] = []
+    for s in second.steps:
+        a = one.get(s.id)
+        if s.status != "unchanged" and (a is None or a.status != s.status):
+            s = s.model_copy(update={"status": "unchanged", "classes": [],
+                                     "details": s.details + ["changed in one replay only: treated as dynamic content"]})
+        steps.append(s)
+    flow = [f for f in second.flow if f in first.flow]
+    return second.model_copy(update={"steps": steps, "flow": flow})
+
+
+def _scaled(progress: Progress | None, k: int, runs: int) -> Progress | None:
+    if progress is None:
+        return None
+
+    def update(done: int, total: int, what: str) -> None:
+        progress(k * total + done, runs * total, ("re-check " if k else "") + what)
+
+    return update

@@ -1,0 +1,57 @@
+"""The freshness report as text (terminal), JSON and an HTML page with before/after screenshots."""
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from capture.compare import FreshnessReport
+from capture.files import atomic_write_text
+from templates import TEMPLATE_DIR
+
+LABELS = {"unchanged": "unchanged", "restyled": "restyled", "moved": "moved", "renamed": "renamed",
+          "new_flow": "new page or dialog", "gone": "gone", "unverified": "not verified"}
+
+
+def as_text(report: FreshnessReport) -> str:
+    lines = [f"workflow {report.workflow_path} (baseline {report.baseline_capture}, checked {report.checked_at})"]
+    if not report.verified:
+        lines.append(f"could not verify: {report.error}")
+    for s in report.steps:
+        classes = " + ".join(LABELS[c] for c in s.classes) or "unchanged"
+        detail = "; ".join(s.details)
+        lines.append(f"  {s.number:>3}  {s.id:<24} {classes:<28} {detail}".rstrip())
+    for f in report.flow:
+        lines.append(f"  flow after {f.after_step}: {f.kind.replace('_', ' ')}: {f.after} (was {f.before})")
+    if report.verified:
+        n = len(report.changed_steps)
+        lines.append("no user-visible change" if not report.changed else f"{n} step{'s' * (n != 1)} changed")
+    return "\n".join(lines)
+
+
+def _data_uri(path: Path | None) -> str | None:
+    if path is None or not path.exists():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def write_html(report: FreshnessReport, out: Path, baseline_dir: Path, current_dir: Path | None) -> Path:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "j2"]))
+
+    def shot(which: str, name: str | None) -> str | None:
+        folder = baseline_dir if which == "before" else current_dir
+        return _data_uri(folder / "screenshots" / name) if (folder and name) else None
+
+    from capture.bundle import load_capture
+
+    vp = load_capture(baseline_dir).viewport
+    html = env.get_template("freshness.html.j2").render(report=report, labels=LABELS, shot=shot,
+                                                        vw=vp.width, vh=vp.height)
+    atomic_write_text(out, html)
+    return out
+
+
+def write_json(report: FreshnessReport, out: Path) -> Path:
+    atomic_write_text(out, report.model_dump_json(indent=2))
+    return out
