@@ -71,7 +71,7 @@ def _half(a: np.ndarray) -> np.ndarray:
 
 
 def _l(a: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
 
 
 def _even(img: Image.Image, fill) -> Image.Image:
