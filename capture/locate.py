@@ -49,10 +49,15 @@ def to_playwright(page, loc: Locator):
     return pw.filter(visible=True)
 
 
-def describe_element(pw_locator) -> dict:
-    """In one round trip: scroll the element into view if needed; its role, name, label, ...
-    (`info`), `box` (CSS px of its frame), the `heading` around it, `dpr`, `url`, `title`, `top`."""
-    return pw_locator.evaluate(script("element_info.js"))
+def probe(pw_locator) -> tuple[int, dict | None]:
+    """In one round trip, without waiting: how many elements match, and for exactly one, scroll it into
+    view if needed and describe it: role, name, label, ... (`info`), `box` (CSS px of its frame), the
+    `heading` around it, `dpr`, `url`, `title`, `top` (in the top frame?) and the visible password
+    fields of its document (`passwords`, boxes)."""
+    res = pw_locator.evaluate_all(
+        "(els) => els.length === 1 ? {count: 1, facts: (" + script("element_info.js") + ")(els[0])} "
+        ": {count: els.length}")
+    return res["count"], res.get("facts")
 
 
 _MATCHES_JS = """(els) => { const A = __ARIA__; return els.slice(0, 5).map((el) => ({

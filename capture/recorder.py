@@ -117,7 +117,7 @@ class Recorder:
         if page is None or self._shots is None:
             return
         try:
-            png, _ = self.redactor.shoot(page, self.tabs.name_of(page) or "main", 1.0)
+            png, _ = self.redactor.shoot(page, self.tabs.name_of(page) or "main", 1.0, hide_toolbar=True)
             self._final = (store_content_addressed(self._shots, png, ".png"), page.url, page.title())
         except Exception:  # noqa: BLE001 - the browser is going away; the steps are what matter
             self._final = None
@@ -291,7 +291,7 @@ class Recorder:
     def _screenshot(self, page, name: str, dpr: float) -> tuple[str | None, list[Box]]:
         for _ in range(2):
             try:
-                png, boxes = self.redactor.shoot(page, name, dpr)
+                png, boxes = self.redactor.shoot(page, name, dpr, hide_toolbar=True)
                 return store_content_addressed(self._shots, png, ".png"), boxes
             except Exception:  # noqa: BLE001 - navigating away right now; try once more
                 continue

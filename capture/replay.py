@@ -19,7 +19,7 @@ from capture.browser import launch_browser
 from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
 from capture.errors import CaptureError, GuidecastError, WorkflowError
 from capture.files import sha256_bytes, staged_dir, store_content_addressed
-from capture.locate import describe_element, describe_matches, frame_root, suggest_locator, to_playwright
+from capture.locate import describe_matches, frame_root, probe, suggest_locator, to_playwright
 from capture.privacy import scrub, secret_kind, strip_query
 from capture.shots import Redactor
 from capture.tabs import Tabs
@@ -245,7 +245,8 @@ class _Replay:
                 else:
                     url_at, title_at = page.url, page.title()
                     rec["heading"] = _page_heading(page)
-                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
+                top_passwords = facts["passwords"] if target is not None and facts["top"] else None
+                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords)
                 self._act(page, target, step, value, rec["element"], n, sid)
         except GuidecastError:
             raise
@@ -298,16 +299,7 @@ class _Replay:
             page.go_forward(wait_until="commit", timeout=NAV_TIMEOUT_MS)
 
     def _find_and_describe(self, page, n: int, sid: str, step: Step, rec: dict):
-        from playwright.sync_api import Error as PlaywrightError
-
-        for attempt in range(3):
-            target, rank, loc = self._find(page, n, sid, step)
-            try:
-                facts = describe_element(target)
-                break
-            except PlaywrightError:  # detached or re-rendered between finding and describing
-                if attempt == 2:
-                    raise
+        target, rank, loc, facts = self._find(page, n, sid, step)
         info = ElementInfo(**facts["info"])
         if loc.frame:  # the box in the page's viewport, through the iframes
             bb = target.bounding_box()
@@ -321,16 +313,17 @@ class _Replay:
         return target, facts
 
     def _find(self, page, n: int, sid: str, step: Step):
-        """The single visible element for the step's first matching locator (falls back in rank order)."""
+        """The single visible element for the step's first matching locator (falls back in rank order),
+        with its description (see `capture.locate.probe`)."""
         candidates = step.locators()
         deadline = time.monotonic() + self.find_s
         ambiguous = None
         while True:
             for rank, loc in enumerate(candidates):
                 pw = to_playwright(page, loc)
-                count = pw.count()
+                count, facts = probe(pw)
                 if count == 1:
-                    return pw, rank, loc
+                    return pw, rank, loc, facts
                 if count > 1 and ambiguous is None:
                     ambiguous = (count, loc, pw)
             if time.monotonic() > deadline:

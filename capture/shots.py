@@ -17,8 +17,9 @@ _RECTS_JS = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
 SCREENSHOT_STYLE = "#__guidecast_toolbar { display: none !important; }"
 
 
-def screenshot(page) -> bytes:
-    return page.screenshot(animations="disabled", caret="hide", scale="device", style=SCREENSHOT_STYLE)
+def screenshot(page, hide_toolbar: bool = False) -> bytes:
+    style = {"style": SCREENSHOT_STYLE} if hide_toolbar else {}
+    return page.screenshot(animations="disabled", caret="hide", scale="device", **style)
 
 
 class Redactor:
@@ -29,13 +30,14 @@ class Redactor:
         if (page_name, loc) not in self.fields:
             self.fields.append((page_name, loc))
 
-    def boxes(self, page, page_name: str) -> list[Box]:
-        """Boxes (CSS px of the viewport) of the sensitive fields visible on `page` right now."""
+    def boxes(self, page, page_name: str, main_passwords: list | None = None) -> list[Box]:
+        """Boxes (CSS px of the viewport) of the sensitive fields visible on `page` right now.
+        `main_passwords`: the password fields' boxes in the top document, when already known."""
         rects = []
         for frame in page.frames:
             pw = frame.locator("input[type=password]").filter(visible=True)
             if frame is page.main_frame:
-                rects += pw.evaluate_all(_RECTS_JS)
+                rects += main_passwords if main_passwords is not None else pw.evaluate_all(_RECTS_JS)
             else:
                 rects += _frame_rects(pw)
         for name, loc in self.fields:
@@ -50,10 +52,11 @@ class Redactor:
                 out.append(b)
         return out
 
-    def shoot(self, page, page_name: str, dpr: float) -> tuple[bytes, list[Box]]:
+    def shoot(self, page, page_name: str, dpr: float, main_passwords: list | None = None,
+              hide_toolbar: bool = False) -> tuple[bytes, list[Box]]:
         """A screenshot of `page` with its sensitive fields blurred, and the blurred boxes (device px)."""
-        boxes = [b.scaled(dpr) for b in self.boxes(page, page_name)]
-        png = screenshot(page)
+        boxes = [b.scaled(dpr) for b in self.boxes(page, page_name, main_passwords)]
+        png = screenshot(page, hide_toolbar)
         if boxes:
             png = blur_regions(png, [(b.x, b.y, b.width, b.height) for b in boxes])
         return png, boxes

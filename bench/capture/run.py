@@ -1,0 +1,154 @@
+"""Capture benchmark: per-step cost of `capture_workflow` against a bare Playwright action + screenshot
+on the same page in the same run, and peak memory (RSS of this process and the browser's) of a
+100-step capture.
+
+    .venv/bin/python bench/capture/run.py [--steps 100]
+
+Last line: {"capture_overhead_ratio": ..., "peak_rss_mib_100_steps": ...}  (goal: ratio <= 1.5)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("EXPENSELY_PASSWORD", "demo-password")
+
+CATEGORIES = ["Travel", "Meals", "Office supplies", "Software"]
+LOGIN = 3  # steps before the repeated ones: email, password, sign in; then one goto
+
+
+def repeated_actions(n: int) -> list[dict]:
+    """`n` steps on the New expense page: tick/untick, type into fields, pick categories."""
+    out = []
+    for i in range(n):
+        k = i % 5
+        if k == 0:
+            out.append({"action": "check", "target": {"label": "Billable to client"}})
+        elif k == 1:
+            out.append({"action": "fill", "target": {"label": "Description"}, "value": f"Taxi to client site {i}"})
+        elif k == 2:
+            out.append({"action": "select", "target": {"label": "Category"}, "value": CATEGORIES[i % 4]})
+        elif k == 3:
+            out.append({"action": "uncheck", "target": {"label": "Billable to client"}})
+        else:
+            out.append({"action": "fill", "target": {"label": "Notes"}, "value": f"Receipt {i} attached"})
+    return out
+
+
+def workflow_yaml(total: int) -> str:
+    import yaml
+
+    steps = [
+        {"action": "fill", "target": {"label": "Email"}, "value": "alex.morgan@example.com"},
+        {"action": "fill", "target": {"label": "Password"}, "secret": "password"},
+        {"action": "click", "target": {"role": "button", "name": "Sign in"}},
+        {"action": "goto", "url": "/expenses/new"},
+    ] + repeated_actions(total - LOGIN - 1)
+    return yaml.safe_dump({"title": "Benchmark", "start_url": "/login",
+                           "secrets": {"password": "EXPENSELY_PASSWORD"}, "steps": steps}, sort_keys=False)
+
+
+def baseline(app_url: str, actions: list[dict]) -> list[float]:
+    """Per-step ms of a bare Playwright action + screenshot, same page, same actions."""
+    from capture.browser import launch_browser
+
+    times = []
+    with launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(app_url + "/login")
+        page.get_by_label("Email").fill("alex.morgan@example.com")
+        page.get_by_label("Password").fill(os.environ["EXPENSELY_PASSWORD"])
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(app_url + "/expenses/new")
+        for a in actions:
+            t0 = time.perf_counter()
+            loc = page.get_by_label(a["target"]["label"])
+            if a["action"] == "check":
+                loc.check()
+            elif a["action"] == "uncheck":
+                loc.uncheck()
+            elif a["action"] == "fill":
+                loc.fill(a["value"])
+            else:
+                loc.select_option(label=a["value"])
+            page.screenshot()
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+class PeakRSS:
+    """Samples the RSS of this process and all its children (the browser) every 20 ms."""
+
+    def __init__(self):
+        import psutil
+
+        self.me = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for p in [self.me] + self.me.children(recursive=True):
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.02)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=100)
+    args = ap.parse_args()
+
+    from capture.replay import capture_workflow
+    from samples.expense_app import start_sample_app
+
+    actions = repeated_actions(args.steps - LOGIN - 1)
+    with tempfile.TemporaryDirectory() as tmp, start_sample_app("base") as app:
+        wf = Path(tmp) / "bench.yaml"
+        wf.write_text(workflow_yaml(args.steps))
+        base1 = baseline(app.url, actions)
+        with PeakRSS() as rss:
+            t0 = time.perf_counter()
+            bundle = capture_workflow(wf, Path(tmp) / "cap", base_url=app.url)
+            wall = time.perf_counter() - t0
+        base2 = baseline(app.url, actions)
+    cap_ms = [s.timing_ms for s in bundle.steps[LOGIN + 1:]]
+    base_ms = base1 + base2
+    cap_med, base_med = statistics.median(cap_ms), statistics.median(base_ms)
+    ratio = cap_med / base_med
+    peak_mib = rss.peak / 2**20
+    print(f"steps captured: {len(bundle.steps)} in {wall:.1f} s (incl. browser start)")
+    print(f"per step, median over {len(cap_ms)} steps on the same page:")
+    print(f"  capture_workflow step            {cap_med:7.1f} ms  (p90 {statistics.quantiles(cap_ms, n=10)[-1]:.1f})")
+    print(f"  bare action + page.screenshot()  {base_med:7.1f} ms  (p90 {statistics.quantiles(base_ms, n=10)[-1]:.1f})")
+    print(f"  ratio                            {ratio:7.2f} x  (goal <= 1.5)")
+    print(f"peak RSS during the {len(bundle.steps)}-step capture (python + browser): {peak_mib:.0f} MiB")
+    print(json.dumps({"capture_overhead_ratio": round(ratio, 3), "peak_rss_mib_100_steps": round(peak_mib, 1)}))
+
+
+if __name__ == "__main__":
+    main()
