@@ -115,3 +115,25 @@ def env_prefix(name: str) -> str:
     """An environment variable prefix from the app's name (EXPENSELY, ACME, APP)."""
     word = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
     return "APP" if word in ("", "THE_APP") else word
+
+
+class SecretNames:
+    """Names for typed secret values (`password`, `password_2`, `token`, ...), kept in memory only:
+    the same value typed twice gets the same name; the values themselves are never written."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[str, str] = {}
+
+    def name_for(self, value: str, base: str) -> str:
+        if value not in self._by_value:
+            taken = set(self._by_value.values())
+            name, n = base, 1
+            while name in taken:
+                n += 1
+                name = f"{base}_{n}"
+            self._by_value[value] = name
+        return self._by_value[value]
+
+    def env_vars(self, prefix: str) -> dict[str, str]:
+        """The workflow's `secrets:` mapping: secret name -> environment variable."""
+        return {name: f"{prefix}_{name.upper()}" for name in dict.fromkeys(self._by_value.values())}

@@ -24,10 +24,12 @@ from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, Ele
 from capture.errors import GuidecastError
 from capture.files import atomic_write_text, sha256_bytes, staged_dir, store_content_addressed
 from capture.locate import script, to_playwright
-from capture.privacy import app_name, env_prefix, secret_kind
+from capture.privacy import SecretNames, app_name, env_prefix, secret_kind
 from capture.shots import Redactor
 from capture.tabs import Tabs
-from capture.workflow import Locator, LoadedWorkflow, Step, Viewport, Workflow, dump_workflow, origin_of, relative_to
+from capture.workflow import (
+    Locator, LoadedWorkflow, Step, Viewport, Workflow, dump_workflow, origin_of, relative_to, with_step_ids,
+)
 
 RECENT_S = 5.0  # a navigation or popup this soon after an action on the page is that action's doing
 MAX_LOCATORS = 4
@@ -71,7 +73,7 @@ class Recorder:
         self.start_url: str | None = None
         self.origin: str | None = None
         self.first_title = ""
-        self._secret_of_value: dict[str, str] = {}  # in memory only: typed value -> secret name
+        self.secret_names = SecretNames()
         self._secret_kind: dict[str, str] = {}
         self._history: dict[str, tuple[list[str], int]] = {}
         self._last_action: dict[str, float] = {}
@@ -262,24 +264,13 @@ class Recorder:
 
     def _fill_step(self, tgt: dict, value: str, el: dict) -> Step:
         if el.get("input_type") == "password":
-            return Step(action="fill", secret=self._secret_for(value, "password"), **tgt)
+            return Step(action="fill", secret=self.secret_names.name_for(value, "password"), **tgt)
         kind = secret_kind(value)
         if kind:
             self.warnings.append(f"a value typed into {el.get('name') or el.get('tag')!r} looks like a {kind}; "
                                  "it was recorded as a secret")
-            return Step(action="fill", secret=self._secret_for(value, "token"), sensitive=True, **tgt)
+            return Step(action="fill", secret=self.secret_names.name_for(value, "token"), sensitive=True, **tgt)
         return Step(action="fill", value=value, **tgt)
-
-    def _secret_for(self, value: str, base: str) -> str:
-        if value in self._secret_of_value:
-            return self._secret_of_value[value]
-        taken = set(self._secret_of_value.values())
-        name, n = base, 1
-        while name in taken:
-            n += 1
-            name = f"{base}_{n}"
-        self._secret_of_value[value] = name
-        return name
 
     def _shoot(self, slot: Recorded, page, dpr: float) -> None:
         if self._shots is None or slot.step is None:
@@ -332,10 +323,8 @@ class Recorder:
             raise GuidecastError("nothing was recorded: no page was opened or no action was taken; nothing saved")
         origin = self.origin_now()
         prefix = self.secret_prefix or env_prefix(app_name(self.start_url, self.first_title))
-        secrets = {name: f"{prefix}_{name.upper()}" for name in dict.fromkeys(self._secret_of_value.values())}
-        steps = self._steps()
-        draft = Workflow(title=self.title or "x", start_url="/", steps=steps, secrets=secrets)
-        steps = [s.model_copy(update={"id": sid}) for s, sid in zip(steps, draft.step_ids())]
+        secrets = self.secret_names.env_vars(prefix)
+        steps = with_step_ids(self._steps())
         vp = self.tabs.pages.get("main").viewport_size if self.tabs.pages.get("main") else None
         app = app_name(self.start_url, self.first_title)
         return Workflow(

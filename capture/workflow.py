@@ -170,6 +170,12 @@ class Workflow(Strict):
         return urljoin(base_url.rstrip("/") + "/", url.lstrip("/"))
 
 
+def with_step_ids(steps: list[Step]) -> list[Step]:
+    """The steps with their stable ids written out (`id:`), as `Workflow.step_ids` derives them."""
+    draft = Workflow.model_construct(steps=steps)
+    return [s.model_copy(update={"id": sid}) for s, sid in zip(steps, draft.step_ids())]
+
+
 def origin_of(url: str) -> str | None:
     """`scheme://host[:port]` of an http(s) URL, else None."""
     m = re.match(r"^(https?://[^/?#]+)", url or "")

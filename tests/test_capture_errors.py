@@ -27,6 +27,16 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=180)
 
 
+def _workflow(tmp_path: Path, title: str, *steps: str) -> Path:
+    wf = tmp_path / "wf.yaml"
+    wf.write_text(f"title: {title}\nstart_url: /index.html\nsteps:\n" + "".join(f"  - {s}\n" for s in steps))
+    return wf
+
+
+def _capture(site, wf: Path, *flags: str) -> list[str]:
+    return ["capture", str(wf), "-o", str(wf.parent / "cap"), "--base-url", site.url, *flags]
+
+
 def _one_clear_error(proc: subprocess.CompletedProcess) -> str:
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
@@ -58,8 +68,7 @@ def test_recording_that_leaves_the_top_frame_upwards(tmp_path):
 def test_recording_whose_frame_does_not_exist_on_the_page(site, tmp_path):
     wf = tmp_path / "wf.yaml"
     assert _run("import", str(FIX / "devtools-missing-frame.json"), "-o", str(wf)).returncode == 0
-    msg = _one_clear_error(_run("capture", str(wf), "-o", str(tmp_path / "cap"), "--base-url", site.url,
-                                "--find-timeout", "1"))
+    msg = _one_clear_error(_run(*_capture(site, wf, "--find-timeout", "1")))
     assert "wf.yaml: step 1 (fill-card-holder), field 'target': frame 'iframe >> nth=3' does not exist" in msg
     assert 'it has 2: iframe[name="payment"], iframe[name="ads"]' in msg
     assert not (tmp_path / "cap").exists()
@@ -68,13 +77,9 @@ def test_recording_whose_frame_does_not_exist_on_the_page(site, tmp_path):
 @requires_browser
 @pytest.mark.browser
 def test_locator_matching_several_elements_suggests_a_better_one(site, tmp_path):
-    wf = tmp_path / "wf.yaml"
-    wf.write_text("title: Save\nstart_url: /index.html\nsteps:\n"
-                  "  - {action: click, target: {role: link, name: Widgets}}\n"
-                  "  - {action: back}\n"
-                  "  - {action: click, target: {role: button, name: Save}}\n")
-    msg = _one_clear_error(_run("capture", str(wf), "-o", str(tmp_path / "cap"), "--base-url", site.url,
-                                "--find-timeout", "1"))
+    wf = _workflow(tmp_path, "Save", "{action: click, target: {role: link, name: Widgets}}", "{action: back}",
+                   "{action: click, target: {role: button, name: Save}}")
+    msg = _one_clear_error(_run(*_capture(site, wf, "--find-timeout", "1")))
     assert "wf.yaml: step 3 (click-save), field 'target': button 'Save' matches 2 elements" in msg
     assert "button 'Save' [data-testid=save], button 'Save' [data-testid=save-copy]" in msg
     assert "e.g. target: {test_id: save} for the first one" in msg
@@ -84,13 +89,10 @@ def test_locator_matching_several_elements_suggests_a_better_one(site, tmp_path)
 @requires_browser
 @pytest.mark.browser
 def test_page_that_never_settles(site, tmp_path):
-    wf = tmp_path / "wf.yaml"
-    wf.write_text("title: Reports\nstart_url: /index.html\nsteps:\n"
-                  "  - {action: click, target: {role: link, name: Reports}}\n"
-                  "  - {action: click, target: {role: heading, name: Reports}}\n")
+    wf = _workflow(tmp_path, "Reports", "{action: click, target: {role: link, name: Reports}}",
+                   "{action: click, target: {role: heading, name: Reports}}")
     t0 = time.monotonic()
-    msg = _one_clear_error(_run("capture", str(wf), "-o", str(tmp_path / "cap"), "--base-url", site.url,
-                                "--settle-timeout", "2"))
+    msg = _one_clear_error(_run(*_capture(site, wf, "--settle-timeout", "2")))
     assert time.monotonic() - t0 < 60
     assert f"wf.yaml: step 2 (click-reports-2): the page {site.url}/slow.html did not finish loading within 2s" in msg
     assert "the step captured before it is in" in msg
@@ -101,12 +103,9 @@ def test_page_that_never_settles(site, tmp_path):
 @pytest.mark.browser
 def test_browser_crash_mid_capture_keeps_what_was_captured(site, tmp_path):
     """Chromium is killed while step 2 waits for its target: step 1 is kept, the error says step 2."""
-    wf = tmp_path / "wf.yaml"
-    wf.write_text("title: Crash\nstart_url: /index.html\nsteps:\n"
-                  "  - {action: click, target: {role: link, name: Widgets}}\n"
-                  "  - {action: click, target: {role: button, name: Never there}}\n")
-    proc = subprocess.Popen([sys.executable, "-m", "guidecast", "--quiet", "capture", str(wf), "-o",
-                             str(tmp_path / "cap"), "--base-url", site.url, "--find-timeout", "60"],
+    wf = _workflow(tmp_path, "Crash", "{action: click, target: {role: link, name: Widgets}}",
+                   "{action: click, target: {role: button, name: Never there}}")
+    proc = subprocess.Popen([sys.executable, "-m", "guidecast", "--quiet", *_capture(site, wf, "--find-timeout", "60")],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

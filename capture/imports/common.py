@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from capture.errors import GuidecastError
-from capture.privacy import app_name, env_prefix, secret_kind
-from capture.workflow import LOCATOR_KINDS, Locator, Step, Viewport, Workflow, origin_of, relative_to
+from capture.privacy import SecretNames, app_name, env_prefix, secret_kind
+from capture.workflow import LOCATOR_KINDS, Locator, Step, Viewport, Workflow, origin_of, relative_to, with_step_ids
 
 
 class ImportFormatError(GuidecastError):
@@ -65,7 +65,7 @@ class Builder:
         self.start_url: str | None = None
         self.origin: str | None = None
         self.viewport: Viewport | None = None
-        self._secret_of_value: dict[str, str] = {}
+        self.secret_names = SecretNames()
         self.current_page = "main"
         self._popups = 0
         self._opener: dict[str, str] = {}
@@ -122,7 +122,7 @@ class Builder:
         kind = "password" if looks_password else secret_kind(value)
         extra = self.on_page(page)
         if kind:
-            name = self._secret_for(value, "password" if looks_password else "token")
+            name = self.secret_names.name_for(value, "password" if looks_password else "token")
             self.note(where, f"the typed {'password' if looks_password else kind} is not kept; "
                              f"it is read from the secret '{name}' when replaying")
             self.add(where, action="fill", target=target, fallbacks=fallbacks, secret=name,
@@ -130,25 +130,14 @@ class Builder:
         else:
             self.add(where, action="fill", target=target, fallbacks=fallbacks, value=value, **extra)
 
-    def _secret_for(self, value: str, base: str) -> str:
-        if value not in self._secret_of_value:
-            taken = set(self._secret_of_value.values())
-            name, n = base, 1
-            while name in taken:
-                n += 1
-                name = f"{base}_{n}"
-            self._secret_of_value[value] = name
-        return self._secret_of_value[value]
-
     def result(self) -> ImportResult:
         if self.start_url is None:
             raise self.error("top level", "the recording never opens a page (no navigate/open step)")
         if not self.steps:
             raise self.error("top level", "the recording has no steps after opening the page; nothing to import")
         prefix = env_prefix(app_name(self.start_url, ""))
-        secrets = {name: f"{prefix}_{name.upper()}" for name in dict.fromkeys(self._secret_of_value.values())}
-        draft = Workflow(title=self.title, start_url="/", steps=self.steps, secrets=secrets)
-        steps = [s.model_copy(update={"id": sid}) for s, sid in zip(self.steps, draft.step_ids())]
+        secrets = self.secret_names.env_vars(prefix)
+        steps = with_step_ids(self.steps)
         wf = Workflow(
             title=self.title, start_url=relative_to(self.start_url, self.origin), base_url=self.origin,
             viewport=self.viewport or Viewport(), secrets=secrets, steps=steps,
