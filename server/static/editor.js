@@ -6,7 +6,7 @@
   var root = document.getElementById("editor");
   if (!root) { return; }
   var gid = root.dataset.guideId;
-  var st = {revision: 0, saved: {}, doc: {}, base: null, scale: 1, timer: null, saving: false, again: false};
+  var st = {revision: 0, saved: {}, doc: {}, base: null, scale: 1, timer: null, saving: false, inflight: null};
   var saveState = document.getElementById("save-state");
   var list = document.getElementById("steps");
   var tpl = document.getElementById("step-template");
@@ -228,18 +228,20 @@
     return {doc: out, conflicts: conflicts};
   }
   function save() {
-    if (st.saving) { st.again = true; return Promise.resolve(); }
+    if (st.saving) { return st.inflight.then(save); }
     if (same(st.doc, st.saved)) { saveState.textContent = "All changes saved (revision " + st.revision + ")"; return Promise.resolve(); }
     st.saving = true;
     saveState.textContent = "Saving…";
     var sent = clone(st.doc);
-    return gc.api("PUT", "/api/guides/" + gid + "/edits", {base_revision: st.revision, edits: sent}).then(function (r) {
+    st.inflight = gc.api("PUT", "/api/guides/" + gid + "/edits", {base_revision: st.revision, edits: sent}).then(function (r) {
       return r.json().then(function (body) { return {status: r.status, body: body}; });
     }).then(function (res) {
       st.saving = false;
       if (res.status === 200) {
         st.revision = res.body.revision; st.saved = res.body.edits;
-        saveState.textContent = same(st.doc, sent) ? "All changes saved (revision " + st.revision + ")" : "Unsaved changes…";
+        var clean = same(st.doc, sent);
+        if (clean) { st.doc = clone(res.body.edits); }  // take the server's normal form
+        saveState.textContent = clean ? "All changes saved (revision " + st.revision + ")" : "Unsaved changes…";
       } else if (res.status === 409) {
         var m = merge3(st.saved, st.doc, res.body.edits);
         st.revision = res.body.revision; st.saved = res.body.edits;
@@ -253,12 +255,12 @@
         }
         st.doc = m.doc; render();
         saveState.textContent = "Merged with another editor's changes; saving…";
-        st.again = true;
+        return save();
       } else {
-        saveState.textContent = "Not saved: " + (res.body.detail || res.status);
+        saveState.textContent = "Not saved: " + (typeof res.body.detail === "string" ? res.body.detail : res.status);
       }
-      if (st.again) { st.again = false; return save(); }
     }).catch(function () { st.saving = false; saveState.textContent = "Not saved: the server did not answer; retrying…"; st.timer = setTimeout(save, 3000); });
+    return st.inflight;
   }
   document.getElementById("keep-mine").addEventListener("click", function () {
     document.getElementById("conflict").hidden = true; save();

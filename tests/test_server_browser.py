@@ -1,0 +1,173 @@
+"""The web app in Chromium: a manager signs in, uploads the sample capture, edits, reorders, adds a
+callout, publishes and shares; a signed-out learner opens the link, sees the change, plays the video,
+seeks by chapter, uses step-by-step mode on a phone-sized screen; the revoked link is refused. No
+script from user text ever runs (no dialog)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.settings import load_settings
+from server.testing import add_user, running_server, zip_folder
+from tests.conftest import requires_browser, requires_ffmpeg
+
+pytestmark = [pytest.mark.browser, requires_browser, requires_ffmpeg]
+PASSWORD = "password-123456"
+XSS_TITLE = 'Expenses <img src=x onerror="alert(1)">'
+XSS_CALLOUT = '<script>alert("callout")</script> Keep the receipt.'
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, submit_expense_capture):
+    data = tmp_path_factory.mktemp("browser-server")
+    st = load_settings(environ={}, data_dir=data / "srv", tts_engine="silent", video_width=480, video_height=270)
+    bundle = data / "capture.zip"
+    bundle.write_bytes(zip_folder(submit_expense_capture, "capture/"))
+    with running_server(st) as (url, app):
+        add_user(app, "manager@example.com", "admin", PASSWORD)
+        yield url, bundle
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from capture.browser import launch_browser
+
+    with launch_browser() as b:
+        yield b
+
+
+def _watch_dialogs(page, fired: list) -> None:
+    def on_dialog(d):
+        fired.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+
+
+def _saved(page) -> None:
+    page.wait_for_function("() => document.getElementById('save-state').textContent.startsWith('All changes saved')",
+                           timeout=15000)
+
+
+def _step_ids(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.stepId)")
+
+
+def test_edit_publish_share_learn_revoke(site, browser):
+    url, bundle = site
+    fired: list[str] = []
+    manager = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = manager.new_page()
+    _watch_dialogs(page, fired)
+
+    # sign in (the library redirects to the form and back)
+    page.goto(url + "/")
+    assert "/signin" in page.url
+    page.get_by_label("Email").fill("manager@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url + "/")
+
+    # upload the capture bundle; the compose job's progress shows live and the page reloads when done
+    page.set_input_files("input[name=file]", str(bundle))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(re.compile(r"/guides/\d+$"))
+    gid = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name="Edit", exact=True).wait_for(timeout=60000)
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.wait_for_selector("#editor[data-ready='1']")
+
+    # edit a step's text, the title, reorder steps 2 and 3, add a callout to the (new) third step
+    steps = page.locator(".edit-step")
+    before = _step_ids(page, ".edit-step")
+    steps.nth(0).locator(".step-text").fill("Type your **work email** address.")
+    page.locator("#title-input").fill(XSS_TITLE)
+    _saved(page)
+    steps.nth(1).get_by_role("button", name="Move down").click()
+    _saved(page)
+    after = _step_ids(page, ".edit-step")
+    assert after[1:3] == [before[2], before[1]] and after[3:] == before[3:]
+    third = steps.nth(2)
+    third.locator(".callout-kind").select_option("warning")
+    third.locator(".callout-text").fill(XSS_CALLOUT)
+    third.get_by_role("button", name="Add callout").click()
+    _saved(page)
+    assert third.locator(".callouts li").count() == 1
+
+    # publish; the version appears, then the video renders in the background
+    page.get_by_role("button", name="Publish new version").click()
+    page.wait_for_function("() => document.getElementById('publish-state').textContent.startsWith('Published version 1')",
+                           timeout=90000)
+    page.goto(f"{url}/guides/{gid}")
+    page.wait_for_function("() => !document.querySelector('li[data-job][data-state=queued], li[data-job][data-state=running]')",
+                           timeout=120000)
+    assert page.locator("li[data-job][data-state=failed]").count() == 0
+    page.get_by_role("button", name="Create link").click()
+    share = page.locator(".link-row[data-link-state=live] a.share-url").first.get_attribute("href")
+    assert share.startswith(url + "/s/")
+
+    # a signed-out learner opens the link and sees the edits
+    learner_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    learner = learner_ctx.new_page()
+    _watch_dialogs(learner, fired)
+    learner.goto(share)
+    assert learner.locator("h1").first.inner_text() == XSS_TITLE
+    assert learner.locator(".steps .step").first.locator(".text").inner_text().endswith("Type your work email address.")
+    assert _step_ids(learner, ".steps .step")[:3] == after[:3]
+    callout = learner.locator(f"#step-{after[2]} .callout.warning")
+    assert XSS_CALLOUT in callout.inner_text()
+
+    # side by side when wide
+    guide_box, player_box = learner.locator(".steps-col").bounding_box(), learner.locator(".player").bounding_box()
+    assert player_box["x"] > guide_box["x"] + guide_box["width"] - 1
+
+    # play the video, then seek with a chapter (mouse) and another one (keyboard)
+    learner.evaluate("() => { const v = document.getElementById('video'); v.muted = true; return v.play(); }")
+    learner.wait_for_function("() => document.getElementById('video').currentTime > 0.2", timeout=20000)
+    chapters = learner.locator("button.chapter")
+    assert chapters.count() == len(after)
+    for k, how in ((4, "click"), (7, "keyboard")):
+        start = float(chapters.nth(k).get_attribute("data-seek"))
+        if how == "click":
+            chapters.nth(k).click()
+        else:
+            chapters.nth(k).focus()
+            learner.keyboard.press("Enter")
+        learner.wait_for_function(
+            f"() => Math.abs(document.getElementById('video').currentTime - {start}) < 1.5", timeout=10000)
+        assert start > 0
+    # captions by choice
+    assert learner.evaluate("() => document.getElementById('video').textTracks[0].mode") != "showing"
+    learner.get_by_label("Captions").check()
+    assert learner.evaluate("() => document.getElementById('video').textTracks[0].mode") == "showing"
+
+    # on a phone: stacked, no sideways scrolling; step-by-step mode with the arrow keys
+    learner.set_viewport_size({"width": 375, "height": 800})
+    assert learner.evaluate("() => document.documentElement.scrollWidth") <= 375
+    guide_box, player_box = learner.locator(".steps-col").bounding_box(), learner.locator(".player").bounding_box()
+    assert player_box["y"] + player_box["height"] <= guide_box["y"] + 1
+    learner.get_by_role("button", name="Step-by-step mode").click()
+    pos, n = learner.locator("#step-pos"), len(after)
+    assert pos.inner_text() == f"Step 8 of {n}"  # where the last chapter left off
+    assert learner.locator(".steps .step:visible").count() == 1
+    learner.keyboard.press("ArrowRight")
+    assert pos.inner_text() == f"Step 9 of {n}"
+    for _ in range(2):
+        learner.keyboard.press("ArrowLeft")
+    assert pos.inner_text() == f"Step 7 of {n}"
+    learner.get_by_role("button", name="Next →").click()
+    assert pos.inner_text() == f"Step 8 of {n}"
+    assert learner.evaluate("() => document.documentElement.scrollWidth") <= 375
+
+    # the manager revokes the link; the learner is refused
+    page.goto(f"{url}/guides/{gid}")
+    page.get_by_role("button", name="Revoke").first.click()
+    page.wait_for_selector(".link-row[data-link-state=revoked]")
+    response = learner.goto(share)
+    assert response.status == 410
+    assert "revoked" in learner.content()
+
+    assert fired == []  # no alert from any user text, on any page
+    manager.close()
+    learner_ctx.close()
