@@ -3,7 +3,9 @@
 // binding window.__guidecastRecord. Text fields are reported once, when the field is left or
 // before the next action, never per key. The floating toolbar (top frame only) is not recorded.
 (() => {
-  if (window.__guidecastRecorder) return;
+  // Once per document (a popup's first about:blank keeps its window when it navigates on).
+  if (document.__guidecastRecorder) return;
+  Object.defineProperty(document, "__guidecastRecorder", { value: true });
   window.__guidecastRecorder = true;
   const A = __ARIA__;
   const DOC_ID = Math.random().toString(36).slice(2);
@@ -188,8 +190,11 @@
     const loaded = () => send({ kind: "load", nav_type: nav, ...context() });
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loaded);
     else loaded();
-    window.addEventListener("pageshow", (ev) => { if (ev.persisted) send({ kind: "load", nav_type: "back_forward", ...context() }); });
-    window.addEventListener("popstate", () => send({ kind: "load", nav_type: "back_forward", ...context() }));
+    if (!window.__guidecastHistory) {
+      window.__guidecastHistory = true;
+      window.addEventListener("pageshow", (ev) => { if (ev.persisted) send({ kind: "load", nav_type: "back_forward", ...context() }); });
+      window.addEventListener("popstate", () => send({ kind: "load", nav_type: "back_forward", ...context() }));
+    }
   }
 
   // -- the toolbar: pause, add a note to the last step, stop ----------------------------------------

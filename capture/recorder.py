@@ -41,6 +41,7 @@ class Recorded:
     page: str
     opened: str | None = None  # the popup this step opened
     note: str | None = None  # added from the toolbar
+    t_page: float = 0.0  # when the page saw the action (epoch seconds)
     element: ElementInfo | None = None
     url: str = ""
     title: str = ""
@@ -77,6 +78,8 @@ class Recorder:
         self._secret_kind: dict[str, str] = {}
         self._history: dict[str, tuple[list[str], int]] = {}
         self._last_action: dict[str, float] = {}
+        self._page_asked: dict[str, bool] = {}  # tab -> the page itself asked for a navigation (link, form, script)
+        self._popups: list[tuple[str, str, float]] = []  # (popup, opener tab, when it opened)
         self._inflight = 0
         self.redactor = Redactor()
         self._shots = Path(tempfile.mkdtemp(prefix="guidecast-rec-")) if screenshots else None
@@ -136,17 +139,33 @@ class Recorder:
     def _watch(self, page) -> None:
         name = self.tabs.name_of(page) or "main"
         page.on("close", lambda _page: self._on_close(name))
+        # Chromium skips init scripts when a popup leaves its first about:blank: install it there too.
+        page.on("framenavigated", self._ensure_script)
+        if name != "main":
+            self._ensure_script(page.main_frame)
+        try:  # navigations the page asks for itself are an action's doing; others (typed URL) are steps
+            cdp = self.context.new_cdp_session(page)
+            main_id = cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            cdp.on("Page.frameRequestedNavigation",
+                   lambda ev: ev.get("frameId") == main_id and self._page_asked.__setitem__(name, True))
+            cdp.send("Page.enable")
+        except Exception:  # noqa: BLE001 - no CDP (another browser): fall back on timing
+            self._page_asked.pop(name, None)
+
+    @staticmethod
+    def _ensure_script(frame) -> None:
+        try:
+            frame.evaluate(script("recorder.js"))
+        except Exception:  # noqa: BLE001 - navigating on again or closed: its next document reports
+            pass
 
     def _on_page(self, page) -> None:
         name = self.tabs.name_of(page)
         self._watch(page)
         if name in (None, "main"):
             return
-        opener = self.tabs.opener.get(name)
-        last = next((it for it in reversed(self.items) if it.page == opener and it.step), None)
-        if last is not None and time.monotonic() - last.t < RECENT_S and not self.stopped:
-            last.step = last.step.model_copy(update={"opens_popup": True})
-            last.opened = name
+        if not self.stopped:  # which step opened it is settled when saving: its event may still be on the way
+            self._popups.append((name, self.tabs.opener.get(name, "main"), time.time()))
 
     def _on_close(self, name: str) -> None:
         if not self.tabs.pages:
@@ -174,7 +193,7 @@ class Recorder:
         name = self.tabs.name_of(page) or "main"
         # Take this event's place in the order now: handlers interleave while they wait on the browser.
         slot = Recorded(step=None, page=name, url=ev.get("url") or "", title=ev.get("title") or "",
-                        heading=ev.get("heading"))
+                        heading=ev.get("heading"), t_page=(ev.get("t") or 0) / 1000)
         self.items.append(slot)
         self._inflight += 1
         try:
@@ -216,7 +235,11 @@ class Recorder:
         if ev.get("nav_type") == "reload" or urls[i] == url:
             return None
         self._history[name] = (urls[: i + 1] + [url], i + 1)
-        caused = time.monotonic() - self._last_action.get(name, float("-inf")) < RECENT_S
+        if name in self._page_asked:
+            caused = self._page_asked[name]
+            self._page_asked[name] = False
+        else:
+            caused = time.monotonic() - self._last_action.get(name, float("-inf")) < RECENT_S
         if caused or self.paused:
             return None
         return Step(action="goto", url=relative_to(url, self.origin_now()))
@@ -338,6 +361,12 @@ class Recorder:
 
     def _steps(self) -> list[Step]:
         """The recorded steps, with `page:` where replay must change tabs and the toolbar's notes."""
+        for popup, opener, at in self._popups:
+            acts = [it for it in self.items if it.step and it.page == opener and it.t_page <= at + 0.05
+                    and it.step.action in ("click", "dblclick", "press")]
+            if acts and not acts[-1].opened:
+                acts[-1].opened = popup
+                acts[-1].step = acts[-1].step.model_copy(update={"opens_popup": True})
         steps, current = [], "main"
         for it in self.items:
             if it.step is None:

@@ -208,8 +208,8 @@ class _Replay:
         tabs = self.tabs
         tabs.dialogs = []
         tabs.dialog_answer = step.dialog or "accept"
-        gone = step.action == "close_page" and step.page and step.page not in tabs.pages
-        if step.page and not gone:
+        closing = step.action == "close_page"
+        if step.page and not closing:
             if not tabs.switch(step.page):
                 raise CaptureError(
                     f"{self.lw.path}: step {n} ({sid}), field 'page': no tab named '{step.page}' is open "
@@ -217,11 +217,14 @@ class _Replay:
                 )
         else:
             tabs.take_new()
+        if closing:  # close the tab (it may be closing itself, as it did when recorded); show where we are back
+            self._close(step.page or tabs.current)
         page, page_name = tabs.page, tabs.current
         value = self.secrets[step.secret] if step.secret else step.value
         rec = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": []}
         try:
-            if gone:  # the popup already closed itself, as it did when recorded
+            if closing:
+                self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
                 url_at, title_at = page.url, page.title()
             elif step.action in ("goto", "back", "forward"):
@@ -288,6 +291,19 @@ class _Replay:
         if step.is_sensitive or (element is not None and element.input_type == "password"):
             return True
         return bool(self.wf.privacy.detect_secrets and step.action == "fill" and secret_kind(value))
+
+    def _close(self, name: str) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        if name == "main":
+            raise CaptureError(f"{self.lw.path}: {self.where}, field 'page': close_page closes popups, not the main tab")
+        page = self.tabs.pages.get(name)
+        if page is not None:
+            try:
+                page.close(run_before_unload=True)
+            except PlaywrightError:  # it was closing itself already
+                pass
+        self.tabs.closed(name)
 
     def _navigate(self, page, step: Step, n: int) -> None:
         if step.action == "goto":
@@ -396,14 +412,7 @@ def _perform(page, target, a: str, step: Step, value, element: ElementInfo | Non
             with page.expect_file_chooser() as chooser:
                 target.click()
             chooser.value.set_files(files)
-    elif a == "close_page":
-        from playwright.sync_api import Error as PlaywrightError
-
-        try:
-            page.close(run_before_unload=True)
-        except PlaywrightError:  # it was closing itself already
-            pass
-    # wait_for: finding the target was the whole step
+    # close_page is done before the screenshot (see _Replay._close); wait_for: finding the target was the whole step
 
 
 def _match_name(m: dict) -> str:

@@ -52,6 +52,10 @@ class Tabs:
         self._add(page, name)
         self._fresh.append(name)
 
+    def closed(self, name: str) -> None:
+        """Forget tab `name` (closed); its opener becomes current if it was current."""
+        self._on_close(name)
+
     def _on_close(self, name: str) -> None:
         self.pages.pop(name, None)
         if name in self._fresh:

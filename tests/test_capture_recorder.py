@@ -162,3 +162,49 @@ def test_cli_record_headless_saves_on_sigterm(sample_app, tmp_path):
     assert PASSWORD not in out.read_text()
     cap = json.loads((tmp_path / "login.capture" / "capture.json").read_text())
     assert len(cap["steps"]) == 3
+
+
+def test_recorder_follows_iframes_popups_typed_urls_and_history(tmp_path):
+    """Frames get `frame:` selectors, the popup's opener gets `opens_popup`, a typed URL is a goto,
+    back/forward are steps, and the whole thing replays to the same end state."""
+    from capture.browser import launch_browser
+    from capture.recorder import Recorder
+    from capture.replay import capture_workflow
+    from tests.fixtures.capture.site_server import serve_site
+
+    with serve_site() as site, launch_browser() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        rec = Recorder(context)
+        page = context.new_page()
+        page.goto(site.url + "/index.html")
+        page.get_by_role("link", name="Checkout").click()
+        frame = page.frame_locator('iframe[name="payment"]')
+        frame.get_by_label("Card holder").fill("Robin Lee")
+        frame.get_by_role("button", name="Pay now").click()
+        page.wait_for_timeout(200)
+        page.goto(site.url + "/help-desk.html")  # typed, not caused by the page
+        with page.expect_popup() as popup:
+            page.get_by_role("button", name="Open chat").click()
+        chat = popup.value
+        chat.get_by_label("Message").fill("Hello")
+        chat.get_by_role("button", name="Send").click()  # the popup closes itself
+        page.get_by_text("Chat ended").wait_for()
+        page.go_back()
+        page.wait_for_load_state()
+        page.go_forward()
+        page.wait_for_load_state()
+        rec.stop()
+        saved = rec.save(tmp_path / "shop.yaml")
+        rec.close()
+        recorded_log = list(site.log)
+    steps = yaml.safe_load(saved.workflow.read_text())["steps"]
+    assert [s["action"] for s in steps] == ["click", "fill", "click", "goto", "click", "fill", "click", "close_page",
+                                            "back", "forward"]
+    assert steps[1]["target"] == {"role": "textbox", "name": "Card holder", "frame": ['iframe[name="payment"]']}
+    assert steps[3]["url"] == "/help-desk.html"
+    assert steps[4]["opens_popup"] is True and steps[7]["page"] == "popup-1"
+    with serve_site() as site:
+        bundle = capture_workflow(saved.workflow, tmp_path / "cap", base_url=site.url)
+        assert site.log == recorded_log == [{"paid_by": "Robin Lee"}, {"chat": "Hello"}]
+    assert [s.page for s in bundle.steps[5:7]] == ["popup-1", "popup-1"]
+    assert bundle.final_url.endswith("/help-desk.html")
