@@ -20,6 +20,7 @@ class AssetStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._tree = lru_cache(maxsize=512)(self._read_tree)
+        self._json = lru_cache(maxsize=512)(self._read_json)
 
     def blob_path(self, sha: str) -> Path:
         if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
@@ -72,6 +73,14 @@ class AssetStore:
     def read_text(self, tree_sha: str, rel: str) -> str | None:
         p = self.file(tree_sha, rel)
         return p.read_text("utf-8") if p else None
+
+    def _read_json(self, tree_sha: str, rel: str):
+        text = self.read_text(tree_sha, rel)
+        return json.loads(text) if text is not None else None
+
+    def read_json(self, tree_sha: str, rel: str):
+        """A JSON file of a tree, parsed once (trees never change). Treat the result as read-only."""
+        return self._json(tree_sha, rel)
 
     def materialize(self, tree_sha: str, dest: Path) -> Path:
         """Lay the tree out as a normal folder at `dest` (hard links where possible)."""

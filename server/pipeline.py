@@ -116,8 +116,8 @@ def publish(ctx, job: Job, progress) -> dict:
 def _matching_video(ctx, video_tree: str | None, composed_guide_id: str) -> str | None:
     if not video_tree:
         return None
-    text = ctx.assets.read_text(video_tree, "video.json")
-    return video_tree if text and json.loads(text).get("guide_id") == composed_guide_id else None
+    manifest = ctx.assets.read_json(video_tree, "video.json")
+    return video_tree if manifest and manifest.get("guide_id") == composed_guide_id else None
 
 
 def render(ctx, job: Job, progress) -> dict:

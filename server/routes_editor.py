@@ -2,10 +2,6 @@
 preview, version history and diffs."""
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -40,8 +36,8 @@ class VoiceIn(BaseModel):
 def _state(ctx, g, doc: EditDoc) -> dict:
     base = guide_json(ctx, g.base_tree) if g.base_tree else None
     scale = 1.0
-    if g.capture_tree and (cap := ctx.assets.read_text(g.capture_tree, "capture.json")):
-        scale = json.loads(cap).get("device_scale_factor", 1.0)
+    if g.capture_tree and (cap := ctx.assets.read_json(g.capture_tree, "capture.json")):
+        scale = cap.get("device_scale_factor", 1.0)
     return {"guide_id": g.id, "revision": doc.revision, "edits": doc.doc, "base": base, "device_scale": scale,
             "versions": [version_json(v) for v in g.versions]}
 

@@ -49,7 +49,7 @@ def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, emb
 
     ctx = request.app.state.ctx
     gj = guide_json(ctx, v.guide_tree)
-    video = json.loads(ctx.assets.read_text(v.video_tree, "video.json") or "null") if v.video_tree else None
+    video = ctx.assets.read_json(v.video_tree, "video.json") if v.video_tree else None
     chapters = []
     if video:
         step_segments = [s for s in video["segments"] if s["kind"] == "step"]

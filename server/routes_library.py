@@ -24,8 +24,7 @@ router = APIRouter()
 
 
 def _cached_json(ctx, tree: str | None, rel: str) -> dict | None:
-    text = ctx.assets.read_text(tree, rel) if tree else None
-    return json.loads(text) if text else None
+    return ctx.assets.read_json(tree, rel) if tree else None
 
 
 def badges(ctx, guide: Guide) -> list[tuple[str, str]]:

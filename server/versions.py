@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 
 from fastapi import HTTPException
 
@@ -10,10 +9,10 @@ from server.models import Guide, GuideVersion
 
 
 def guide_json(ctx, tree: str) -> dict:
-    text = ctx.assets.read_text(tree, "guide.json")
-    if text is None:
+    data = ctx.assets.read_json(tree, "guide.json")
+    if data is None:
         raise HTTPException(500, "guide.json missing from the stored guide")
-    return json.loads(text)
+    return data
 
 
 def get_version(guide: Guide, number: int) -> GuideVersion:

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 
 from server.models import Job
 from server.settings import load_settings
