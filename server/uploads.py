@@ -104,39 +104,40 @@ def check_png(path: Path, what: str) -> None:
         raise UploadError(f"{what}: not a valid PNG image ({type(e).__name__})") from None
 
 
+def _load(loader, folder: Path, what: str):
+    try:
+        return loader(folder)
+    except GuidecastError as e:
+        raise UploadError(f"{what}: {e}") from None
+
+
+def _check_images(folder: Path, rels: list[str], what: str) -> None:
+    for rel in rels:
+        _safe_name(rel)
+        check_png(folder / rel, f"{what} {rel}")
+
+
 def check_capture(folder: Path) -> CaptureBundle:
     """Validate a capture bundle folder: capture.json parses and every screenshot is a real PNG."""
-    try:
-        bundle = load_capture(folder)
-    except GuidecastError as e:
-        raise UploadError(f"capture.json: {e}") from None
+    bundle = _load(load_capture, folder, "capture.json")
     names = [s.screenshot for s in bundle.steps] + ([bundle.final_screenshot] if bundle.final_screenshot else [])
-    for name in names:
-        _safe_name(name)
-        check_png(bundle.screenshot_path(folder, name), f"screenshot {name}")
+    _check_images(folder, [bundle.screenshot_path(Path(), n).as_posix() for n in names], "screenshot")
     return bundle
 
 
 def check_guide(folder: Path):
     from composer.guide import load_guide
 
-    try:
-        guide = load_guide(folder)
-    except GuidecastError as e:
-        raise UploadError(f"guide.json: {e}") from None
-    for rel in [s.image for s in guide.steps if s.image] + ([guide.final_image] if guide.final_image else []):
-        _safe_name(rel)
-        check_png(folder / rel, f"guide image {rel}")
+    guide = _load(load_guide, folder, "guide.json")
+    _check_images(folder, [s.image for s in guide.steps if s.image] + ([guide.final_image] if guide.final_image else []),
+                  "guide image")
     return guide
 
 
 def check_video(folder: Path):
     from narration.manifest import load_manifest
 
-    try:
-        m = load_manifest(folder)
-    except GuidecastError as e:
-        raise UploadError(f"video.json: {e}") from None
+    m = _load(load_manifest, folder, "video.json")
     for rel in m.files.values():
         _safe_name(rel)
         if not (folder / rel).is_file():

@@ -499,3 +499,28 @@ def test_openapi_documents_the_json_api(env):
                  "/api/jobs/{job_id}", "/api/beacon"):
         assert path in spec["paths"], path
     assert env.fresh().get("/docs").status_code == 200
+
+
+def test_cancel_a_running_job(env):
+    owner = env.client(OWNER)
+    runner = env.app.state.ctx.jobs
+    started = []
+
+    def slow(ctx, job, progress):
+        for i in range(600):
+            started.append(i)
+            progress(i, 600, f"tick {i}")
+            time.sleep(0.05)
+
+    runner.handlers["slow"] = slow
+    with env.app.state.ctx.db.session() as s:
+        job_id = runner.submit(s, "slow", env.draft).id
+    deadline = time.monotonic() + 20
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert owner.get(f"/api/jobs/{job_id}").json()["state"] == "running"
+    owner.post(f"/api/jobs/{job_id}/cancel")
+    while owner.get(f"/api/jobs/{job_id}").json()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job = owner.get(f"/api/jobs/{job_id}").json()
+    assert job["state"] == "cancelled" and len(started) < 600
