@@ -171,3 +171,61 @@ def test_edit_publish_share_learn_revoke(site, browser):
     assert fired == []  # no alert from any user text, on any page
     manager.close()
     learner_ctx.close()
+
+
+def test_two_editors_merge_or_see_a_conflict_and_draw_a_blur_box(site, browser):
+    import httpx
+
+    from server.testing import sign_in, upload, wait_jobs
+
+    url, bundle = site
+    api = sign_in(httpx.Client(base_url=url, follow_redirects=True, timeout=60), "manager@example.com", PASSWORD)
+    gid = upload(api, "c.zip", bundle.read_bytes()).json()["guide"]["id"]
+    wait_jobs(api, gid)
+    pages = []
+    for _ in range(2):
+        ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+        ctx.add_cookies([{"name": "guidecast_session", "value": api.cookies["guidecast_session"], "url": url}])
+        p = ctx.new_page()
+        p.goto(f"{url}/guides/{gid}/edit")
+        p.wait_for_selector("#editor[data-ready='1']")
+        pages.append(p)
+    a, b = pages
+    ids = _step_ids(a, ".edit-step")
+
+    def doc():
+        return api.get(f"/api/guides/{gid}/edits").json()["edits"]
+
+    # different steps: the stale save gets 409, merges and saves again; both changes are kept
+    a.locator(".edit-step").nth(0).locator(".step-text").fill("A's first step.")
+    _saved(a)
+    b.locator(".edit-step").nth(1).locator(".step-text").fill("B's second step.")
+    _saved(b)
+    assert doc()["steps"][ids[0]]["text"] == "A's first step." and doc()["steps"][ids[1]]["text"] == "B's second step."
+
+    # the same field: the stale editor is told, the server keeps the other's text until they choose
+    b.locator(".edit-step").nth(0).locator(".step-text").fill("B rewrote the first step.")
+    _saved(b)
+    a.locator(".edit-step").nth(0).locator(".step-text").fill("A insists on this first step.")
+    a.wait_for_selector("#conflict:not([hidden])")
+    assert doc()["steps"][ids[0]]["text"] == "B rewrote the first step."
+    a.get_by_role("button", name="Keep my changes").click()
+    _saved(a)
+    assert doc()["steps"][ids[0]]["text"] == "A insists on this first step."
+    assert doc()["steps"][ids[1]]["text"] == "B's second step."
+
+    # draw a blur box on the third screenshot
+    shot = a.locator(".edit-step").nth(2).locator(".shot")
+    shot.scroll_into_view_if_needed()
+    box = shot.bounding_box()
+    a.mouse.move(box["x"] + 40, box["y"] + 30)
+    a.mouse.down()
+    a.mouse.move(box["x"] + 140, box["y"] + 80, steps=4)
+    a.mouse.up()
+    _saved(a)
+    blur = doc()["steps"][ids[2]]["blur"]
+    assert len(blur) == 1 and blur[0]["width"] > 50 and blur[0]["height"] > 20
+    assert a.locator(".edit-step").nth(2).locator(".box.blur").count() == 1
+    for p in pages:
+        p.context.close()
+    api.close()

@@ -245,15 +245,16 @@
       } else if (res.status === 409) {
         var m = merge3(st.saved, st.doc, res.body.edits);
         st.revision = res.body.revision; st.saved = res.body.edits;
+        st.doc = m.doc;  // their changes plus mine (mine where both changed the same thing)
+        render();
         if (m.conflicts.length) {
           document.getElementById("conflict-text").textContent = "Someone else saved changes to the same parts (" +
-            m.conflicts.join(", ") + "). Your version is still on screen and not saved.";
+            m.conflicts.join(", ") + "). Their other changes are merged in; on screen is your version of those parts, not saved yet.";
           document.getElementById("conflict").hidden = false;
           st.pendingTheirs = res.body.edits;
           saveState.textContent = "Not saved: conflict";
           return;
         }
-        st.doc = m.doc; render();
         saveState.textContent = "Merged with another editor's changes; saving…";
         return save();
       } else {
