@@ -68,5 +68,12 @@ def workflow_urls(workflow_path, base_url: str | None) -> list[str]:
 
 
 def check_workflow(workflow_path, base_url: str | None, allowed: list[str]) -> None:
+    """Every URL on the allowlist, and no `upload` step: its files would be read from the server's disk."""
+    from capture.workflow import load_workflow
+
+    for n, step in enumerate(load_workflow(workflow_path).workflow.steps, 1):
+        if step.action == "upload":
+            raise NotAllowed(f"workflow step {n}: 'upload' steps cannot run on the server (they would send "
+                             "files from the server's disk); capture this workflow locally and upload the bundle")
     for url in workflow_urls(workflow_path, base_url):
         check_url(url, allowed)

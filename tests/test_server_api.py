@@ -524,3 +524,10 @@ def test_cancel_a_running_job(env):
         time.sleep(0.1)
     job = owner.get(f"/api/jobs/{job_id}").json()
     assert job["state"] == "cancelled" and len(started) < 600
+
+
+def test_workflow_with_an_upload_step_is_refused(env, sample_app):
+    wf = (b"schema_version: 1\ntitle: Steal\nstart_url: /login\nsteps:\n"
+          b"  - {action: upload, target: {label: Receipt}, files: [/etc/passwd]}\n")
+    r = upload(env.client(OWNER), "steal.yaml", wf, sample_app.url)
+    assert r.status_code == 403 and "upload" in r.text
