@@ -5,7 +5,7 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-from narration.media import FFmpeg, run_ffmpeg
+from narration.media import FFmpeg, encoder, run_ffmpeg
 from narration.tts import SAMPLE_RATE
 
 # Speech is 24 kHz mono: AAC at its own rate and channel count costs a quarter of 48 kHz stereo.
@@ -32,7 +32,7 @@ def write_audio_track(parts: list[tuple[Path, int]], fps: int, out: Path) -> Non
 
 def start_audio_encode(track: Path, out: Path) -> FFmpeg:
     """Encode the narration track to AAC in the background (it runs while the segments render)."""
-    return FFmpeg(["-i", str(track), *AAC, "-f", "mp4", str(out)], "encoding the narration audio")
+    return FFmpeg(["-i", str(track), *AAC, "-f", "mp4", str(out)], "encoding the narration audio", binary=encoder())
 
 
 def assemble(segments: list[Path], audio: Path, subtitles: Path, metadata: Path, out: Path, work: Path) -> None:
@@ -46,5 +46,5 @@ def assemble(segments: list[Path], audio: Path, subtitles: Path, metadata: Path,
          "-c:v", "copy", "-c:a", "copy", "-c:s", "mov_text",
          "-metadata:s:s:0", "language=eng", "-metadata:s:a:0", "language=eng",
          "-movflags", "+faststart", str(out)],
-        "joining the video",
+        "joining the video", encoder(),
     )

@@ -55,8 +55,8 @@ def _failed(what: str, stderr: str) -> MediaError:
     return MediaError(f"ffmpeg failed while {what}: {tail}")
 
 
-def run_ffmpeg(args: list[str], what: str) -> None:
-    proc = subprocess.run(_cmd(["-nostdin", *args]), capture_output=True, text=True)
+def run_ffmpeg(args: list[str], what: str, binary: str | None = None) -> None:
+    proc = subprocess.run(_cmd(["-nostdin", *args], binary), capture_output=True, text=True)
     if proc.returncode != 0:
         raise _failed(what, proc.stderr)
 

@@ -16,7 +16,7 @@ CLICK_ACTIONS = {"click", "fill", "select", "check", "uncheck"}
 CURSOR_HOME = (0.62, 0.78)  # where the cursor rests before the first step (fraction of the frame)
 
 # phase lengths in seconds at full length; shorter segments shrink them
-LEAD_S, ZOOM_S, RIPPLE_S, TAIL_S = 0.16, 0.56, 0.4, 0.2  # zooming out takes half as long as zooming in
+LEAD_S, ZOOM_S, RIPPLE_S, TAIL_S = 0.16, 0.44, 0.28, 0.2  # zooming out takes half as long as zooming in
 PRESSED_FRAMES = 3
 
 

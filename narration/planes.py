@@ -37,12 +37,17 @@ class Planes:
         """Raw yuv420p bytes of the picture, plane by plane."""
         return self.y.tobytes(), self.cb.tobytes(), self.cr.tobytes()
 
-    def region(self, box: tuple[float, float, float, float], size: tuple[int, int]) -> "Planes":
-        """The `box` (plane pixels, floats) of the picture scaled to `size`: what a camera showing it sees."""
+    def region(self, box: tuple[float, float, float, float], size: tuple[int, int], passing: bool = False) -> "Planes":
+        """The `box` (plane pixels, floats) of the picture scaled to `size`: what a camera showing it sees.
+        `passing`: on screen for a single frame of a motion, where sharp colour edges go unseen (chroma is
+        then resampled by nearest neighbour, a third of the work)."""
+        if box == (0, 0, *self.size) and size == self.size:
+            return self.copy()
         half = tuple(v / 2 for v in box)
         hs = (size[0] // 2, size[1] // 2)
+        chroma = Image.NEAREST if passing else Image.BILINEAR
         return Planes(self.y.resize(size, Image.BILINEAR, box=box),
-                      self.cb.resize(hs, Image.BILINEAR, box=half), self.cr.resize(hs, Image.BILINEAR, box=half))
+                      self.cb.resize(hs, chroma, box=half), self.cr.resize(hs, chroma, box=half))
 
 
 @dataclass

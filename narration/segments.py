@@ -128,13 +128,13 @@ class Stage:
             self.target = Rect(x + ox, y + oy, w, h)
         self.full = Rect(0.0, 0.0, float(sw), float(sh))
 
-    def view(self, r: Rect) -> Planes:
+    def view(self, r: Rect, passing: bool = False) -> Planes:
         sw, sh = self.size
         box = (max(0.0, r.x), max(0.0, r.y), min(float(sw), r.x + r.w), min(float(sh), r.y + r.h))
         if self.small is not None and r.w >= 1.5 * self.out[0]:
             k = self.out[0] / sw
-            return self.small.region(tuple(v * k for v in box), self.out)
-        return self.planes.region(box, self.out)
+            return self.small.region(tuple(v * k for v in box), self.out, passing)
+        return self.planes.region(box, self.out, passing)
 
     def pictures(self, tl: Timeline, cursor_from: tuple[float, float]) -> Iterator[Planes]:
         """One picture per shot of the timeline."""
@@ -148,7 +148,7 @@ class Stage:
         aim = self.target.centre if self.target else start
         for shot in tl.shots:
             if shot.rung not in rungs:
-                rungs[shot.rung] = self.view(views[shot.rung])
+                rungs[shot.rung] = self.view(views[shot.rung], passing=0 < shot.rung < len(views) - 1)
             pic = rungs[shot.rung]
             view = views[shot.rung]
             undo = []

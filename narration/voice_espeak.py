@@ -75,14 +75,32 @@ class Pyttsx3Engine(EngineBase):
 
     def render(self, text: str, voice: str | None, rate: int | None, out: Path) -> None:
         eng = self._get()
-        eng.setProperty("voice", self.resolve_voice(voice))
+        # espeak-ng runs pyttsx3's requests on its own thread (AUDIO_OUTPUT_RETRIEVAL is asynchronous), so a
+        # voice or rate change can overtake or trail an utterance still in flight: wait for espeak to be idle
+        # around every change and every utterance, and set the properties on the driver directly.
+        sync = _espeak_synchronize()
+        driver = getattr(getattr(eng, "proxy", None), "_driver", None) or eng
+        sync()
+        driver.setProperty("voice", self.resolve_voice(voice))
         if rate:
-            eng.setProperty("rate", rate)
+            driver.setProperty("rate", rate)
+        sync()
         # pyttsx3 2.99's espeak driver returns an empty file on every other call: try again.
         for _attempt in range(3):
+            out.unlink(missing_ok=True)
             with contextlib.redirect_stdout(io.StringIO()):
                 eng.save_to_file(text, str(out))
                 eng.runAndWait()
+            sync()
             if out.exists() and out.stat().st_size > 100:
                 return
         raise TTSError(f"the offline voice produced no audio for: {text[:60]!r}")
+
+
+def _espeak_synchronize():
+    try:
+        from pyttsx3.drivers import _espeak
+
+        return _espeak.Synchronize
+    except Exception:  # noqa: BLE001 - another pyttsx3 driver: nothing to wait for
+        return lambda: None
