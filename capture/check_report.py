@@ -11,7 +11,7 @@ from capture.files import atomic_write_text
 from templates import TEMPLATE_DIR
 
 LABELS = {"unchanged": "unchanged", "restyled": "restyled", "moved": "moved", "renamed": "renamed",
-          "new_flow": "new page or dialog", "gone": "gone", "unverified": "not verified"}
+          "new_flow": "new page or dialog", "new": "new step", "gone": "gone", "unverified": "not verified"}
 
 
 def as_text(report: FreshnessReport) -> str:

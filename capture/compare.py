@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from capture.bundle import Box, CaptureBundle, CapturedStep
 
 REPORT_SCHEMA_VERSION = 1
-Status = Literal["unchanged", "restyled", "moved", "renamed", "new_flow", "gone", "unverified"]
-SEVERITY = ["unchanged", "restyled", "moved", "new_flow", "renamed", "gone", "unverified"]
+Status = Literal["unchanged", "restyled", "moved", "renamed", "new_flow", "new", "gone", "unverified"]
+SEVERITY = ["unchanged", "restyled", "moved", "new_flow", "renamed", "new", "gone", "unverified"]
 MOVE_PX = 6.0  # CSS px the target's centre may shift before it counts as moved
 RESIZE = 0.25  # relative change of width or height that counts as moved/resized
 PIXEL_DELTA = 28  # grey levels (0-255) a blurred pixel must change by to count
@@ -199,11 +199,13 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
     for b in base.steps:
         c = current.get(b.id)
         if c is None:
-            gone = failed_at is not None and b.index == failed_at
+            complete = cur is not None and failed_at is None and not getattr(cur, "partial", False)
+            gone = complete or (failed_at is not None and b.index == failed_at)
+            why = "no longer in the workflow" if complete else (error or "no match")
             report.steps.append(StepChange(
                 id=b.id, number=b.index + 1, status="gone" if gone else "unverified",
                 classes=["gone" if gone else "unverified"],
-                details=[error or "no match"] if gone else ["not reached: an earlier step failed"],
+                details=[why] if gone else ["not reached: an earlier step failed"],
                 before=_seen(b)))
             prev_id = b.id
             continue
@@ -213,6 +215,12 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
             report.flow.append(FlowChange(after_step=prev_id, kind=kind, before=_page_of(b), after=_page_of(c)))
         report.steps.append(compare_step(b, c, base_dir, cur_dir, base, cur))
         prev_id = b.id
+    known = {b.id for b in base.steps}
+    for c in (cur.steps if cur else []):
+        if c.id not in known:  # a step the workflow gained
+            seen = _seen(c)
+            report.steps.append(StepChange(id=c.id, number=c.index + 1, status="new", classes=["new"],
+                                           details=["a new step in the workflow"], before=Seen(), after=seen))
     if cur and failed_at is None:
         fb = (base.final_title or "", getattr(base, "final_dialog", None))
         fc = (cur.final_title or "", getattr(cur, "final_dialog", None))

@@ -47,6 +47,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
         (stage / IMAGE_DIR).mkdir()
         pictures = _Pictures(cap, capture_dir, stage, source)
         steps = []
+        before = {st.id: st for st in prev.steps} if prev else {}
         for n, d in enumerate(plan.steps, 1):
             progress(n - 1, len(plan.steps), f"step {n}/{len(plan.steps)}")
             image, size, hl = pictures.for_draft(d, n, plan)
@@ -55,6 +56,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
                 section=d.section, image=image, image_size=size, highlight=hl, narration=d.narration,
                 callouts=d.callouts, is_new=d.is_new, source_ids=[s.id for s in d.sources], free=d.free,
                 edited=list(dict.fromkeys(d.edited)),
+                **_override_review(d, texts, before.get(d.id)),
             ))
         guide = Guide(
             id="", title=plan.title, intro=plan.intro, outro=plan.outro, steps=steps,
@@ -80,6 +82,21 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
         snapshot(stage, guide, edits_text)
         progress(len(plan.steps), len(plan.steps), "done")
     return guide
+
+
+def _override_review(d, texts: dict[str, str], prev: GuideStep | None) -> dict:
+    """Keep the generated sentence beside a person's text; when the app changed what guidecast would
+    write (a renamed button, say), the person's text is kept but flagged for review."""
+    if "text" not in d.edited or not d.sources:
+        return {}
+    generated = texts.get(d.sources[0].id)
+    out = {"generated_text": generated}
+    if prev is not None and prev.generated_text and generated and prev.generated_text != generated:
+        out["review"] = (f"the app changed: guidecast now writes “{generated}” (was “{prev.generated_text}”); "
+                         "your text was kept, check it still fits")
+    elif prev is not None and prev.review and prev.generated_text == generated and prev.text == d.text:
+        out["review"] = prev.review  # still unanswered: the person has not touched their text since
+    return out
 
 
 def content_id(guide: Guide) -> str:

@@ -43,6 +43,8 @@ class GuideStep(Strict):
     source_ids: list[str] = Field(default_factory=list)  # captured steps behind it (2 when merged, 0 when free)
     free: bool = False  # written by hand (an inserted step without a screenshot)
     edited: list[str] = Field(default_factory=list)  # which parts come from the edit layer ("text", "crop", ...)
+    generated_text: str | None = None  # what guidecast wrote, kept when a person's text replaced it
+    review: str | None = None  # why a person should look at this step again (e.g. the app changed under an override)
 
 
 class EditConflict(Strict):
