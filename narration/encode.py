@@ -17,7 +17,7 @@ from narration.media import FFmpeg, MediaError
 from narration.planes import Planes
 from narration.scratch import scratch_prefix
 
-X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "20", "-bf", "0", "-threads", "1",
+X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "20", "-bf", "0", "-threads", "1", "-x264-params", "chroma-me=0",
         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
 
 

@@ -1,9 +1,9 @@
 """Camera and cursor motion of a step's segment, as a list of shots (pure arithmetic, no pixels).
 
 A step segment starts on the whole screenshot, zooms and pans toward the target while the cursor
-travels to it, clicks (a ripple), holds on the target while the narration runs, and zooms back out
-so that the next segment starts from a whole picture again. Pictures that stay on screen for several
-frames are one shot with a `hold`, so the encoder sees each distinct picture once.
+travels to it and clicks as the camera settles (a ripple), holds on the target while the narration runs,
+and zooms back out so that the next segment starts from a whole picture again. Pictures that stay on
+screen for several frames are one shot with a `hold`, so the encoder sees each distinct picture once.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ FILL = (0.45, 0.40)  # when zoomed, the target takes at most this share of the f
 CLICK_ACTIONS = {"click", "fill", "select", "check", "uncheck"}
 CURSOR_HOME = (0.62, 0.78)  # where the cursor rests before the first step (fraction of the frame)
 
-# phase lengths in seconds at full length; shorter segments shrink them
-LEAD_S, ZOOM_S, RIPPLE_S, TAIL_S = 0.16, 0.44, 0.28, 0.2  # zooming out takes half as long as zooming in
+# phase lengths in seconds at full length; shorter segments shrink them; zooming out takes half as long
+LEAD_S, ZOOM_S, RIPPLE_S = 0.16, 0.44, 0.28
+ARRIVE = 0.7  # the cursor reaches the target (and clicks) at this share of the zoom
 PRESSED_FRAMES = 3
 
 
@@ -67,25 +68,30 @@ def step_timeline(frames: int, fps: int, has_target: bool, action: str | None) -
     """The shots of a step segment of `frames` frames."""
     if not has_target:
         return still(frames)
-    lead, zoom, tail = (max(1, round(s * fps)) for s in (LEAD_S, ZOOM_S, TAIL_S))
+    lead, zoom = max(1, round(LEAD_S * fps)), max(1, round(ZOOM_S * fps))
     ripple = round(RIPPLE_S * fps) if action in CLICK_ACTIONS else 0
-    need = lead + zoom + zoom // 2 + ripple + tail
+    need = lead + zoom + zoom // 2 + ripple // 2 + 2
     if frames < need:
         k = frames / need
-        lead, tail = max(1, int(lead * k)), max(1, int(tail * k))
-        zoom, ripple = int(zoom * k), int(ripple * k)
+        lead, zoom, ripple = max(1, int(lead * k)), int(zoom * k), int(ripple * k)
+    arrive = max(1, round(zoom * ARRIVE))
     back = list(range(zoom - 2, 0, -2))  # zoom out over every other rung
-    if zoom < 4 or lead + zoom + len(back) + ripple + tail > frames:
+    after = max(0, ripple - (zoom - arrive))  # ripple pictures left when the camera has settled
+    if zoom < 4 or lead + zoom + after + len(back) + 1 > frames:
         return still(frames, cursor=1.0)
     ladder = tuple(ease(i / zoom) for i in range(zoom + 1))
+
+    def click(r: int) -> tuple[int | None, bool]:
+        return (r, r < PRESSED_FRAMES) if 0 <= r < ripple else (None, False)
+
     shots = [Shot(0, 0.0, None, False, lead)]
-    shots += [Shot(i, ladder[i], None, False, 1) for i in range(1, zoom + 1)]
-    shots += [Shot(zoom, 1.0, r, r < PRESSED_FRAMES, 1) for r in range(ripple)]
-    hold = frames - (lead + zoom + ripple + len(back) + tail)
+    shots += [Shot(i, ease(i / arrive), *click(i - arrive - 1), 1) for i in range(1, zoom + 1)]
+    shots += [Shot(zoom, 1.0, *click(r), 1) for r in range(ripple - after, ripple)]
+    hold = frames - (lead + zoom + after + len(back) + 1)
     if hold > 0:
         shots.append(Shot(zoom, 1.0, None, False, hold))
     shots += [Shot(i, 1.0, None, False, 1) for i in back]
-    shots.append(Shot(0, 1.0, None, False, tail))
+    shots.append(Shot(0, 1.0, None, False, 1))
     return Timeline(ladder, tuple(shots))
 
 

@@ -137,7 +137,9 @@ def narrate_guide(
             progress(done, total, "joining the video")
             audio.wait()
         except BaseException:
-            cancel.set()
+            cancel.set()  # running renders stop at their next picture, queued ones never start
+            for f in pending:
+                f.cancel()
             raise
         manifest = _publish(guide, guide_dir, out_dir, script, segments, seg_files, work / "narration.m4a",
                             eng, voice, rate, settings, seg_dir, pictures)
