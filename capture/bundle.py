@@ -104,6 +104,7 @@ class CaptureBundle(Strict):
     final_screenshot: str | None = None
     final_url: str | None = None
     final_title: str | None = None
+    final_dialog: str | None = None  # heading of a modal dialog open at the end, if any
     partial: bool = False  # True for `<out>.partial/`: the steps captured before a failure
     error: str | None = None  # why a partial capture stopped, and where
 

@@ -103,6 +103,8 @@ class _Replay:
             viewport={"width": wf.viewport.width, "height": wf.viewport.height},
             device_scale_factor=self.dpr,
             reduced_motion="reduce",
+            locale="en-US",
+            timezone_id="UTC",
         )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         self.tabs = Tabs(context, context.new_page(), ACTION_TIMEOUT_MS)
@@ -121,6 +123,7 @@ class _Replay:
             final, _ = self.redactor.shoot(page, self.tabs.current, self.dpr)
             final_name = store_content_addressed(shots, final, ".png")
             final_url, final_title = page.url, page.title()
+            self.final_dialog = _open_dialog(page)
             self.progress(total, total, "done")
         except PlaywrightError as e:
             raise self._browser_error(e) from None
@@ -145,6 +148,7 @@ class _Replay:
             final_screenshot=final,
             final_url=self._url(final_url),
             final_title=final_title,
+            final_dialog=getattr(self, "final_dialog", None),
             partial=error is not None,
             error=error,
         )
@@ -458,6 +462,23 @@ def _page_heading(page) -> str | None:
         return page.evaluate("(() => { const h = document.querySelector('main h1, h1');"
                              " return h ? h.innerText.replace(/\\s+/g, ' ').trim() || null : null; })()")
     except Exception:  # noqa: BLE001 - a page without a heading is fine
+        return None
+
+
+OPEN_DIALOG_JS = """() => {
+  const d = [...document.querySelectorAll('dialog[open], [role=dialog], [role=alertdialog]')]
+    .find(e => e.checkVisibility ? e.checkVisibility() : e.offsetParent !== null);
+  if (!d) return null;
+  const h = d.querySelector('h1,h2,h3,[role=heading]') || document.getElementById(d.getAttribute('aria-labelledby') || '');
+  return ((h && h.innerText) || d.getAttribute('aria-label') || 'dialog').replace(/\\s+/g, ' ').trim();
+}"""
+
+
+def _open_dialog(page) -> str | None:
+    """The heading of the modal dialog open on the page, if one is."""
+    try:
+        return page.evaluate(OPEN_DIALOG_JS)
+    except Exception:  # noqa: BLE001 - a page that cannot be asked has no dialog we can name
         return None
 
 
