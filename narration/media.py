@@ -95,7 +95,8 @@ class FFmpeg:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        self._err.close()
+        if not self._err.closed:
+            self._err.close()
 
 
 def probe(path: Path) -> dict:

@@ -88,7 +88,7 @@ def narrate_guide(
     audio_parts: list[tuple[Path, int]] = []
     cancel = threading.Event()
     pending: dict[Future, str] = {}
-    cursor = None
+    cursor = audio = None
     t = 0.0
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, \
             ThreadPoolExecutor(max_workers=jobs or min(4, os.cpu_count() or 2)) as pool:
@@ -126,20 +126,18 @@ def narrate_guide(
                 t += duration
             track = work / "narration.wav"
             write_audio_track(audio_parts, settings.fps, track)
-            audio = start_audio_encode(track, work / "narration.m4a")
-            try:
-                while pending:
-                    progress(done, total, f"rendering {len(pending)} segment(s)")
-                    done += _collect(pending, report, block=True)
-            finally:
-                if pending or cancel.is_set():
-                    audio.kill()
+            audio = start_audio_encode(track, work / "narration.m4a")  # while the segments render
+            while pending:
+                progress(done, total, f"rendering {len(pending)} segment(s)")
+                done += _collect(pending, report, block=True)
             progress(done, total, "joining the video")
             audio.wait()
         except BaseException:
             cancel.set()  # running renders stop at their next picture, queued ones never start
             for f in pending:
                 f.cancel()
+            if audio is not None:
+                audio.kill()
             raise
         manifest = _publish(guide, guide_dir, out_dir, script, segments, seg_files, work / "narration.m4a",
                             eng, voice, rate, settings, seg_dir, pictures)
