@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from guidecast.progress import console, stage_progress
 from guidecast.sample import sample_app as sample_app_ctx
 from narration.tts import ENGINES
 
+REVIEW_DAYS = 90  # default review-by: a quarter after the build
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 
 
@@ -116,22 +118,26 @@ def _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir, **engine
 @cli.command()
 @click.argument("workflow", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: out/<workflow name>).")
+@click.option("--owner", help="Who owns this guide (e.g. an email); recorded in the manifest.")
+@click.option("--review-by", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date by which the owner reviews the guide.")
 @_capture_options
 @_narrate_options
 @click.pass_obj
-def build(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, find_timeout,
-          sample_app, engine, voice, rate, size, cache_dir) -> None:
+def build(obj, workflow: Path, out: Path | None, owner, review_by, base_url, headed, device_scale, browser_path,
+          find_timeout, sample_app, engine, voice, rate, size, cache_dir) -> None:
     """Capture, compose and narrate WORKFLOW in one go."""
     out = out or Path("out") / workflow.stem
     paths = run_build(obj, workflow, out, base_url=base_url, headed=headed, device_scale=device_scale,
-                      browser_path=browser_path, find_timeout=find_timeout, sample_app=sample_app, engine=engine, voice=voice, rate=rate,
-                      size=size, cache_dir=cache_dir)
+                      browser_path=browser_path, find_timeout=find_timeout, sample_app=sample_app, engine=engine,
+                      voice=voice, rate=rate, size=size, cache_dir=cache_dir, owner=owner,
+                      review_by=review_by.date() if review_by else None)
     for k, v in paths.items():
         click.echo(f"{k}: {v}")
 
 
 def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
-              find_timeout=10.0, sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None) -> dict[str, Path]:
+              find_timeout=10.0, sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None,
+              owner=None, review_by=None) -> dict[str, Path]:
     with sample_app_ctx(sample_app) as app:
         with stage_progress("capture", obj["quiet"]) as p:
             bundle = capture_workflow(workflow, out / "capture", base_url=app.url if app else base_url,
@@ -153,7 +159,10 @@ def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, de
         "guide": {"id": guide.id, "dir": "guide", "html": "guide/guide.html", "markdown": "guide/guide.md"},
         "video": {"dir": "video", "file": f"video/{m.files['video']}", "duration": m.duration, "engine": m.engine},
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "owner": owner or os.environ.get("USER") or None,
+        "review_by": (review_by or (datetime.now(timezone.utc) + timedelta(days=REVIEW_DAYS)).date()).isoformat(),
     }
+    manifest["last_verified"] = manifest["built_at"]
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2))
     return paths
 
@@ -164,7 +173,6 @@ def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, de
 @click.pass_obj
 def demo(obj, out: Path, engine: str) -> None:
     """Start the sample app, build the sample guide and video, print where they are, stop the app."""
-    import os
 
     from samples import WORKFLOWS_DIR
 

@@ -47,7 +47,30 @@ def run_check(target: Path, *, base_url=None, workflow=None, retry=True, find_ti
                                find_timeout=find_timeout, browser_path=browser_path, progress=p)
     write_json(report, results / "report.json")
     write_html(report, results / "report.html", baseline, current if current.exists() else None)
+    if report.verified and not needs_refresh(report) and (target / "manifest.json").exists():
+        _update_manifest(target, last_verified=report.checked_at)
     return report, results
+
+
+def _update_manifest(build: Path, **fields) -> dict:
+    from capture.files import atomic_write_text
+
+    manifest = json.loads((build / "manifest.json").read_text("utf-8"))
+    manifest.update(fields)
+    atomic_write_text(build / "manifest.json", json.dumps(manifest, indent=2))
+    return manifest
+
+
+def ownership_line(build: Path, today=None) -> str:
+    """`owner, last verified, review by (OVERDUE)` for a build folder."""
+    from datetime import date
+
+    m = json.loads((build / "manifest.json").read_text("utf-8"))
+    today = today or date.today()
+    review = m.get("review_by")
+    overdue = bool(review) and date.fromisoformat(review) < today
+    return (f"{build.name}: owner {m.get('owner') or 'nobody'}, last verified {m.get('last_verified') or 'never'}, "
+            f"review by {review or 'not set'}" + (" — OVERDUE" if overdue else ""))
 
 
 def exit_code(report: FreshnessReport) -> int:
@@ -89,6 +112,8 @@ def _register_check(cli: click.Group) -> None:
                 click.echo(report.model_dump_json(indent=2) if as_json else as_text(report))
                 if not as_json:
                     click.echo(f"report: {results / 'report.html'}")
+                    if (t / "manifest.json").exists():
+                        click.echo(ownership_line(t))
                 worst = max(worst, exit_code(report))
         sys.exit(worst)
 
@@ -117,9 +142,7 @@ def run_refresh(build: Path, *, base_url=None, workflow=None, engine=None, quiet
     if not report.verified:
         return report, None
     if not needs_refresh(report):
-        manifest["last_verified"] = now
-        atomic_write_text(build / "manifest.json", json.dumps(manifest, indent=2))
-        return report, None
+        return report, None  # run_check recorded it as verified
     old = load_capture(build / "capture")
     archive = build / "captures" / old.id
     if not archive.exists():

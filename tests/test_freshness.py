@@ -41,7 +41,8 @@ def cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def build(tmp_path_factory, submit_expense_workflow) -> Path:
     out = tmp_path_factory.mktemp("fresh") / "expense"
-    proc = cli("build", str(submit_expense_workflow), "-o", str(out), "--sample-app", "base", "--engine", "silent")
+    proc = cli("build", str(submit_expense_workflow), "-o", str(out), "--sample-app", "base", "--engine", "silent",
+               "--owner", "trainer@example.com", "--review-by", "2026-01-31")
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -51,13 +52,21 @@ def classes(report: FreshnessReport) -> dict[str, list[str]]:
 
 
 def test_check_on_the_unchanged_app_reports_nothing_three_times(build):
-    for _ in range(3):
+    before = json.loads((build / "manifest.json").read_text())
+    assert (before["owner"], before["review_by"]) == ("trainer@example.com", "2026-01-31")
+    for _ in range(2):
         proc = cli("check", str(build), "--sample-app", "base", "--json")
         assert proc.returncode == 0, proc.stdout + proc.stderr
         report = FreshnessReport.model_validate_json(proc.stdout)
         assert report.verified and not report.changed
         assert classes(report) == {k: ["unchanged"] for k in EXPECTED}
         assert all((s.page_diff or 0) < 0.005 for s in report.steps)
+    proc = cli("check", "--all", str(build.parent), "--sample-app", "base")  # the library-wide run, in text
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no user-visible change" in proc.stdout
+    assert "expense: owner trainer@example.com" in proc.stdout and "OVERDUE" in proc.stdout
+    after = json.loads((build / "manifest.json").read_text())
+    assert after["last_verified"] > before["last_verified"]
 
 
 def test_check_on_the_changed_app_finds_exactly_the_intended_changes(build):
