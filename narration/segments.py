@@ -62,16 +62,21 @@ def segment_key(spec: SegmentSpec, settings: RenderSettings, binary: str) -> str
 
 def render_segment(spec: SegmentSpec, settings: RenderSettings, out: Path, binary: str,
                    cancel: threading.Event | None = None) -> None:
-    """Draw and encode the segment into `out`."""
+    """Draw and encode the segment into `out`. The pictures are drawn lazily, so that decoding the
+    screenshot overlaps the encoder's start-up."""
     if spec.kind == "step" and spec.image:
-        img = open_picture(spec)
-        stage = Stage(img, spec.highlight, spec.image_size, settings)
-        tl = motion.step_timeline(spec.frames, settings.fps, stage.target is not None, spec.action)
-        pictures = stage.pictures(tl, spec.cursor_from or motion.CURSOR_HOME)
+        has_target = bool(spec.highlight and spec.highlight[2] > 0 and spec.highlight[3] > 0)
+        tl = motion.step_timeline(spec.frames, settings.fps, has_target, spec.action)
+
+        def pictures() -> Iterator[Planes]:
+            stage = Stage(open_picture(spec), spec.highlight, spec.image_size, settings)
+            yield from stage.pictures(tl, spec.cursor_from or motion.CURSOR_HOME)
     else:
         tl = motion.still(spec.frames)
-        pictures = iter([planes_of(card_picture(spec, settings))])
-    encode_segment(pictures, [s.hold for s in tl.shots], settings, out, cancel, binary)
+
+        def pictures() -> Iterator[Planes]:
+            yield planes_of(card_picture(spec, settings))
+    encode_segment(pictures(), [s.hold for s in tl.shots], settings, out, cancel, binary)
 
 
 def open_picture(spec: SegmentSpec) -> Image.Image:
