@@ -1,14 +1,19 @@
-"""One video segment encoded by ffmpeg (libx264) from pictures piped in as raw yuv420p.
+"""Video segments encoded by ffmpeg (libx264) from pictures piped in as raw yuv420p.
 
 Each distinct picture is sent once with how many frames it stays on screen; the timestamps carry the
 hold (a picture held for 3 s is one frame lasting 3 s), so a still costs one frame to encode, not 75.
-Every segment has the same codec parameters, time base and colour tags, starts on a key frame and ends
-exactly on its frame count, so segments join without re-encoding.
+Several segments go through one ffmpeg (its start-up costs as much as encoding a dozen frames) and
+its segment muxer cuts them apart at forced IDR frames, one MP4 each. Every segment has the same codec
+parameters, time base and colour tags, starts on a key frame and ends exactly on its frame count, so
+segments join without re-encoding.
 """
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -17,12 +22,22 @@ from narration.media import FFmpeg, MediaError
 from narration.planes import Planes
 from narration.scratch import scratch_prefix
 
-X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "20", "-bf", "0", "-threads", "1", "-x264-params", "chroma-me=0",
+X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "20", "-bf", "0", "-threads", "1",
+        "-x264-params", "chroma-me=0:forced-idr=1",
         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
 
 
 class Cancelled(Exception):
     """Another segment failed or the run was interrupted: stop early."""
+
+
+@dataclass
+class Job:
+    """One segment to encode: its pictures (one per hold), the holds in frames, and where it goes."""
+
+    pictures: Iterable[Planes]
+    holds: list[int]
+    out: Path
 
 
 def timestamps_expr(holds: list[int]) -> str:
@@ -36,30 +51,62 @@ def _with_end_marker(holds: list[int]) -> list[int]:
     return holds if holds[-1] == 1 else holds[:-1] + [holds[-1] - 1, 1]
 
 
-def encode_segment(pictures: Iterable[Planes], holds: list[int], settings: RenderSettings, out: Path,
-                   cancel: threading.Event | None = None, binary: str | None = None) -> None:
-    """Encode `pictures` (one per entry of `holds`) into the MP4 `out`, written atomically."""
-    sent = _with_end_marker(holds)
-    tmp = out.with_name(f"{scratch_prefix('segment')}{threading.get_ident()}.{out.name}")
+def encode_segments(jobs: list[Job], settings: RenderSettings, binary: str,
+                    cancel: threading.Event | None = None) -> None:
+    """Encode every job into its MP4 with one ffmpeg; each file appears (atomically) as soon as it is done."""
+    sent = [_with_end_marker(j.holds) for j in jobs]
+    starts = [sum(len(h) for h in sent[:k]) for k in range(len(jobs))]
+    scratch = jobs[0].out.parent / f"{scratch_prefix('batch')}{threading.get_ident()}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    listing = scratch / "done.csv"
+    cut = []
+    if len(jobs) > 1:
+        cut = ["-force_key_frames", "expr:" + "+".join(f"eq(n,{s})" for s in starts[1:]),
+               "-segment_frames", ",".join(map(str, starts[1:]))]
     ff = FFmpeg(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{settings.width}x{settings.height}",
-                 "-framerate", str(settings.fps), "-i", "-", "-vf", f"setpts={timestamps_expr(sent)}",
-                 "-fps_mode", "passthrough", *X264, "-video_track_timescale", str(settings.fps * 512),
-                 "-an", "-f", "mp4", str(tmp)], "encoding a video segment", feed=True, binary=binary)
+                 "-framerate", str(settings.fps), "-i", "-",
+                 "-vf", f"setpts={timestamps_expr([h for s in sent for h in s])}", "-fps_mode", "passthrough",
+                 *X264, *cut, "-an", "-f", "segment", "-segment_format", "mp4", "-reset_timestamps", "1",
+                 "-segment_format_options", f"video_track_timescale={settings.fps * 512}",
+                 "-segment_list", str(listing), "-segment_list_type", "csv", str(scratch / "%05d.mp4")],
+                "encoding video segments", feed=True, binary=binary)
+    promoted: set[int] = set()
     try:
-        last = None
-        for pic in _exactly(pictures, len(holds)):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled
-            last = pic.chunks()
-            ff.write(*last)
-        if len(sent) > len(holds):
-            ff.write(*last)
+        for k, job in enumerate(jobs):
+            last = None
+            for pic in _exactly(job.pictures, len(job.holds)):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled
+                last = pic.chunks()
+                ff.write(*last)
+            if len(sent[k]) > len(job.holds):
+                ff.write(*last)
+            _promote(jobs, scratch, listing, promoted)
         ff.wait()
-        os.replace(tmp, out)
+        _promote(jobs, scratch, listing, promoted)
+        if len(promoted) != len(jobs):
+            raise MediaError(f"ffmpeg wrote {len(promoted)} of {len(jobs)} video segments")
     except BaseException:
         ff.kill()
-        tmp.unlink(missing_ok=True)
         raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _promote(jobs: list[Job], scratch: Path, listing: Path, promoted: set[int]) -> None:
+    """Move the segments ffmpeg has finished (listed in `listing`) to their places in the cache."""
+    try:
+        with open(listing, newline="") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        return
+    for row in rows:
+        if not row or not row[0].endswith(".mp4"):
+            continue
+        k = int(row[0].split(".")[0])
+        if k not in promoted and k < len(jobs):
+            os.replace(scratch / row[0], jobs[k].out)
+            promoted.add(k)
 
 
 def _exactly(pictures: Iterable[Planes], n: int) -> Iterator[Planes]:

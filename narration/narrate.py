@@ -7,6 +7,7 @@ the previous video only when everything succeeded.
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -28,11 +29,12 @@ from narration.manifest import RenderSettings, Segment, VideoManifest, save_mani
 from narration.media import encoder, tool
 from narration.scratch import remove_stale, scratch_prefix
 from narration.script import ScriptItem, build_script
-from narration.segments import RENDERER_VERSION, SegmentSpec, render_segment, segment_key, target_centre
+from narration.segments import RENDERER_VERSION, SegmentSpec, render_segments, segment_key, target_centre
 from narration.tts import Engine, SpeechCache, make_engine
 
 Progress = Callable[[int, int, str], None]
 VIDEO_FILE = "guide.mp4"
+MAX_BATCH = 6  # segments per encoder process: fewer start-ups, yet every worker busy until the end
 FILES = {"video": VIDEO_FILE, "captions_vtt": "guide.vtt", "captions_srt": "guide.srt",
          "chapters": "chapters.vtt", "poster": "poster.png"}
 
@@ -87,11 +89,21 @@ def narrate_guide(
     seg_files: list[Path] = []
     audio_parts: list[tuple[Path, int]] = []
     cancel = threading.Event()
-    pending: dict[Future, str] = {}
+    pending: dict[Future, list[str]] = {}
+    batch: list[tuple[SegmentSpec, Path]] = []
+    queued: set[Path] = set()
+    workers = jobs or min(4, os.cpu_count() or 2)
+    per_batch = max(1, min(MAX_BATCH, math.ceil(n / (3 * workers))))
     cursor = audio = None
     t = 0.0
+
+    def submit() -> None:
+        if batch:
+            pending[pool.submit(render_segments, list(batch), settings, binary, cancel)] = [s.id for s, _ in batch]
+            batch.clear()
+
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, \
-            ThreadPoolExecutor(max_workers=jobs or min(4, os.cpu_count() or 2)) as pool:
+            ThreadPoolExecutor(max_workers=workers) as pool:
         work = Path(tmp)
         try:
             for item in script:
@@ -112,8 +124,14 @@ def narrate_guide(
                 if path.exists():
                     report.reused.append(item.id)
                     done += 1
+                elif path in queued:  # the same picture, sound and length as an earlier segment
+                    report.reused.append(item.id)
+                    done += 1
                 else:
-                    pending[pool.submit(render_segment, spec, settings, path, binary, cancel)] = item.id
+                    queued.add(path)
+                    batch.append((spec, path))
+                    if len(batch) == per_batch:
+                        submit()
                 done += _collect(pending, report, block=False)
                 duration = frames / settings.fps
                 segments.append(Segment(
@@ -124,11 +142,12 @@ def narrate_guide(
                 seg_files.append(path)
                 audio_parts.append((sp.path, frames))
                 t += duration
+            submit()
             track = work / "narration.wav"
             write_audio_track(audio_parts, settings.fps, track)
             audio = start_audio_encode(track, work / "narration.m4a")  # while the segments render
             while pending:
-                progress(done, total, f"rendering {len(pending)} segment(s)")
+                progress(done, total, f"rendering {sum(map(len, pending.values()))} segment(s)")
                 done += _collect(pending, report, block=True)
             progress(done, total, "joining the video")
             audio.wait()
@@ -145,19 +164,21 @@ def narrate_guide(
     return manifest
 
 
-def _collect(pending: dict[Future, str], report: RenderReport, block: bool) -> int:
-    """Account for finished renders (waiting for at least one when `block`); re-raise a failure."""
+def _collect(pending: dict[Future, list[str]], report: RenderReport, block: bool) -> int:
+    """Account for finished batches of segments (waiting for one when `block`); re-raise a failure."""
     if not pending:
         return 0
     finished = wait(list(pending), return_when=FIRST_COMPLETED)[0] if block else [f for f in pending if f.done()]
+    count = 0
     for f in finished:
-        where = pending.pop(f)
-        report.rendered.append(where)
+        ids = pending.pop(f)
         try:
             f.result()
         except GuidecastError as e:
-            raise GuidecastError(f"segment '{where}': {e}") from None
-    return len(finished)
+            raise GuidecastError(f"{e} (while rendering {', '.join(ids)})") from None
+        report.rendered.extend(ids)
+        count += len(ids)
+    return count
 
 
 def _check_texts(script: list[ScriptItem], eng: Engine, voice: str | None, guide_dir: Path) -> None:

@@ -20,7 +20,7 @@ from capture.bundle import Box
 from capture.errors import GuidecastError
 from capture.files import sha256_bytes
 from narration import motion, sprites
-from narration.encode import X264, encode_segment
+from narration.encode import X264, Job, encode_segments
 from narration.frames import BACKGROUND, card
 from narration.manifest import RenderSettings
 from narration.motion import Rect, Timeline
@@ -60,10 +60,14 @@ def segment_key(spec: SegmentSpec, settings: RenderSettings, binary: str) -> str
     return sha256_bytes(json.dumps(deps, sort_keys=True).encode())[:32]
 
 
-def render_segment(spec: SegmentSpec, settings: RenderSettings, out: Path, binary: str,
-                   cancel: threading.Event | None = None) -> None:
-    """Draw and encode the segment into `out`. The pictures are drawn lazily, so that decoding the
-    screenshot overlaps the encoder's start-up."""
+def render_segments(work: list[tuple[SegmentSpec, Path]], settings: RenderSettings, binary: str,
+                    cancel: threading.Event | None = None) -> None:
+    """Draw and encode segments (with one encoder) into their files. Pictures are drawn lazily, as the
+    encoder asks for them, so that decoding a screenshot overlaps encoding the previous segment."""
+    encode_segments([_job(spec, out, settings) for spec, out in work], settings, binary, cancel)
+
+
+def _job(spec: SegmentSpec, out: Path, settings: RenderSettings) -> Job:
     if spec.kind == "step" and spec.image:
         has_target = bool(spec.highlight and spec.highlight[2] > 0 and spec.highlight[3] > 0)
         tl = motion.step_timeline(spec.frames, settings.fps, has_target, spec.action)
@@ -76,7 +80,7 @@ def render_segment(spec: SegmentSpec, settings: RenderSettings, out: Path, binar
 
         def pictures() -> Iterator[Planes]:
             yield planes_of(card_picture(spec, settings))
-    encode_segment(pictures(), [s.hold for s in tl.shots], settings, out, cancel, binary)
+    return Job(pictures(), [s.hold for s in tl.shots], out)
 
 
 def open_picture(spec: SegmentSpec) -> Image.Image:

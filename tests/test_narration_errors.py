@@ -15,6 +15,8 @@ import pytest
 
 from capture.files import sha256_file
 from composer.guide import load_guide, save_guide
+from narration.manifest import load_manifest
+from narration.media import probe
 from narration.narrate import RenderReport, narrate_guide
 from narration.synthetic import make_guide
 from tests.conftest import REPO, requires_ffmpeg
@@ -117,3 +119,7 @@ def test_interrupted_render_keeps_the_old_video_and_the_rerun_reuses_finished_se
     assert rendered + reused == 14 and reused >= finished + 2  # the finished ones, and intro and outro
     assert not [p for p in segs.iterdir() if p.name.startswith(".")], "scratch files of the killed run remain"
     assert sha256_file(out / "guide.mp4") != published["guide.mp4"]
+    decode = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out / "guide.mp4"), "-f", "null", "-"],
+                            capture_output=True, text=True)
+    assert decode.returncode == 0 and not decode.stderr, "segments finished before the kill are whole"
+    assert float(probe(out / "guide.mp4")["format"]["duration"]) == pytest.approx(load_manifest(out).duration, abs=0.05)
