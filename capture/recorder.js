@@ -235,6 +235,14 @@
     $(".stop").onclick = () => { $(".state").textContent = "Stopped"; send({ kind: "stop" }); };
     document.body.appendChild(toolbarHost);
   }
+  // Python hides the toolbar for the moment of a screenshot; it comes back by itself in any case.
+  let reshow = 0;
+  window.__guidecastHideToolbar = (hide) => {
+    if (!toolbarHost) return;
+    toolbarHost.style.display = hide ? "none" : "";
+    clearTimeout(reshow);
+    if (hide) reshow = setTimeout(() => { toolbarHost.style.display = ""; }, 1500);
+  };
   if (TOP) {
     const install = () => send({ kind: "hello" }).then((state) => { if (!state || !state.stopped) toolbar(state); });
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", install);

@@ -81,6 +81,7 @@ class Recorder:
         self._page_asked: dict[str, bool] = {}  # tab -> the page itself asked for a navigation (link, form, script)
         self._popups: list[tuple[str, str, float]] = []  # (popup, opener tab, when it opened)
         self._inflight = 0
+        self._shooting = False
         self.redactor = Redactor()
         self._shots = Path(tempfile.mkdtemp(prefix="guidecast-rec-")) if screenshots else None
         self._final: tuple[str, str, str] | None = None
@@ -122,7 +123,7 @@ class Recorder:
         if page is None or self._shots is None:
             return
         try:
-            png, _ = self.redactor.shoot(page, self.tabs.name_of(page) or "main", 1.0, hide_toolbar=True)
+            png, _ = self._shoot_without_toolbar(page, self.tabs.name_of(page) or "main", 1.0)
             self._final = (store_content_addressed(self._shots, png, ".png"), page.url, page.title())
         except Exception:  # noqa: BLE001 - the browser is going away; the steps are what matter
             self._final = None
@@ -303,13 +304,38 @@ class Recorder:
         slot.screenshot, slot.blurred = self._screenshot(page, slot.page, dpr)
 
     def _screenshot(self, page, name: str, dpr: float) -> tuple[str | None, list[Box]]:
-        for _ in range(2):
+        # One at a time: handlers interleave, and overlapping screenshots can leave the style that hides
+        # the toolbar behind in the page.
+        deadline = time.monotonic() + 5
+        while self._shooting and time.monotonic() < deadline and not page.is_closed():
             try:
-                png, boxes = self.redactor.shoot(page, name, dpr, hide_toolbar=True)
-                return store_content_addressed(self._shots, png, ".png"), boxes
-            except Exception:  # noqa: BLE001 - navigating away right now; try once more
-                continue
-        return None, []
+                page.wait_for_timeout(10)
+            except Exception:  # noqa: BLE001 - the tab closed meanwhile
+                return None, []
+        if page.is_closed():
+            return None, []
+        self._shooting = True
+        try:
+            for _ in range(2):
+                try:
+                    png, boxes = self._shoot_without_toolbar(page, name, dpr)
+                    return store_content_addressed(self._shots, png, ".png"), boxes
+                except Exception:  # noqa: BLE001 - navigating away right now; try once more
+                    continue
+            return None, []
+        finally:
+            self._shooting = False
+
+    def _shoot_without_toolbar(self, page, name: str, dpr: float):
+        toggle = "(hide) => window.__guidecastHideToolbar && window.__guidecastHideToolbar(hide)"
+        page.evaluate(toggle, True)
+        try:
+            return self.redactor.shoot(page, name, dpr)
+        finally:
+            try:
+                page.evaluate(toggle, False)
+            except Exception:  # noqa: BLE001 - gone on to another document, whose toolbar shows anyway
+                pass
 
     # -- locators ----------------------------------------------------------------------------------
     def _locators(self, page, frame, ev: dict, el: dict):

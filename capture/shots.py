@@ -13,13 +13,10 @@ from capture.workflow import Locator
 PAD = 2  # CSS px around a field
 _RECTS_JS = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
   return [r.x, r.y, r.width, r.height]; }).filter((r) => r[2] > 0 && r[3] > 0)"""
-# Hides guidecast's own recorder toolbar from every screenshot.
-SCREENSHOT_STYLE = "#__guidecast_toolbar { display: none !important; }"
 
 
-def screenshot(page, hide_toolbar: bool = False) -> bytes:
-    style = {"style": SCREENSHOT_STYLE} if hide_toolbar else {}
-    return page.screenshot(animations="disabled", caret="hide", scale="device", **style)
+def screenshot(page) -> bytes:
+    return page.screenshot(animations="disabled", caret="hide", scale="device")
 
 
 class Redactor:
@@ -52,11 +49,10 @@ class Redactor:
                 out.append(b)
         return out
 
-    def shoot(self, page, page_name: str, dpr: float, main_passwords: list | None = None,
-              hide_toolbar: bool = False) -> tuple[bytes, list[Box]]:
+    def shoot(self, page, page_name: str, dpr: float, main_passwords: list | None = None) -> tuple[bytes, list[Box]]:
         """A screenshot of `page` with its sensitive fields blurred, and the blurred boxes (device px)."""
         boxes = [b.scaled(dpr) for b in self.boxes(page, page_name, main_passwords)]
-        png = screenshot(page, hide_toolbar)
+        png = screenshot(page)
         if boxes:
             png = blur_regions(png, [(b.x, b.y, b.width, b.height) for b in boxes])
         return png, boxes

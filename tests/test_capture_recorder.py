@@ -46,11 +46,16 @@ def recorded(tmp_path_factory):
         page.get_by_label("Billable to client").check()
         page.evaluate("window.__guidecastRecord({kind: 'note', text: 'Tick it for client costs.'})")
         page.get_by_role("button", name="Submit expense").click()
-        page.wait_for_url("**/expenses/*")
+        page.get_by_role("heading", name="Expense submitted").wait_for()
         toolbar = page.locator("#__guidecast_toolbar")
-        toolbar.wait_for(state="visible")
-        box = toolbar.bounding_box()
-        page.mouse.click(box["x"] + box["width"] - 30, box["y"] + box["height"] / 2)  # the toolbar's Stop
+        # the toolbar hides for the moment of each recorder screenshot: wait until it shows
+        box = None
+        for _ in range(100):
+            box = toolbar.bounding_box()
+            if box:
+                break
+            page.wait_for_timeout(30)
+        toolbar.click(position={"x": box["width"] - 30, "y": box["height"] / 2})  # its Stop button, at the right
         deadline = time.monotonic() + 5
         while not rec.done and time.monotonic() < deadline:
             page.wait_for_timeout(50)
