@@ -9,6 +9,7 @@ import click
 def register(cli: click.Group) -> None:
     """Add this area's commands to `cli`."""
     cli.add_command(user)
+    cli.add_command(check_due)
 
 
 @click.group()
@@ -38,3 +39,46 @@ def user_add(email: str, role: str, password: str, data_dir: Path | None) -> Non
             click.echo(f"user {u.email} ({u.role}) created in {ctx.settings.data_dir}")
     except HTTPException as e:
         raise GuidecastError(f"user add: {e.detail}") from None
+
+
+@click.command("check-due")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="As for `guidecast serve`.")
+@click.option("--interval-hours", type=float,
+              help="Check guides not checked for this long (default: GUIDECAST_CHECK_INTERVAL_HOURS, or 24 when off).")
+@click.option("--limit", type=int, help="Run at most this many checks.")
+def check_due(data_dir: Path | None, interval_hours: float | None, limit: int | None) -> None:
+    """Run the web app's due freshness checks once, one after the other (for cron).
+
+    Exit code: 0 every checked guide is unchanged (or none was due), 1 some app changed, 3 some app could not
+    be verified, 4 some check failed (its job's error is printed)."""
+    import sys
+
+    from capture.errors import GuidecastError
+    from server.app import make_context
+    from server.freshness import run_due
+    from server.settings import load_settings
+
+    ctx = make_context(load_settings(data_dir=data_dir))
+    hours = interval_hours if interval_hours is not None else (ctx.settings.check_interval_hours or 24.0)
+    if hours <= 0:
+        raise GuidecastError("check-due: --interval-hours must be more than 0")
+    worst = [0]
+    codes = {"unchanged": 0, "changed": 1, "unverified": 3}
+
+    def report(guide, job, check) -> None:
+        name = f"guide {guide.id} ({guide.title})" if guide is not None else f"guide {job.guide_id}"
+        if check is not None:
+            steps = ", ".join(f"{c['id']} {'+'.join(c['labels'])}" for c in check.summary.get("changes", []))
+            extra = f": {steps}" if steps else (f": {check.summary.get('error')}" if check.outcome == "unverified" else "")
+            click.echo(f"{name}: {check.outcome.replace('unverified', 'could not verify')}{extra}")
+            worst[0] = max(worst[0], codes[check.outcome])
+        elif job.state == "queued" or job.state == "running":
+            click.echo(f"{name}: taken by the running server (job {job.id})")
+        else:
+            click.echo(f"{name}: check {job.state}: {job.error or ''}".rstrip(": "))
+            worst[0] = max(worst[0], 4)
+
+    ran = run_due(ctx, hours, limit, report)
+    if not ran:
+        click.echo(f"no guide is due (interval {hours:g} h)")
+    sys.exit(worst[0])

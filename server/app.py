@@ -16,7 +16,7 @@ from server.assets import AssetStore
 from server.auth import SigninLimiter
 from server.db import Database, sqlite_url
 from server.jobs import JobRunner
-from server.pipeline import HANDLERS
+from server import freshness, pipeline
 from server.settings import Settings, load_settings
 from server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
@@ -30,6 +30,7 @@ class Context:
     assets: AssetStore
     limiter: SigninLimiter
     jobs: JobRunner = field(init=False)
+    scheduler: freshness.Scheduler = field(init=False)
 
 
 def make_context(settings: Settings) -> Context:
@@ -39,12 +40,14 @@ def make_context(settings: Settings) -> Context:
     db.migrate()
     ctx = Context(settings, db, AssetStore(settings.path("assets")),
                   SigninLimiter(settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s))
-    ctx.jobs = JobRunner(ctx, HANDLERS)
+    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS})
+    ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
     return ctx
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
-    from server import routes_auth, routes_editor, routes_jobs, routes_learner, routes_library, routes_sharing
+    from server import (routes_auth, routes_editor, routes_freshness, routes_jobs, routes_learner, routes_library,
+                        routes_sharing)
 
     ctx = make_context(settings or load_settings())
 
@@ -52,14 +55,17 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     async def lifespan(app: FastAPI):
         if run_jobs:
             ctx.jobs.start()
+            ctx.scheduler.start()
         yield
+        ctx.scheduler.stop()
         ctx.jobs.stop()
 
     app = FastAPI(title="guidecast", version="1", lifespan=lifespan,
                   description="Guides and narrated videos of web-app workflows. Authenticate API calls with "
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
-    for module in (routes_auth, routes_library, routes_editor, routes_learner, routes_sharing, routes_jobs):
+    for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_sharing,
+                   routes_jobs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)

@@ -83,6 +83,16 @@ class JobRunner:
     def wake(self) -> None:
         self._wake.set()
 
+    def run_now(self, job_id: int) -> bool:
+        """Claim the queued job `job_id` and run it in this thread (the CLI's `check-due`); False when it
+        is no longer queued (a running server's worker took it, or it was cancelled)."""
+        with self.ctx.db.session() as s:
+            claimed = s.execute(update(Job).where(Job.id == job_id, Job.state == "queued").values(
+                state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None)).rowcount
+        if claimed:
+            self._run(job_id)
+        return bool(claimed)
+
     def cancel(self, s, job: Job) -> None:
         if job.state == "queued":
             job.state, job.finished_at, job.what = "cancelled", utcnow(), "cancelled before it started"

@@ -78,7 +78,13 @@ class Guide(Base):
 
     @property
     def latest_version(self) -> "GuideVersion | None":
+        """The newest version, drafts included (what editors work on)."""
         return self.versions[-1] if self.versions else None
+
+    @property
+    def published_version(self) -> "GuideVersion | None":
+        """The newest version that is not a draft (what learners and share links see)."""
+        return next((v for v in reversed(self.versions) if not v.draft), None)
 
 
 class GuideMember(Base):
@@ -121,7 +127,14 @@ class GuideVersion(Base):
     edits_revision: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # a draft version (made by a refresh) is seen by the guide's editors only until it is published
+    draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    changelog_json: Mapped[str | None] = mapped_column(Text, nullable=True)  # what a refresh changed, per step
     guide: Mapped[Guide] = relationship(back_populates="versions")
+
+    @property
+    def changelog(self) -> dict | None:
+        return json.loads(self.changelog_json) if self.changelog_json else None
 
 
 class ShareLink(Base):
@@ -141,7 +154,7 @@ class Job(Base):
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
     guide_id: Mapped[int | None] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(16))  # capture | compose | publish | render
+    kind: Mapped[str] = mapped_column(String(16))  # capture | compose | publish | render | check | refresh
     state: Mapped[str] = mapped_column(String(16), default="queued")
     params_json: Mapped[str] = mapped_column(Text, default="{}")
     result_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -159,6 +172,33 @@ class Job(Base):
     @property
     def params(self) -> dict[str, Any]:
         return json.loads(self.params_json or "{}")
+
+
+class Check(Base):
+    """One freshness check of a guide: its capture (the baseline) replayed against the app and compared.
+
+    outcome: unchanged (verified: nothing user-visible changed) | changed | unverified (the app could not
+    be reached or the replay could not finish: nothing is known)."""
+
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_guide", "guide_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    base_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    baseline_tree: Mapped[str] = mapped_column(String(64))  # the capture compared with
+    capture_tree: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the new capture (for refresh)
+    report_blob: Mapped[str] = mapped_column(String(64))  # FreshnessReport JSON
+    html_blob: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the HTML report (before/after)
+    summary_json: Mapped[str] = mapped_column(Text, default="{}")  # changed steps and their classes, error
+    refreshed_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the version a refresh made
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return json.loads(self.summary_json or "{}")
 
 
 class Event(Base):

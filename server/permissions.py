@@ -37,7 +37,7 @@ def can_view(db: Session, user: User | None, guide: Guide) -> bool:
 
 
 def is_published(guide: Guide) -> bool:
-    return guide.status == "published" and bool(guide.versions)
+    return guide.status == "published" and guide.published_version is not None
 
 
 def guide_for(db: Session, user: User | None, guide_id: int, need: str = "view") -> Guide:

@@ -6,6 +6,8 @@ after a crash (every stage writes through staged folders).
     compose  capture tree -> base guide (no edits)                     the editor's starting point
     publish  capture tree + edit document -> new published version    then queues render
     render   a version's guide -> narrated video
+
+Freshness jobs (check, refresh) are in server/freshness.py.
 """
 from __future__ import annotations
 
@@ -33,6 +35,26 @@ def work_dir(ctx, guide_id: int) -> Path:
 def materialize(ctx, guide_id: int, kind: str, tree: str) -> Path:
     """The tree laid out at a stable path (the same tree -> the same path -> the same guide id)."""
     return ctx.assets.materialize(tree, work_dir(ctx, guide_id) / kind / tree[:16])
+
+
+def guide_dir(ctx, guide_id: int, latest: tuple[str, str] | None) -> Path:
+    """The folder a guide's versions are composed into, holding its latest version (`latest`: that
+    version's stored tree and composed guide id): compose_guide compares with what is there (edits of
+    retired steps become conflicts, overrides of renamed targets are flagged for review), so a lost or
+    outdated work folder is laid out again from the store first."""
+    from composer.versions import current_guide
+
+    out = work_dir(ctx, guide_id) / "guide"
+    if latest is None:
+        return out
+    try:
+        prev = current_guide(out)
+    except Exception:  # noqa: BLE001 - a damaged work folder is laid out again from the store
+        prev = None
+    if prev is None or prev.id != latest[1]:
+        shutil.rmtree(out, ignore_errors=True)
+        ctx.assets.materialize(latest[0], out)
+    return out
 
 
 def _guide(s, job: Job) -> Guide:
@@ -92,10 +114,11 @@ def publish(ctx, job: Job, progress) -> dict:
     with ctx.db.session() as s:
         g = _guide(s, job)
         cap_tree, base_video = g.capture_tree, g.base_video_tree
+        latest = (g.latest_version.guide_tree, g.latest_version.composed_guide_id) if g.versions else None
     if not cap_tree:
         raise GuidecastError("this guide has no capture to compose from")
     cap_dir = materialize(ctx, job.guide_id, "captures", cap_tree)
-    out = work_dir(ctx, job.guide_id) / "guide"
+    out = guide_dir(ctx, job.guide_id, latest)
     guide = editing.compose(cap_dir, out, params.get("doc") or {}, progress)
     tree = ctx.assets.put_tree(out, TREE_EXCLUDE)
     video = _matching_video(ctx, base_video, guide.id)

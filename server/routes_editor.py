@@ -33,20 +33,31 @@ class VoiceIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
+def attention(ctx, g) -> dict:
+    """What the latest version (a refresh's draft, say) asks the editor to look at: edits that no longer fit
+    the app (conflicts: they name steps the app lost) and texts kept over a renamed target (review)."""
+    v = g.latest_version
+    gj = guide_json(ctx, v.guide_tree) if v is not None else {}
+    return {"version": v.number if v is not None else None, "draft": bool(v is not None and v.draft),
+            "conflicts": gj.get("conflicts", []),
+            "review": [{"step": s["id"], "number": s["number"], "why": s["review"]}
+                       for s in gj.get("steps", []) if s.get("review")]}
+
+
 def _state(ctx, g, doc: EditDoc) -> dict:
     base = guide_json(ctx, g.base_tree) if g.base_tree else None
     scale = 1.0
     if g.capture_tree and (cap := ctx.assets.read_json(g.capture_tree, "capture.json")):
         scale = cap.get("device_scale_factor", 1.0)
     return {"guide_id": g.id, "revision": doc.revision, "edits": doc.doc, "base": base, "device_scale": scale,
-            "versions": [version_json(v) for v in g.versions]}
+            "versions": [version_json(v) for v in g.versions], "attention": attention(ctx, g)}
 
 
 @router.get("/guides/{guide_id}/edit", include_in_schema=False)
 def editor_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
                 db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
-    return page(request, "editor.html.j2", g=g)
+    return page(request, "editor.html.j2", g=g, attention=attention(request.app.state.ctx, g))
 
 
 @router.get("/api/guides/{guide_id}/edits", tags=["editor"])

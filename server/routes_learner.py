@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from server import analytics
 from server.auth import DB, require
 from server.models import Guide, GuideVersion, User
-from server.permissions import guide_for
+from server.permissions import can_edit, guide_for
 from server.sharing import resolve, version_of
 from server.versions import get_version, guide_json
 
@@ -82,11 +82,19 @@ def learn_latest(request: Request, guide_id: int, user: User = Depends(require("
     return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
 
 
+def _readable(db: Session, user: User, g: Guide, number: int) -> GuideVersion:
+    """Version `number` of `g`; a draft version only for the guide's editors."""
+    v = get_version(g, number)
+    if v.draft and not can_edit(db, user, g):
+        raise HTTPException(404, f"no version {number}")
+    return v
+
+
 @router.get("/g/{guide_id}/v/{number}", include_in_schema=False)
 def learn_version(request: Request, guide_id: int, number: int, user: User = Depends(require("viewer")),
                   db: Session = DB):
     g = guide_for(db, user, guide_id)
-    v = get_version(g, number)
+    v = _readable(db, user, g, number)
     return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
 
 
@@ -94,7 +102,7 @@ def learn_version(request: Request, guide_id: int, number: int, user: User = Dep
 def learn_file(request: Request, guide_id: int, number: int, path: str, user: User = Depends(require("viewer")),
                db: Session = DB):
     g = guide_for(db, user, guide_id)
-    return version_file(request.app.state.ctx, get_version(g, number), path)
+    return version_file(request.app.state.ctx, _readable(db, user, g, number), path)
 
 
 @router.get("/s/{token}", include_in_schema=False)

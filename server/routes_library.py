@@ -10,12 +10,13 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from server import analytics
+from server import analytics, freshness
+from server.allowlist import NotAllowed, check_workflow
 from server.auth import DB, require
 from server.csrf import csrf_protect
 from server.imports import import_upload
 from server.jobs import job_json
-from server.models import Guide, GuideMember, Job, ShareLink, User
+from server.models import Check, Guide, GuideMember, Job, ShareLink, User
 from server.permissions import can_edit, guide_for, visible_guides
 from server.sharing import link_state
 from server.web import page
@@ -27,10 +28,15 @@ def _cached_json(ctx, tree: str | None, rel: str) -> dict | None:
     return ctx.assets.read_json(tree, rel) if tree else None
 
 
-def badges(ctx, guide: Guide) -> list[tuple[str, str]]:
-    """(css class, label) pairs: status, stale video/capture, overdue review."""
+def badges(ctx, guide: Guide, check: Check | None = None) -> list[tuple[str, str]]:
+    """(css class, label) pairs: status; "stale" ones (the app changed, the video or capture is behind);
+    could not verify; a draft version to review; overdue review. `check`: the guide's latest check."""
     out = [(guide.status, guide.status)]
+    if freshness.is_current(check, guide) and check.outcome != "unchanged":
+        out.append(("stale", "changed in the app") if check.outcome == "changed" else ("unverified", "could not verify"))
     latest = guide.latest_version
+    if latest is not None and latest.draft:
+        out.append(("draft", f"draft version {latest.number} to review"))
     if latest is not None:
         video = _cached_json(ctx, latest.video_tree, "video.json")
         if video is None or video.get("guide_id") != latest.composed_guide_id:
@@ -40,17 +46,36 @@ def badges(ctx, guide: Guide) -> list[tuple[str, str]]:
     cap = _cached_json(ctx, guide.capture_tree, "capture.json")
     if cap and guide.workflow_sha256 and cap["workflow"]["sha256"] != guide.workflow_sha256:
         out.append(("stale", "capture behind workflow"))
-    if guide.review_by and guide.review_by < date.today().isoformat():
-        out.append(("stale", "review overdue"))
+    if overdue(guide):
+        out.append(("overdue", "review overdue"))
     return out
 
 
-def guide_summary(ctx, g: Guide) -> dict:
-    v = g.latest_version
+def overdue(guide: Guide) -> bool:
+    return bool(guide.review_by and guide.review_by < date.today().isoformat())
+
+
+SECTIONS = {"": "All", "stale": "Stale", "overdue": "Review overdue"}
+
+
+def in_section(section: str, guide: Guide, marks: list[tuple[str, str]]) -> bool:
+    """stale: the app changed, or the video or capture is behind; overdue: the review-by date passed."""
+    if section == "stale":
+        return any(cls == "stale" for cls, _ in marks)
+    if section == "overdue":
+        return overdue(guide)
+    return True
+
+
+def guide_summary(ctx, g: Guide, check: Check | None = None) -> dict:
+    v, pv = g.latest_version, g.published_version
+    marks = badges(ctx, g, check)
     return {"id": g.id, "title": g.title, "owner": g.owner.email, "status": g.status, "tags": g.tags,
-            "latest_version": v.number if v else None, "review_by": g.review_by,
+            "latest_version": v.number if v else None, "published_version": pv.number if pv else None,
+            "review_by": g.review_by, "overdue": overdue(g), "stale": in_section("stale", g, marks),
             "last_verified": g.last_verified_at.isoformat() if g.last_verified_at else None,
-            "badges": [label for _, label in badges(ctx, g)]}
+            "last_check": freshness.check_json(check, g) if check else None,
+            "badges": [label for _, label in marks]}
 
 
 def _search(db: Session, user: User, q: str, tag: str) -> list[Guide]:
@@ -63,26 +88,42 @@ def _search(db: Session, user: User, q: str, tag: str) -> list[Guide]:
     return list(db.scalars(query.order_by(Guide.updated_at.desc()).limit(500)))
 
 
+def _section(section: str) -> str:
+    if section not in SECTIONS:
+        raise HTTPException(422, f"show: one of {', '.join(repr(k) for k in SECTIONS)}")
+    return section
+
+
 @router.get("/", include_in_schema=False)
-def library(request: Request, q: str = "", tag: str = "", user: User = Depends(require("viewer")),
+def library(request: Request, q: str = "", tag: str = "", show: str = "", user: User = Depends(require("viewer")),
             db: Session = DB):
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
-    rows = [{"guide": g, "badges": badges(ctx, g), "editable": can_edit(db, user, g)} for g in guides]
-    return page(request, "library.html.j2", rows=rows, q=q, tag=tag)
+    checks = freshness.latest_checks(db, [g.id for g in guides])
+    rows = [{"guide": g, "badges": badges(ctx, g, checks.get(g.id)), "editable": can_edit(db, user, g)} for g in guides]
+    counts = {k: sum(in_section(k, r["guide"], r["badges"]) for r in rows) for k in SECTIONS}
+    rows = [r for r in rows if in_section(_section(show), r["guide"], r["badges"])]
+    return page(request, "library.html.j2", rows=rows, q=q, tag=tag, show=show, sections=SECTIONS, counts=counts)
 
 
 @router.get("/api/guides", tags=["library"])
-def api_guides(request: Request, q: str = "", tag: str = "", user: User = Depends(require("viewer")),
+def api_guides(request: Request, q: str = "", tag: str = "", show: str = "", user: User = Depends(require("viewer")),
                db: Session = DB) -> list[dict]:
-    """Guides the caller may see, newest first; `q` searches title, tags and step text."""
-    return [guide_summary(request.app.state.ctx, g) for g in _search(db, user, q, tag)]
+    """Guides the caller may see, newest first; `q` searches title, tags and step text; `show=stale` (the app
+    changed, or the video or capture is behind) or `show=overdue` (review-by date passed) narrows the list."""
+    ctx = request.app.state.ctx
+    guides = _search(db, user, q, tag)
+    checks = freshness.latest_checks(db, [g.id for g in guides])
+    out = [guide_summary(ctx, g, checks.get(g.id)) for g in guides]
+    section = _section(show)
+    return [s for s in out if not section or s[section]]
 
 
 @router.get("/api/guides/{guide_id}", tags=["library"])
 def api_guide(request: Request, guide_id: int, user: User = Depends(require("viewer")),
               db: Session = DB) -> dict:
-    return guide_summary(request.app.state.ctx, guide_for(db, user, guide_id))
+    g = guide_for(db, user, guide_id)
+    return guide_summary(request.app.state.ctx, g, freshness.latest_checks(db, [g.id]).get(g.id))
 
 
 @router.post("/guides/upload", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -115,19 +156,44 @@ def guide_page(request: Request, guide_id: int, user: User = Depends(require("ed
     if stats and g.latest_version:
         n_steps = len((_cached_json(ctx, g.latest_version.guide_tree, "guide.json") or {}).get("steps", []))
         chart = analytics.chart_svg(stats[0], n_steps)
-    return page(request, "guide.html.j2", g=g, badges=badges(ctx, g), jobs=[job_json(j) for j in jobs],
+    checks = db.scalars(select(Check).where(Check.guide_id == g.id).order_by(Check.id.desc()).limit(8)).all()
+    latest_check = checks[0] if checks else None
+    return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, latest_check), jobs=[job_json(j) for j in jobs],
                 links=[(lk, link_state(lk)) for lk in links], members=members, stats=stats, chart=chart,
-                base_url=str(request.base_url).rstrip("/"))
+                base_url=str(request.base_url).rstrip("/"),
+                check=freshness.check_json(latest_check, g) if latest_check else None,
+                checks=[freshness.check_json(c, g) for c in checks], not_checkable=freshness.checkable(g),
+                checking=freshness.active_job(db, g.id, "check"), refreshing=freshness.active_job(db, g.id, "refresh"))
 
 
 @router.post("/guides/{guide_id}/settings", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def guide_settings(guide_id: int, tags: str = Form(""), review_by: str = Form(""), status: str = Form(...),
+def guide_settings(request: Request, guide_id: int, tags: str = Form(""), review_by: str = Form(""),
+                   status: str = Form(...), owner: str = Form(""), app_base_url: str = Form(""),
                    user: User = Depends(require("editor")), db: Session = DB):
+    """Tags, review-by date, status; the owner (owner or admin only) and the app URL (allowlisted) when given."""
     g = guide_for(db, user, guide_id, "edit")
     if review_by and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", review_by):
         raise HTTPException(422, "review-by date: use YYYY-MM-DD")
-    if status not in ("draft", "published") or (status == "published" and not g.versions):
-        raise HTTPException(422, "status: draft, or published once a version exists")
+    if status not in ("draft", "published") or (status == "published" and g.published_version is None):
+        raise HTTPException(422, "status: draft, or published once a (non-draft) version exists")
+    owner = owner.strip().lower()
+    if owner and owner != g.owner.email:
+        if not (user.role == "admin" or g.owner_id == user.id):
+            raise HTTPException(403, "only the owner or an admin hands a guide to another owner")
+        new_owner = db.scalar(select(User).where(User.email == owner, User.active.is_(True)))
+        if new_owner is None or not new_owner.at_least("editor"):
+            raise HTTPException(422, "owner: no active editor with that email")
+        g.owner_id = new_owner.id
+    app_base_url = app_base_url.strip()
+    if app_base_url and app_base_url != g.app_base_url:
+        if not g.workflow_blob:
+            raise HTTPException(422, "app URL: this guide has no workflow to replay against it")
+        ctx = request.app.state.ctx
+        try:
+            check_workflow(ctx.assets.blob_path(g.workflow_blob), app_base_url, ctx.settings.capture_allowed_hosts)
+        except NotAllowed as e:
+            raise NotAllowed(str(e).replace(str(ctx.assets.blob_path(g.workflow_blob)), "workflow")) from None
+        g.app_base_url = app_base_url
     g.tags = sorted({t.strip()[:40] for t in tags.split(",") if t.strip()})[:20]
     g.review_by, g.status = review_by or None, status
     return RedirectResponse(f"/guides/{g.id}", 303)

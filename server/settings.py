@@ -38,6 +38,7 @@ class Settings(BaseModel):
     video_height: int = 720
     job_workers: int = 1
     job_max_attempts: int = 2  # a job interrupted by a restart runs again until this many attempts
+    check_interval_hours: float = 0  # scheduled freshness checks: every guide at most this often (0: off)
 
     signin_per_ip: int = 20  # failed sign-ins per window before 429
     signin_per_account: int = 5

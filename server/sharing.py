@@ -16,6 +16,8 @@ def create_link(db: Session, guide: Guide, user: User, version: int | None = Non
                 expires_in_days: float | None = None) -> ShareLink:
     if version is not None and version_of(guide, version) is None:
         raise HTTPException(422, f"guide has no version {version}")
+    if version is not None and version_of(guide, version).draft:
+        raise HTTPException(422, f"version {version} is a draft; publish it before sharing it")
     link = ShareLink(guide_id=guide.id, token=secrets.token_urlsafe(24), version=version, created_by=user.id,
                      expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None)
     db.add(link)
@@ -24,9 +26,9 @@ def create_link(db: Session, guide: Guide, user: User, version: int | None = Non
 
 
 def version_of(guide: Guide, number: int | None) -> GuideVersion | None:
-    """Version `number`, or the latest published one for None."""
+    """Version `number`, or the latest published (non-draft) one for None."""
     if number is None:
-        return guide.latest_version
+        return guide.published_version
     return next((v for v in guide.versions if v.number == number), None)
 
 
@@ -48,6 +50,6 @@ def resolve(db: Session, token: str) -> tuple[ShareLink, Guide, GuideVersion]:
         raise HTTPException(410, f"this share link has been {state}")
     guide = link.guide
     version = version_of(guide, link.version)
-    if guide.status != "published" or version is None:
+    if guide.status != "published" or version is None or version.draft:
         raise HTTPException(410, "this guide is not published")
     return link, guide, version

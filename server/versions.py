@@ -24,7 +24,8 @@ def get_version(guide: Guide, number: int) -> GuideVersion:
 
 def version_json(v: GuideVersion) -> dict:
     return {"number": v.number, "title": v.title, "created_at": v.created_at.isoformat(),
-            "has_video": v.video_tree is not None, "guide_id": v.composed_guide_id, "edits_revision": v.edits_revision}
+            "has_video": v.video_tree is not None, "guide_id": v.composed_guide_id, "edits_revision": v.edits_revision,
+            "draft": v.draft, "changelog": v.changelog}
 
 
 def diff(old: dict, new: dict) -> dict:

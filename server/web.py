@@ -2,6 +2,7 @@
 pages, security headers (strict CSP) and the request body limit."""
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from fastapi import Request
@@ -22,6 +23,11 @@ CSP_EMBED = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 CSP_DOCS = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
             "connect-src 'self'; frame-ancestors 'none'")
+# The freshness report (capture.check_report) is one self-contained page: inline styles and data: images,
+# no script at all.
+CSP_REPORT = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+              "frame-ancestors 'none'")
+REPORT_PATH = re.compile(r"/guides/\d+/checks/\d+/report")
 API_PREFIXES = ("/api/", "/oembed")
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
@@ -73,7 +79,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope["path"]
-        csp = CSP_DOCS if path in ("/docs", "/redoc") else CSP_EMBED if path.startswith("/embed/") else CSP
+        csp = CSP_DOCS if path in ("/docs", "/redoc") else CSP_EMBED if path.startswith("/embed/") else \
+            CSP_REPORT if REPORT_PATH.fullmatch(path) else CSP
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

@@ -168,6 +168,12 @@ ACCESS = {
     ("DELETE", "/api/guides/{guide_id}/links/{link_id}"): "editor", ("GET", "/guides/{guide_id}/analytics.csv"): "editor",
     ("GET", "/api/jobs/{job_id}"): "editor", ("POST", "/api/jobs/{job_id}/cancel"): "editor",
     ("GET", "/api/guides/{guide_id}/jobs"): "editor",
+    ("POST", "/api/guides/{guide_id}/check"): "editor", ("POST", "/guides/{guide_id}/check"): "editor",
+    ("GET", "/api/guides/{guide_id}/checks"): "editor", ("GET", "/api/guides/{guide_id}/checks/{check_id}"): "editor",
+    ("GET", "/guides/{guide_id}/checks/{check_id}/report"): "editor",
+    ("POST", "/api/guides/{guide_id}/refresh"): "editor", ("POST", "/guides/{guide_id}/refresh"): "editor",
+    ("POST", "/api/guides/{guide_id}/versions/{number}/publish"): "editor",
+    ("POST", "/guides/{guide_id}/versions/{number}/publish"): "editor",
 }
 
 
@@ -186,7 +192,7 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 def _url(path: str, guide: int, env: Env) -> str:
     values = {"guide_id": guide, "number": 1, "token": env.token, "path": "guide/guide.json", "token_id": 1,
-              "user_id": 1, "link_id": 999, "job_id": 1}
+              "user_id": 1, "link_id": 999, "job_id": 1, "check_id": 1}
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: str(values[m.group(1)]), path)
 
 

@@ -100,6 +100,11 @@
       if (merged[id]) { notes.push("merged into the step before"); }
       if (splits[id]) { notes.push("split into: " + splits[id].join(" | ")); }
       if (notes.length) { var p = document.createElement("p"); p.className = "edit-note"; p.textContent = notes.join("; "); li.insertBefore(p, li.querySelector(".step-tools")); }
+      if ((st.review || {})[id]) {
+        li.classList.add("needs-review");
+        var rv = document.createElement("p"); rv.className = "review-note"; rv.textContent = "Review: " + st.review[id];
+        li.insertBefore(rv, li.querySelector(".step-tools"));
+      }
       var ul = li.querySelector(".callouts");
       (e.callouts || []).forEach(function (c, k) {
         var item = document.createElement("li"); item.className = "callout " + c.kind;
@@ -298,6 +303,8 @@
   gc.api("GET", "/api/guides/" + gid + "/edits").then(function (r) { return r.json(); }).then(function (s) {
     if (!s.base) { saveState.textContent = "The guide is still being composed; reload in a moment."; return; }
     st.revision = s.revision; st.saved = s.edits; st.doc = clone(s.edits); st.base = s.base; st.scale = s.device_scale || 1;
+    st.review = {};
+    ((s.attention || {}).review || []).forEach(function (r) { st.review[r.step] = r.why; });
     render();
     saveState.textContent = "All changes saved (revision " + st.revision + ")";
     root.dataset.ready = "1";
