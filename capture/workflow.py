@@ -2,6 +2,17 @@
 
 A workflow is YAML (or JSON). It says where to start, which steps to perform and which
 secrets to read from the environment. Values of secrets are never stored anywhere.
+
+Beyond the basics (action, target + fallbacks, value/secret, key, url, note, sensitive):
+- actions: goto, click, dblclick, fill, select, check, uncheck, press, hover, upload (`files:`
+  relative to the workflow file), wait_for (the target shows), back, forward, close_page;
+- a locator may carry `frame: [<iframe selector>, ...]`, outermost first (`iframe[name="pay"]`,
+  `#frame-id`, `iframe >> nth=0`), and `xpath:` as its kind;
+- tabs: `opens_popup: true` on the step whose action opens a popup (replay also follows an
+  unannounced one); `page: main | popup-1 | ...` switches tab before the step;
+- `dialog: accept | dismiss` answers alert/confirm/prompt raised by the step (default accept);
+- workflow level: `base_url` (used when no --base-url is given; recorder and importers set it) and
+  `privacy: {strip_query: bool, detect_secrets: bool}`.
 """
 from __future__ import annotations
 
