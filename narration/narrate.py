@@ -13,30 +13,26 @@ import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from PIL import Image, UnidentifiedImageError
 
 from capture.errors import GuidecastError
-from capture.files import atomic_write_bytes, atomic_write_text, sha256_file, staged_dir
+from capture.files import sha256_file
 from composer.guide import load_guide
-from narration import captions
-from narration.assemble import assemble, frame_count, start_audio_encode, write_audio_track
-from narration.frames import png_bytes, screenshot_frame
-from narration.manifest import RenderSettings, Segment, VideoManifest, save_manifest
+from narration.assemble import frame_count, start_audio_encode, write_audio_track
+from narration.manifest import RenderSettings, Segment, VideoManifest
 from narration.media import encoder, tool
 from narration.scratch import remove_stale, scratch_prefix
 from narration.script import ScriptItem, build_script
-from narration.segments import RENDERER_VERSION, SegmentSpec, render_segments, segment_key, target_centre
+from narration.publish import publish
+from narration.segments import SegmentSpec, render_segments, segment_key
+from narration.stage import target_centre
 from narration.tts import Engine, SpeechCache, make_engine
 
 Progress = Callable[[int, int, str], None]
-VIDEO_FILE = "guide.mp4"
 MAX_BATCH = 6  # segments per encoder process: fewer start-ups, yet every worker busy until the end
-FILES = {"video": VIDEO_FILE, "captions_vtt": "guide.vtt", "captions_srt": "guide.srt",
-         "chapters": "chapters.vtt", "poster": "poster.png"}
 
 
 @dataclass
@@ -158,8 +154,8 @@ def narrate_guide(
             if audio is not None:
                 audio.kill()
             raise
-        manifest = _publish(guide, guide_dir, out_dir, script, segments, seg_files, work / "narration.m4a",
-                            eng, voice, rate, settings, seg_dir, pictures)
+        manifest = publish(guide, guide_dir, out_dir, script, segments, seg_files, work / "narration.m4a",
+                           eng, voice, rate, settings, seg_dir, pictures)
     progress(total, total, "done")
     return manifest
 
@@ -221,58 +217,3 @@ def _spec(item: ScriptItem, guide, guide_dir: Path, picture, frames: int, audio_
     return SegmentSpec(**common, highlight=(hl.x, hl.y, hl.width, hl.height) if hl else None,
                        image_size=tuple(item.image_size) if item.image_size else size, action=item.action,
                        cursor_from=cursor)
-
-
-def _publish(guide, guide_dir: Path, out_dir: Path, script, segments, seg_files, audio: Path, eng, voice, rate,
-             settings: RenderSettings, seg_dir: Path, pictures) -> VideoManifest:
-    caption_text = {it.id: it.caption for it in script}
-    cues = captions.caption_cues(segments, caption_text)
-    chapters = _chapters(script, segments)
-    with staged_dir(out_dir) as stage:
-        atomic_write_text(stage / "guide.vtt", captions.webvtt(cues))
-        atomic_write_text(stage / "guide.srt", captions.srt(cues))
-        atomic_write_text(stage / "chapters.vtt", captions.webvtt(chapters))
-        meta = audio.parent / "chapters.ffmeta"
-        meta.write_text(captions.ffmetadata(guide.title, chapters))
-        assemble(seg_files, audio, stage / "guide.srt", meta, stage / VIDEO_FILE, audio.parent)
-        (stage / "poster.png").write_bytes(_poster(script, pictures, settings, seg_dir))
-        manifest = VideoManifest(
-            guide_id=guide.id, guide_title=guide.title, guide_dir=str(guide_dir.resolve()),
-            guide_version=getattr(guide, "version", None) or None,
-            workflow_path=guide.source.workflow_path, workflow_sha256=guide.source.workflow_sha256,
-            capture_id=guide.source.capture_id, engine=eng.name,
-            engine_model=getattr(eng, "cache_id", eng.name), voice=voice, rate=rate,
-            renderer_version=RENDERER_VERSION, settings=settings, segments=segments,
-            duration=round(sum(s.duration for s in segments), 6), files=dict(FILES),
-            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        )
-        save_manifest(manifest, stage)
-    return manifest
-
-
-def _poster(script: list[ScriptItem], pictures, settings: RenderSettings, seg_dir: Path) -> bytes:
-    """The first step's whole screenshot at the video's size (cached beside the segments)."""
-    first = next((it for it in script if it.kind == "step" and it.id in pictures), None)
-    if first is None:
-        from narration.frames import card
-
-        return png_bytes(card(script[0].caption, "", settings.width, settings.height))
-    path, sha, _ = pictures[first.id]
-    cached = seg_dir / f"poster-{sha[:24]}-{settings.width}x{settings.height}.png"
-    if not cached.exists():
-        atomic_write_bytes(cached, png_bytes(screenshot_frame(path, settings.width, settings.height)))
-    return cached.read_bytes()
-
-
-def _chapters(script: list[ScriptItem], segments: list[Segment]) -> list[tuple[float, float, str]]:
-    """One chapter per step; the intro belongs to the first, the outro to the last."""
-    steps = [(it, seg) for it, seg in zip(script, segments) if it.kind == "step"]
-    if not steps:
-        return []
-    end = segments[-1].start + segments[-1].duration
-    out = []
-    for k, (it, seg) in enumerate(steps):
-        start = 0.0 if k == 0 else seg.start
-        stop = steps[k + 1][1].start if k + 1 < len(steps) else end
-        out.append((start, stop, it.chapter))
-    return out

@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -50,6 +49,7 @@ def guidecast_render(guide: Path, root: Path) -> tuple[float, float, float]:
 
 def baseline_render(guide: Path, speech_dir: Path, root: Path) -> tuple[float, float, float]:
     """The naive way: one still ImageClip per segment with its speech, joined and encoded by moviepy."""
+    import numpy as np
     from moviepy import AudioFileClip, ImageClip, concatenate_videoclips
 
     from narration.frames import card, screenshot_frame
@@ -70,8 +70,6 @@ def baseline_render(guide: Path, speech_dir: Path, root: Path) -> tuple[float, f
         else:
             picture = card(g.title if it.kind == "intro" else "You're done", it.caption[:80], s.width, s.height)
         audio = AudioFileClip(str(sp.path))
-        import numpy as np
-
         clips.append(ImageClip(np.asarray(picture)).with_duration(sp.duration + s.pause).with_audio(audio))
     video = concatenate_videoclips(clips)
     video.write_videofile(str(root / "baseline.mp4"), fps=s.fps, codec="libx264", audio_codec="aac", logger=None)
