@@ -18,7 +18,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
 from capture.errors import GuidecastError

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from capture.errors import GuidecastError
 from capture.files import atomic_write_text
@@ -27,7 +28,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except GuidecastError as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        console.print("[red]error:[/red] " + escape(str(e)), highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         console.print("aborted")
@@ -72,16 +73,20 @@ def _narrate_options(f):
 @cli.command()
 @click.argument("workflow", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Capture bundle folder (default: out/<workflow>/capture).")
+@click.option("--settle-timeout", type=float, default=30.0, show_default=True,
+              help="Seconds to wait for a page to finish loading before giving up.")
+@click.option("--strip-query", is_flag=True, help="Store URLs without ?query and #fragment.")
 @_capture_options
 @click.pass_obj
 def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, find_timeout,
-            sample_app) -> None:
+            sample_app, settle_timeout, strip_query) -> None:
     """Replay WORKFLOW in Chromium and write a capture bundle (screenshots + element semantics)."""
     out = out or Path("out") / workflow.stem / "capture"
     with sample_app_ctx(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
         bundle = capture_workflow(workflow, out, base_url=app.url if app else base_url, headless=not headed,
                                   device_scale_factor=device_scale, browser_path=browser_path, progress=p,
-                                  find_timeout=find_timeout)
+                                  find_timeout=find_timeout, settle_timeout_s=settle_timeout,
+                                  strip_query_strings=strip_query or None)
     click.echo(f"capture: {out} ({len(bundle.steps)} steps, {bundle.id})")
 
 
