@@ -21,6 +21,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
@@ -85,12 +86,37 @@ def allowed_check(ctx, g: Guide, base_url: str | None) -> None:
         raise NotAllowed(str(e).replace(str(wf), "workflow")) from None
 
 
-def latest_checks(db: Session, guide_ids: list[int]) -> dict[int, Check]:
-    """The newest check of each guide (one query)."""
+@dataclass
+class State:
+    """A guide's freshness: its newest check, and the newest one that reached the app. A check that could
+    not verify does not hide what an earlier one found (a flaky network does not make a guide fresh)."""
+
+    latest: Check | None = None
+    verified: Check | None = None
+
+    def changed(self, g: Guide) -> Check | None:
+        """The check that found the app changed, while it still applies to the guide."""
+        v = self.verified
+        return v if v is not None and v.outcome == "changed" and is_current(v, g) else None
+
+    def unverified(self, g: Guide) -> bool:
+        return self.latest is not None and self.latest.outcome == "unverified" and is_current(self.latest, g)
+
+
+def states(db: Session, guide_ids: list[int]) -> dict[int, State]:
+    """The freshness of each guide (one query)."""
     if not guide_ids:
         return {}
     newest = select(func.max(Check.id)).where(Check.guide_id.in_(guide_ids)).group_by(Check.guide_id)
-    return {c.guide_id: c for c in db.scalars(select(Check).where(Check.id.in_(newest)))}
+    verified = (select(func.max(Check.id)).where(Check.guide_id.in_(guide_ids), Check.outcome != "unverified")
+                .group_by(Check.guide_id))
+    out: dict[int, State] = {}
+    for c in db.scalars(select(Check).where(or_(Check.id.in_(newest), Check.id.in_(verified))).order_by(Check.id)):
+        st = out.setdefault(c.guide_id, State())
+        st.latest = c  # ordered by id: the last one seen is the newest
+        if c.outcome != "unverified":
+            st.verified = c
+    return out
 
 
 def is_current(check: Check | None, g: Guide) -> bool:

@@ -44,8 +44,8 @@ def start_refresh(ctx, db: Session, g: Guide, user: User, check_id: int | None) 
     running = freshness.active_job(db, g.id, "refresh")
     if running is not None:
         return running
-    if check_id is None:
-        chk = db.scalar(select(Check).where(Check.guide_id == g.id).order_by(Check.id.desc()).limit(1))
+    if check_id is None:  # the newest check that reached the app
+        chk = (freshness.states(db, [g.id]).get(g.id) or freshness.State()).verified
     else:
         chk = db.get(Check, check_id)
     if chk is None or chk.guide_id != g.id:

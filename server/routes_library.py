@@ -28,12 +28,15 @@ def _cached_json(ctx, tree: str | None, rel: str) -> dict | None:
     return ctx.assets.read_json(tree, rel) if tree else None
 
 
-def badges(ctx, guide: Guide, check: Check | None = None) -> list[tuple[str, str]]:
+def badges(ctx, guide: Guide, fresh: freshness.State | None = None) -> list[tuple[str, str]]:
     """(css class, label) pairs: status; "stale" ones (the app changed, the video or capture is behind);
-    could not verify; a draft version to review; overdue review. `check`: the guide's latest check."""
+    could not verify; a draft version to review; overdue review. `fresh`: the guide's checks."""
     out = [(guide.status, guide.status)]
-    if freshness.is_current(check, guide) and check.outcome != "unchanged":
-        out.append(("stale", "changed in the app") if check.outcome == "changed" else ("unverified", "could not verify"))
+    fresh = fresh or freshness.State()
+    if fresh.changed(guide):
+        out.append(("stale", "changed in the app"))
+    if fresh.unverified(guide):
+        out.append(("unverified", "could not verify"))
     latest = guide.latest_version
     if latest is not None and latest.draft:
         out.append(("draft", f"draft version {latest.number} to review"))
@@ -67,14 +70,17 @@ def in_section(section: str, guide: Guide, marks: list[tuple[str, str]]) -> bool
     return True
 
 
-def guide_summary(ctx, g: Guide, check: Check | None = None) -> dict:
+def guide_summary(ctx, g: Guide, fresh: freshness.State | None = None) -> dict:
     v, pv = g.latest_version, g.published_version
-    marks = badges(ctx, g, check)
+    fresh = fresh or freshness.State()
+    marks = badges(ctx, g, fresh)
+    changed = fresh.changed(g)
     return {"id": g.id, "title": g.title, "owner": g.owner.email, "status": g.status, "tags": g.tags,
             "latest_version": v.number if v else None, "published_version": pv.number if pv else None,
             "review_by": g.review_by, "overdue": overdue(g), "stale": in_section("stale", g, marks),
             "last_verified": g.last_verified_at.isoformat() if g.last_verified_at else None,
-            "last_check": freshness.check_json(check, g) if check else None,
+            "last_check": freshness.check_json(fresh.latest, g) if fresh.latest else None,
+            "changed_in_app": freshness.check_json(changed, g) if changed else None,
             "badges": [label for _, label in marks]}
 
 
@@ -99,8 +105,8 @@ def library(request: Request, q: str = "", tag: str = "", show: str = "", user: 
             db: Session = DB):
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
-    checks = freshness.latest_checks(db, [g.id for g in guides])
-    rows = [{"guide": g, "badges": badges(ctx, g, checks.get(g.id)), "editable": can_edit(db, user, g)} for g in guides]
+    fresh = freshness.states(db, [g.id for g in guides])
+    rows = [{"guide": g, "badges": badges(ctx, g, fresh.get(g.id)), "editable": can_edit(db, user, g)} for g in guides]
     counts = {k: sum(in_section(k, r["guide"], r["badges"]) for r in rows) for k in SECTIONS}
     rows = [r for r in rows if in_section(_section(show), r["guide"], r["badges"])]
     return page(request, "library.html.j2", rows=rows, q=q, tag=tag, show=show, sections=SECTIONS, counts=counts)
@@ -113,8 +119,8 @@ def api_guides(request: Request, q: str = "", tag: str = "", show: str = "", use
     changed, or the video or capture is behind) or `show=overdue` (review-by date passed) narrows the list."""
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
-    checks = freshness.latest_checks(db, [g.id for g in guides])
-    out = [guide_summary(ctx, g, checks.get(g.id)) for g in guides]
+    fresh = freshness.states(db, [g.id for g in guides])
+    out = [guide_summary(ctx, g, fresh.get(g.id)) for g in guides]
     section = _section(show)
     return [s for s in out if not section or s[section]]
 
@@ -123,7 +129,7 @@ def api_guides(request: Request, q: str = "", tag: str = "", show: str = "", use
 def api_guide(request: Request, guide_id: int, user: User = Depends(require("viewer")),
               db: Session = DB) -> dict:
     g = guide_for(db, user, guide_id)
-    return guide_summary(request.app.state.ctx, g, freshness.latest_checks(db, [g.id]).get(g.id))
+    return guide_summary(request.app.state.ctx, g, freshness.states(db, [g.id]).get(g.id))
 
 
 @router.post("/guides/upload", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -157,11 +163,13 @@ def guide_page(request: Request, guide_id: int, user: User = Depends(require("ed
         n_steps = len((_cached_json(ctx, g.latest_version.guide_tree, "guide.json") or {}).get("steps", []))
         chart = analytics.chart_svg(stats[0], n_steps)
     checks = db.scalars(select(Check).where(Check.guide_id == g.id).order_by(Check.id.desc()).limit(8)).all()
-    latest_check = checks[0] if checks else None
-    return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, latest_check), jobs=[job_json(j) for j in jobs],
+    fresh = freshness.states(db, [g.id]).get(g.id) or freshness.State()
+    latest_check, changed = fresh.latest, fresh.changed(g)
+    return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, fresh), jobs=[job_json(j) for j in jobs],
                 links=[(lk, link_state(lk)) for lk in links], members=members, stats=stats, chart=chart,
                 base_url=str(request.base_url).rstrip("/"),
                 check=freshness.check_json(latest_check, g) if latest_check else None,
+                changed=freshness.check_json(changed, g) if changed and changed is not latest_check else None,
                 checks=[freshness.check_json(c, g) for c in checks], not_checkable=freshness.checkable(g),
                 checking=freshness.active_job(db, g.id, "check"), refreshing=freshness.active_job(db, g.id, "refresh"))
 
