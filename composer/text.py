@@ -122,7 +122,19 @@ def step_text(step: CapturedStep, viewport_width: int | None = None) -> str:
         return f"In {name}, press {key}." if raw else f"Press {key}."
     if a == "hover":
         return f"Point to {name}."
-    return f"{a.capitalize()} {name}."
+    if a == "dblclick":
+        return f"Double-click {name}."
+    if a == "upload":
+        return f"In {name}, choose the file to upload."
+    if a == "wait_for":
+        return f"Wait until {name} appears."
+    if a == "back":
+        return "Go back to the previous page."
+    if a == "forward":
+        return "Go forward again."
+    if a == "close_page":
+        return "Close this tab."
+    return f"{a.replace('_', ' ').capitalize()} {name}."
 
 
 def section_title(step: CapturedStep) -> str | None:
