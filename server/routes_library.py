@@ -70,7 +70,8 @@ def in_section(section: str, guide: Guide, marks: list[tuple[str, str]]) -> bool
     return True
 
 
-def guide_summary(ctx, g: Guide, fresh: freshness.State | None = None) -> dict:
+def guide_summary(ctx, g: Guide, fresh: freshness.State | None = None, editor: bool = False) -> dict:
+    """A guide as the library API lists it; check details (app URL, reports) for its editors only."""
     v, pv = g.latest_version, g.published_version
     fresh = fresh or freshness.State()
     marks = badges(ctx, g, fresh)
@@ -79,8 +80,8 @@ def guide_summary(ctx, g: Guide, fresh: freshness.State | None = None) -> dict:
             "latest_version": v.number if v else None, "published_version": pv.number if pv else None,
             "review_by": g.review_by, "overdue": overdue(g), "stale": in_section("stale", g, marks),
             "last_verified": g.last_verified_at.isoformat() if g.last_verified_at else None,
-            "last_check": freshness.check_json(fresh.latest, g) if fresh.latest else None,
-            "changed_in_app": freshness.check_json(changed, g) if changed else None,
+            "last_check": freshness.check_json(fresh.latest, g) if fresh.latest and editor else None,
+            "changed_in_app": freshness.check_json(changed, g) if changed and editor else None,
             "badges": [label for _, label in marks]}
 
 
@@ -120,7 +121,7 @@ def api_guides(request: Request, q: str = "", tag: str = "", show: str = "", use
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
     fresh = freshness.states(db, [g.id for g in guides])
-    out = [guide_summary(ctx, g, fresh.get(g.id)) for g in guides]
+    out = [guide_summary(ctx, g, fresh.get(g.id), can_edit(db, user, g)) for g in guides]
     section = _section(show)
     return [s for s in out if not section or s[section]]
 
@@ -129,7 +130,7 @@ def api_guides(request: Request, q: str = "", tag: str = "", show: str = "", use
 def api_guide(request: Request, guide_id: int, user: User = Depends(require("viewer")),
               db: Session = DB) -> dict:
     g = guide_for(db, user, guide_id)
-    return guide_summary(request.app.state.ctx, g, freshness.states(db, [g.id]).get(g.id))
+    return guide_summary(request.app.state.ctx, g, freshness.states(db, [g.id]).get(g.id), can_edit(db, user, g))
 
 
 @router.post("/guides/upload", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -204,7 +205,7 @@ def guide_settings(request: Request, guide_id: int, tags: str = Form(""), review
         g.app_base_url = app_base_url
     g.tags = sorted({t.strip()[:40] for t in tags.split(",") if t.strip()})[:20]
     g.review_by, g.status = review_by or None, status
-    return RedirectResponse(f"/guides/{g.id}", 303)
+    return RedirectResponse(f"/guides/{g.id}" if can_edit(db, user, g) else "/", 303)  # "/": handed to another
 
 
 @router.post("/guides/{guide_id}/members", include_in_schema=False, dependencies=[Depends(csrf_protect)])

@@ -142,6 +142,8 @@ def test_check_with_the_app_down_could_not_verify(env):
     # what the last check that reached the app found still stands
     summary = owner.get(f"/api/guides/{env.gid}").json()
     assert "could not verify" in summary["badges"] and summary["changed_in_app"]["id"] == env.changed_check
+    learner = env.client(VIEWER).get(f"/api/guides/{env.gid}").json()  # badges, but no app URL or reports
+    assert "changed in the app" in learner["badges"] and learner["last_check"] is None
 
 
 def test_non_allowlisted_app_url_and_viewers_are_refused(env):
@@ -158,6 +160,11 @@ def test_non_allowlisted_app_url_and_viewers_are_refused(env):
         assert c.get(f"/api/guides/{env.gid}/checks").status_code == 403
         assert "Check now" not in c.get(f"/g/{env.gid}").text
     assert count_jobs(env) == jobs_before
+
+
+def newest_check_job(env) -> Job:
+    with env.ctx.db.session() as s:
+        return s.scalar(select(Job).where(Job.kind == "check").order_by(Job.id.desc()).limit(1))
 
 
 def count_jobs(env) -> int:
@@ -237,6 +244,21 @@ def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, 
         assert job.kind == "check" and job.guide_id == env.gid and job.params == {"scheduled": True}
     owner.post(f"/api/jobs/{queued[0]}/cancel")  # the worker may have started it already
     assert run_job(owner, owner.get(f"/api/jobs/{queued[0]}").json())["state"] in ("cancelled", "done")
+    # the scheduler thread ticks by itself
+    monkeypatch.setattr(freshness, "utcnow", lambda: later)
+    sched = freshness.Scheduler(ctx, period=0.05)
+    sched.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (newest := newest_check_job(env)).id == queued[0]:
+            assert time.monotonic() < deadline, "the scheduler queued nothing"
+            time.sleep(0.05)
+    finally:
+        sched.stop()
+    assert newest.params == {"scheduled": True}
+    owner.post(f"/api/jobs/{newest.id}/cancel")
+    assert run_job(owner, owner.get(f"/api/jobs/{newest.id}").json())["state"] in ("cancelled", "done")
+    monkeypatch.undo()
     monkeypatch.setattr(ctx.settings, "check_interval_hours", 0.0)
     assert freshness.tick(ctx, now=later) == []  # off
 
@@ -252,3 +274,16 @@ def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, 
     assert checks[0]["scheduled"] and checks[0]["outcome"] == "unchanged" and checks[0]["base_url"] == env.changed.url
     res = CliRunner().invoke(cli, args[:-2] + ["--interval-hours", "24"], env=env_vars)
     assert res.exit_code == 0 and "no guide is due" in res.output
+
+
+def test_owner_hands_the_guide_to_another_editor(env):
+    owner = env.client(OWNER)
+    assert owner.post(f"/guides/{env.gid}/settings", data={"status": "published", "owner": VIEWER}).status_code == 422
+    r = owner.post(f"/guides/{env.gid}/settings", data={"status": "published", "owner": OTHER, "review_by": "2000-01-01"})
+    assert r.status_code == 200
+    other = env.client(OTHER)
+    assert other.get(f"/api/guides/{env.gid}/checks").status_code == 200
+    assert owner.get(f"/api/guides/{env.gid}/checks").status_code == 403  # no longer theirs
+    summary = other.get("/api/guides", params={"show": "overdue"}).json()
+    assert [g["id"] for g in summary] == [env.gid] and summary[0]["owner"] == OTHER and summary[0]["overdue"]
+    assert f'data-guide-id="{env.gid}"' in other.get("/", params={"show": "overdue"}).text
