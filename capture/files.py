@@ -1,6 +1,7 @@
 """Safe file output shared by every stage: nothing already saved is lost when a run fails."""
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -49,13 +50,32 @@ def store_content_addressed(folder: Path, data: bytes, suffix: str) -> str:
     return name
 
 
+def _remove_abandoned_stages(target: Path) -> None:
+    """Staging folders left by a run that was killed (its process is gone) are removed."""
+    for old in target.parent.glob(f".{glob.escape(target.name)}.*.staging"):
+        pid = old.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def staged_dir(target: Path) -> Iterator[Path]:
     """Yield a fresh staging folder; on success it replaces `target` whole, on failure it is removed
     and `target` stays as it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    _remove_abandoned_stages(target)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".staging", dir=target.parent))
     try:
         yield stage
     except BaseException:
