@@ -68,9 +68,11 @@ def check_due(data_dir: Path | None, interval_hours: float | None, limit: int | 
     def report(guide, job, check) -> None:
         name = f"guide {guide.id} ({guide.title})" if guide is not None else f"guide {job.guide_id}"
         if check is not None:
-            steps = ", ".join(f"{c['id']} {'+'.join(c['labels'])}" for c in check.summary.get("changes", []))
-            extra = f": {steps}" if steps else (f": {check.summary.get('error')}" if check.outcome == "unverified" else "")
-            click.echo(f"{name}: {check.outcome.replace('unverified', 'could not verify')}{extra}")
+            detail = ", ".join(f"{c['id']} {'+'.join(c['labels'])}" for c in check.summary.get("changes", []))
+            if check.outcome == "unverified":
+                detail = check.summary.get("error") or ""
+            outcome = "could not verify" if check.outcome == "unverified" else check.outcome
+            click.echo(f"{name}: {outcome}: {detail}" if detail else f"{name}: {outcome}")
             worst[0] = max(worst[0], codes[check.outcome])
         elif job.state == "queued" or job.state == "running":
             click.echo(f"{name}: taken by the running server (job {job.id})")

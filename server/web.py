@@ -25,8 +25,8 @@ CSP_DOCS = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.j
             "connect-src 'self'; frame-ancestors 'none'")
 # The freshness report (capture.check_report) is one self-contained page: inline styles and data: images,
 # no script at all.
-CSP_REPORT = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
-              "frame-ancestors 'none'")
+CSP_REPORT = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src data:; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'")
 REPORT_PATH = re.compile(r"/guides/\d+/checks/\d+/report")
 API_PREFIXES = ("/api/", "/oembed")
 

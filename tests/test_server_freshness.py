@@ -76,7 +76,8 @@ def env(tmp_path_factory, submit_expense_workflow, sample_app, sample_app_change
         wait_jobs(owner, gid, 2, timeout=180)  # capture, then compose
         s = owner.get(f"/api/guides/{gid}/edits").json()
         doc = {"steps": {"open-expenses": {"text": OPEN_TEXT}, "submit-expense": {"text": SUBMIT_TEXT}}}
-        assert owner.put(f"/api/guides/{gid}/edits", json={"base_revision": s["revision"], "edits": doc}).status_code == 200
+        r = owner.put(f"/api/guides/{gid}/edits", json={"base_revision": s["revision"], "edits": doc})
+        assert r.status_code == 200
         publish(owner, gid)  # version 1 and its video
         e.base, e.changed = sample_app, sample_app_changed
         yield e
@@ -114,14 +115,15 @@ def test_check_against_the_changed_app_marks_the_guide_stale_with_the_changed_st
     page = owner.get(f"/guides/{env.gid}").text
     assert '<span class="badge stale">changed in the app</span>' in page
     for sid, classes in CHANGED.items():
-        m = re.search(rf'<li data-step="{sid}" data-classes="([^"]*)">(.*?)</li>', page, re.S)
+        m = re.search(rf'<li data-step="{sid}" data-classes="([^"]*)">(.*?)</li>', page, re.DOTALL)
         assert m and m.group(1).split() == classes, sid
     assert "renamed" in page and "new page or dialog" in page and "moved" in page and "restyled" in page
     assert "Refresh from the app" in page
     # the HTML report: before/after pictures, its own CSP (no script)
     r = owner.get(c["report_html"])
     assert r.status_code == 200 and r.text.count("data:image/png;base64,") >= 2 * len(CHANGED)
-    assert "script-src" not in r.headers["content-security-policy"] and "default-src 'none'" in r.headers["content-security-policy"]
+    csp = r.headers["content-security-policy"]
+    assert "script-src" not in csp and "default-src 'none'" in csp
     assert "/checks/" not in r.text and "guidecast-check-" not in r.text  # no server paths
     # the library: in the stale section, with last verified
     stale = owner.get("/api/guides", params={"show": "stale"}).json()
@@ -144,6 +146,20 @@ def test_check_with_the_app_down_could_not_verify(env):
     assert "could not verify" in summary["badges"] and summary["changed_in_app"]["id"] == env.changed_check
     learner = env.client(VIEWER).get(f"/api/guides/{env.gid}").json()  # badges, but no app URL or reports
     assert "changed in the app" in learner["badges"] and learner["last_check"] is None
+
+
+def test_a_running_check_can_be_cancelled(env):
+    owner = env.client(OWNER)
+    checks = len(owner.get(f"/api/guides/{env.gid}/checks").json())
+    job = owner.post(f"/api/guides/{env.gid}/check", json={}).json()
+    deadline = time.monotonic() + 30
+    while not (job["state"] == "running" and job["done"] >= 1):
+        assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = owner.get(f"/api/jobs/{job['id']}").json()
+    assert owner.post(f"/api/jobs/{job['id']}/cancel").status_code == 200
+    assert run_job(owner, job)["state"] == "cancelled"
+    assert len(owner.get(f"/api/guides/{env.gid}/checks").json()) == checks  # nothing recorded
 
 
 def test_non_allowlisted_app_url_and_viewers_are_refused(env):
@@ -187,7 +203,8 @@ def test_refresh_makes_a_draft_version_that_keeps_edits_and_reuses_unchanged_seg
         g = s.get(Guide, env.gid)
         v1, v2 = g.versions
         gj = ctx.assets.read_json(v2.guide_tree, "guide.json")
-        old_video, new_video = ctx.assets.read_json(v1.video_tree, "video.json"), ctx.assets.read_json(v2.video_tree, "video.json")
+        old_video = ctx.assets.read_json(v1.video_tree, "video.json")
+        new_video = ctx.assets.read_json(v2.video_tree, "video.json")
         assert g.capture_tree == v2.capture_tree != v1.capture_tree
     steps = {st["id"]: st for st in gj["steps"]}
     assert steps["open-expenses"]["text"] == OPEN_TEXT  # the edit survived
@@ -279,7 +296,8 @@ def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, 
 def test_owner_hands_the_guide_to_another_editor(env):
     owner = env.client(OWNER)
     assert owner.post(f"/guides/{env.gid}/settings", data={"status": "published", "owner": VIEWER}).status_code == 422
-    r = owner.post(f"/guides/{env.gid}/settings", data={"status": "published", "owner": OTHER, "review_by": "2000-01-01"})
+    r = owner.post(f"/guides/{env.gid}/settings",
+                   data={"status": "published", "owner": OTHER, "review_by": "2000-01-01"})
     assert r.status_code == 200
     other = env.client(OTHER)
     assert other.get(f"/api/guides/{env.gid}/checks").status_code == 200
