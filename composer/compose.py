@@ -50,10 +50,11 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
         before = {st.id: st for st in prev.steps} if prev else {}
         for n, d in enumerate(plan.steps, 1):
             progress(n - 1, len(plan.steps), f"step {n}/{len(plan.steps)}")
-            image, size, hl = pictures.for_draft(d, n, plan)
+            image, size, hl, video_image = pictures.for_draft(d, n, plan)
             steps.append(GuideStep(
                 id=d.id, number=n, action=d.sources[0].action if d.sources else "note", text=d.text,
                 section=d.section, image=image, image_size=size, highlight=hl, narration=d.narration,
+                video_image=video_image,
                 callouts=d.callouts, is_new=d.is_new, source_ids=[s.id for s in d.sources], free=d.free,
                 edited=list(dict.fromkeys(d.edited)),
                 **_override_review(d, texts, before.get(d.id)),
@@ -124,12 +125,12 @@ class _Pictures:
     def __init__(self, cap: CaptureBundle, capture_dir: Path, stage: Path, source: str):
         self.cap, self.capture_dir, self.stage, self.source = cap, capture_dir, stage, source
         self.scale = cap.device_scale_factor
-        self.done: dict[str, tuple[str, tuple[int, int], Box | None]] = {}
+        self.done: dict[str, tuple[str, tuple[int, int], Box | None, str | None]] = {}
         self.sensitive = _sensitive_boxes(cap)
 
     def for_draft(self, d: Draft, number: int, plan: Plan):
         if d.free or d.image_of is None:
-            return None, None, None
+            return None, None, None, None
         if d.image_of not in self.done:
             owner = d if d.sources else next((x for x in plan.steps if x.id == d.image_of), None)
             sources = owner.sources if owner else [s for s in self.cap.steps if s.id == d.image_of]
@@ -152,7 +153,13 @@ class _Pictures:
         png, hl = render_marks(raw, marks, scale)
         name = f"{IMAGE_DIR}/{number:02d}-{sid}.png"
         atomic_write_bytes(self.stage / name, png)
-        return name, png_size(png), hl
+        video_name = None
+        if marks.marker:  # the video animates its own cursor and click: give it the picture without ours
+            marks.marker = False
+            video_png, _ = render_marks(raw, marks, scale)
+            video_name = f"{IMAGE_DIR}/{number:02d}-{sid}.video.png"
+            atomic_write_bytes(self.stage / video_name, video_png)
+        return name, png_size(png), hl, video_name
 
     def _rect(self, r: Rect, size: tuple[int, int], scale: float, where: str) -> Box:
         box = Box(x=r.x, y=r.y, width=r.width, height=r.height).scaled(scale)

@@ -35,6 +35,7 @@ class GuideStep(Strict):
     text: str  # inline markup: **bold** only; everything else is plain text
     section: str | None = None  # a heading that starts here ("On the New expense page")
     image: str | None = None  # annotated screenshot, relative to the guide folder
+    video_image: str | None = None  # the same without the click marker, for the video (which animates one)
     image_size: tuple[int, int] | None = None  # pixels (width, height)
     highlight: Box | None = None  # the target's box in image pixels
     narration: str | None = None  # spoken text override

@@ -1,6 +1,7 @@
 """The narration script: what is spoken and captioned over which picture, derived from the guide."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from capture.bundle import Box
@@ -25,13 +26,19 @@ class ScriptItem:
     image_size: tuple[int, int] | None = None
 
 
+def spoken_intro(intro: str) -> str:
+    """The introduction as a viewer hears it: sentences about reading screenshots are for the page only."""
+    sentences = re.split(r"(?<=[.!?])\s+", intro.strip())
+    return " ".join(x for x in sentences if "screenshot" not in x.lower())
+
+
 def build_script(guide: Guide) -> list[ScriptItem]:
     """Intro, one item per step (its narration override, else its text, made speakable), outro."""
-    items = [ScriptItem(INTRO, INTRO, spoken(f"{guide.title}. {guide.intro}"), guide.title, None, None,
-                        "Introduction", "the intro")]
+    intro = f"{guide.title}. {spoken_intro(guide.intro)}"
+    items = [ScriptItem(INTRO, INTRO, spoken(intro), plain(intro), None, None, "Introduction", "the intro")]
     for st in guide.steps:
-        items.append(ScriptItem(st.id, "step", spoken(st.narration or st.text), plain(st.text), st.image,
-                                st.highlight, f"Step {st.number}: {plain(st.text)}",
+        items.append(ScriptItem(st.id, "step", spoken(st.narration or st.text), plain(st.text),
+                                st.video_image or st.image, st.highlight, f"Step {st.number}: {plain(st.text)}",
                                 f"step {st.number} ('{st.id}')", st.action, st.image_size))
     items.append(ScriptItem(OUTRO, OUTRO, spoken(guide.outro), guide.outro, guide.final_image, None, "Done",
                             "the outro"))
