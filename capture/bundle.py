@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from capture.errors import GuidecastError, describe_validation_error
-from capture.files import atomic_write_text
+from capture.files import read_model, write_model
 from capture.workflow import Action, Locator, Viewport
 
 CAPTURE_SCHEMA_VERSION = 1
@@ -113,17 +112,9 @@ class CaptureBundle(Strict):
 
 
 def save_capture(bundle: CaptureBundle, bundle_dir: Path) -> Path:
-    path = Path(bundle_dir) / CAPTURE_FILE
-    atomic_write_text(path, bundle.model_dump_json(indent=2))
-    return path
+    return write_model(bundle, bundle_dir, CAPTURE_FILE)
 
 
 def load_capture(bundle_dir: str | Path) -> CaptureBundle:
-    d = Path(bundle_dir)
-    path = d / CAPTURE_FILE if d.is_dir() else d
-    if not path.exists():
-        raise GuidecastError(f"{path}: no capture bundle here; run `guidecast capture WORKFLOW` first")
-    try:
-        return CaptureBundle.model_validate_json(path.read_text("utf-8"))
-    except ValidationError as e:
-        raise GuidecastError(describe_validation_error(path, e)) from None
+    return read_model(CaptureBundle, bundle_dir, CAPTURE_FILE,
+                      "no capture bundle here; run `guidecast capture WORKFLOW` first")

@@ -8,7 +8,11 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from capture.errors import GuidecastError, describe_validation_error
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -54,11 +58,12 @@ def _remove_abandoned_stages(target: Path) -> None:
     """Staging folders left by a run that was killed (its process is gone) are removed."""
     for old in target.parent.glob(f".{glob.escape(target.name)}.*.staging"):
         pid = old.name[len(target.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` still running (on this machine)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -89,3 +94,27 @@ def staged_dir(target: Path) -> Iterator[Path]:
     os.replace(stage, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def write_model(model: BaseModel, folder: Path, filename: str) -> Path:
+    """Save a stage's model as indented JSON in `folder` (atomically)."""
+    path = Path(folder) / filename
+    atomic_write_text(path, model.model_dump_json(indent=2))
+    return path
+
+
+def read_model(cls: type[M], where: str | Path, filename: str, missing: str) -> M:
+    """Load a stage's model from a folder (or the file itself); user-facing errors name the file and field.
+
+    `missing` says what to do when the file is not there, e.g. "run `guidecast capture WORKFLOW` first"."""
+    d = Path(where)
+    path = d / filename if d.is_dir() else d
+    if not path.exists():
+        raise GuidecastError(f"{path}: {missing}")
+    try:
+        return cls.model_validate_json(path.read_text("utf-8"))
+    except ValidationError as e:
+        raise GuidecastError(describe_validation_error(path, e)) from None

@@ -8,11 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from capture.bundle import Box
-from capture.errors import GuidecastError, describe_validation_error
-from capture.files import atomic_write_text
+from capture.files import read_model, write_model
 
 GUIDE_SCHEMA_VERSION = 1
 GUIDE_FILE = "guide.json"
@@ -86,17 +85,8 @@ class Guide(Strict):
 
 
 def save_guide(guide: Guide, guide_dir: Path) -> Path:
-    path = Path(guide_dir) / GUIDE_FILE
-    atomic_write_text(path, guide.model_dump_json(indent=2))
-    return path
+    return write_model(guide, guide_dir, GUIDE_FILE)
 
 
 def load_guide(guide_dir: str | Path) -> Guide:
-    d = Path(guide_dir)
-    path = d / GUIDE_FILE if d.is_dir() else d
-    if not path.exists():
-        raise GuidecastError(f"{path}: no guide here; run `guidecast compose CAPTURE_DIR` first")
-    try:
-        return Guide.model_validate_json(path.read_text("utf-8"))
-    except ValidationError as e:
-        raise GuidecastError(describe_validation_error(path, e)) from None
+    return read_model(Guide, guide_dir, GUIDE_FILE, "no guide here; run `guidecast compose CAPTURE_DIR` first")

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from capture.bundle import Box
-from capture.errors import GuidecastError, describe_validation_error
-from capture.files import atomic_write_text
+from capture.files import read_model, write_model
 
 VIDEO_SCHEMA_VERSION = 2
 MANIFEST_FILE = "video.json"
@@ -62,17 +61,9 @@ class VideoManifest(Strict):
 
 
 def save_manifest(m: VideoManifest, out_dir: Path) -> Path:
-    p = Path(out_dir) / MANIFEST_FILE
-    atomic_write_text(p, m.model_dump_json(indent=2))
-    return p
+    return write_model(m, out_dir, MANIFEST_FILE)
 
 
 def load_manifest(video_dir: str | Path) -> VideoManifest:
-    d = Path(video_dir)
-    p = d / MANIFEST_FILE if d.is_dir() else d
-    if not p.exists():
-        raise GuidecastError(f"{p}: no video manifest here; run `guidecast narrate GUIDE_DIR` first")
-    try:
-        return VideoManifest.model_validate_json(p.read_text("utf-8"))
-    except ValidationError as e:
-        raise GuidecastError(describe_validation_error(p, e)) from None
+    return read_model(VideoManifest, video_dir, MANIFEST_FILE,
+                      "no video manifest here; run `guidecast narrate GUIDE_DIR` first")

@@ -7,6 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
+from capture.files import pid_alive
+
 _OWNER = re.compile(r"^\.[\w-]+\.p(\d+)\.")
 
 
@@ -20,18 +22,9 @@ def remove_stale(folder: Path) -> None:
         return
     for p in Path(folder).iterdir():
         m = _OWNER.match(p.name)
-        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+        if m and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
             else:
                 p.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
