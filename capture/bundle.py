@@ -80,7 +80,8 @@ class CapturedStep(Strict):
     viewport: Viewport | None = None
     device_scale_factor: float | None = None
     dialogs: list[DialogInfo] = []
-    blurred: list[Box] = []  # regions blurred in the screenshot, in device pixels
+    blurred: list[Box] = []
+    ignore_boxes: list[Box] = []  # the workflow's dynamic regions on this screenshot (CSS px)  # regions blurred in the screenshot, in device pixels
 
 
 class WorkflowRef(Strict):

@@ -155,8 +155,9 @@ def compare_step(b: CapturedStep, c: CapturedStep, base_dir: Path, cur_dir: Path
             classes.append("moved")
             details.append(f"moved by ({dx:+.0f}, {dy:+.0f}) px")
     sb, sc = base.device_scale_factor, cur.device_scale_factor
-    ib = _masked(_blurred(base.screenshot_path(base_dir, b.screenshot)), list(getattr(b, "ignore_boxes", []) or []), sb)
-    ic = _masked(_blurred(cur.screenshot_path(cur_dir, c.screenshot)), list(getattr(c, "ignore_boxes", []) or []), sc)
+    dynamic = b.ignore_boxes + c.ignore_boxes  # masked in both pictures
+    ib = _masked(_blurred(base.screenshot_path(base_dir, b.screenshot)), dynamic, sb)
+    ic = _masked(_blurred(cur.screenshot_path(cur_dir, c.screenshot)), dynamic, sc)
     page = changed_share(ib, ic)
     region = None
     if eb and ec and eb.box and ec.box:

@@ -225,16 +225,18 @@ class _Replay:
             self._close(step.page or tabs.current)
         page, page_name = tabs.page, tabs.current
         value = self.secrets[step.secret] if step.secret else step.value
-        rec = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": []}
+        rec = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": [], "ignore": []}
         try:
             if closing:
                 self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
+                rec["ignore"] = self._dynamic_boxes(page)
                 url_at, title_at = page.url, page.title()
             elif step.action in ("goto", "back", "forward"):
                 self._navigate(page, step, n)
                 self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
+                rec["ignore"] = self._dynamic_boxes(page)
                 url_at, title_at = page.url, page.title()
                 rec["heading"] = _page_heading(page)
             else:
@@ -254,6 +256,7 @@ class _Replay:
                     rec["heading"] = _page_heading(page)
                 top_passwords = facts["passwords"] if target is not None and facts["top"] else None
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords)
+                rec["ignore"] = self._dynamic_boxes(page)
                 self._act(page, target, step, value, rec["element"], n, sid)
         except GuidecastError:
             raise
@@ -289,7 +292,19 @@ class _Replay:
             device_scale_factor=self.dpr,
             dialogs=list(tabs.dialogs),
             blurred=rec["blurred"],
+            ignore_boxes=rec["ignore"],
         )
+
+    def _dynamic_boxes(self, page) -> list[Box]:
+        """Boxes (CSS px) of the workflow's dynamic regions visible on the page now."""
+        boxes = []
+        for loc in self.wf.dynamic:
+            pw = to_playwright(page, loc)
+            for k in range(min(pw.count(), 20)):
+                b = pw.nth(k).bounding_box()
+                if b:
+                    boxes.append(Box(**b))
+        return boxes
 
     def _is_sensitive(self, step: Step, value: str | None, element: ElementInfo | None) -> bool:
         if step.is_sensitive or (element is not None and element.input_type == "password"):

@@ -147,6 +147,9 @@ class Workflow(Strict):
     viewport: Viewport = Viewport()
     secrets: dict[str, str] = {}
     privacy: Privacy = Privacy()
+    # Regions whose content changes from run to run (dates, counters, avatars): their boxes are recorded
+    # with every screenshot and freshness checks do not compare their pixels.
+    dynamic: list[Locator] = []
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")

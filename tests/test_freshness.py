@@ -150,3 +150,34 @@ def test_refresh_with_an_updated_workflow_reports_conflicts_and_new_steps(build,
     assert {"save-expense", "confirm-submit"} <= set(guide.new_step_ids)
     assert all(s.is_new for s in guide.steps if s.id in {"save-expense", "confirm-submit"})
     assert load_manifest(work / "video").guide_id == guide.id
+
+
+def test_dynamic_regions_marked_in_the_workflow_are_not_compared(tmp_path):
+    """A clock that differs on every load changes the page's pixels; marked dynamic, it does not."""
+    import functools
+    import http.server
+    import threading
+
+    from capture.check import check_capture
+    from capture.replay import capture_workflow
+
+    site = Path(__file__).parent / "fixtures" / "freshness"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    steps = ("steps:\n  - {id: refresh, action: click, target: {role: button, name: Refresh}}\n")
+    try:
+        for name, dynamic in (("plain", ""), ("masked", "dynamic: [{test_id: clock}]\n")):
+            wf = tmp_path / f"{name}.yaml"
+            wf.write_text(f"schema_version: 1\ntitle: Refresh the board\nstart_url: /clock.html\n{dynamic}{steps}")
+            capture_workflow(wf, tmp_path / name / "capture", base_url=url)
+            report = check_capture(tmp_path / name / "capture", retry=False)
+            step = report.steps[0]
+            assert step.status == "unchanged"
+            if dynamic:
+                assert step.page_diff == 0.0 and step.after.box is not None
+            else:
+                assert step.page_diff > 0.0  # the clock's pixels differ between the two runs
+    finally:
+        server.shutdown()
