@@ -1,11 +1,14 @@
-"""Finding and launching Chromium: Debian's package first, a Playwright-managed build second."""
+"""Finding and launching Chromium: Debian's package first, a Playwright-managed build second. Host
+allowlists (`parse_hosts`, `host_allowed`, `host_resolver_rules`) for captures that must reach no other host."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
 
 from capture.errors import GuidecastError
 
@@ -73,3 +76,58 @@ def launch_browser(headless: bool = True, executable: str | None = None, args: l
                 browser.close()
             except PlaywrightError:
                 pass
+
+
+# -- host allowlists ----------------------------------------------------------------------------------
+Hosts = list[tuple[str, int | None]]
+NETWORK_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+LOCAL_SCHEMES = ("data", "blob", "about")  # never leave the browser
+_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]*:[0-9a-f:.]*")  # DNS name, IPv4, or IPv6 (unbracketed)
+
+
+def parse_hosts(entries: Iterable[str]) -> Hosts:
+    """`host` (any port), `host:port`, `[v6]` or `[v6]:port` entries as (host, port or None), lowercased."""
+    out: Hosts = []
+    for raw in entries:
+        e = raw.strip().lower()
+        host, port = e, None
+        if e.startswith("[") and "]" in e:
+            host, _, rest = e[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ("" if rest else None)
+        elif e.count(":") == 1:
+            host, port = e.split(":")
+        if not _NAME.fullmatch(host) or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+            raise GuidecastError(f"allowed host {raw!r}: write host, host:port or [IPv6]:port")
+        out.append((host, int(port) if port is not None else None))
+    return out
+
+
+def url_host(url: str) -> tuple[str, int] | None:
+    """(host, port) of a network URL (http, https, ws, wss); None for any other scheme or a bad port."""
+    parts = urlsplit(url)
+    if parts.scheme not in NETWORK_PORTS or not parts.hostname:
+        return None
+    try:
+        return parts.hostname.lower(), parts.port or NETWORK_PORTS[parts.scheme]
+    except ValueError:
+        return None
+
+
+def host_allowed(url: str, hosts: Hosts) -> bool:
+    """May the browser load `url`? Network URLs only on an allowed host (and port); data:, blob: and
+    about: always; nothing else (file:, ...)."""
+    hp = url_host(url)
+    if hp is None:
+        return urlsplit(url).scheme in LOCAL_SCHEMES
+    return any(h == hp[0] and p in (None, hp[1]) for h, p in hosts)
+
+
+def host_resolver_rules(hosts: Hosts) -> str:
+    """Chromium `--host-resolver-rules` under which only the allowed hosts (and ports) resolve: the
+    browser cannot reach any other host, whatever asks for it (redirect hops, which request routes do not
+    see, websockets, service workers). IP literals go through the rules too."""
+    rules = []
+    for h, p in hosts:
+        name = f"[{h}]" if ":" in h else h
+        rules.append(f"MAP {name}:{p} {name}" if p is not None else f"MAP {h} {name}")
+    return ", ".join(rules + ["MAP * ~NOTFOUND"])

@@ -26,10 +26,12 @@ def check_capture(
     headless: bool = True,
     browser_path: str | None = None,
     progress: Progress | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> FreshnessReport:
     """Replay the baseline's workflow against `base_url` (default: where the baseline was captured) and
     classify every step. A step only counts as changed when a second replay agrees (flaky content is not
-    a change). With `keep_dir`, the new capture is kept there (for `refresh`)."""
+    a change). With `keep_dir`, the new capture is kept there (for `refresh`). `allowed_hosts`: the replays
+    reach no other host (see `capture_workflow`)."""
     baseline_dir = Path(baseline_dir)
     base = load_capture(baseline_dir)
     wf_path = Path(workflow) if workflow else Path(base.workflow.path)
@@ -44,7 +46,7 @@ def check_capture(
         for k in range(runs):
             out = Path(tmp) / f"run{k}"
             report = _run_once(base, baseline_dir, wf_path, out, url, checked_at, find_timeout, headless,
-                               browser_path, _scaled(progress, k, runs))
+                               browser_path, _scaled(progress, k, runs), allowed_hosts)
             reports.append(report)
             captures.append(out)
             if not report.verified or not report.changed:
@@ -58,10 +60,11 @@ def check_capture(
 
 
 def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path, url: str | None, checked_at: str,
-              find_timeout: float, headless: bool, browser_path: str | None, progress) -> FreshnessReport:
+              find_timeout: float, headless: bool, browser_path: str | None, progress,
+              allowed_hosts: list[str] | None = None) -> FreshnessReport:
     try:
         cur = capture_workflow(wf_path, out, base_url=url, find_timeout=find_timeout, headless=headless,
-                               browser_path=browser_path, progress=progress,
+                               browser_path=browser_path, progress=progress, allowed_hosts=allowed_hosts,
                                device_scale_factor=base.device_scale_factor)
         return compare_captures(base, baseline_dir, cur, out, checked_at=checked_at)
     except CaptureError as e:

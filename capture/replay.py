@@ -13,9 +13,9 @@ import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
-from capture.browser import launch_browser
+from capture.browser import Hosts, host_allowed, host_resolver_rules, launch_browser, parse_hosts, url_host
 from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
 from capture.errors import CaptureError, GuidecastError, WorkflowError
 from capture.files import sha256_bytes, staged_dir, store_content_addressed
@@ -47,19 +47,27 @@ def capture_workflow(
     settle_timeout_s: float = SETTLE_TIMEOUT_S,
     find_timeout: float = FIND_TIMEOUT_S,
     strip_query_strings: bool | None = None,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> CaptureBundle:
     """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success).
 
     On failure nothing at `out_dir` changes; the steps captured so far go to `<out_dir>.partial/`.
     `strip_query_strings` overrides the workflow's `privacy.strip_query`.
+    `allowed_hosts` (`host`, `host:port`, `[v6]:port` entries; the server's SSRF guard): the browser reaches
+    no other host. A request route aborts every request to another host, and Chromium's resolver rules
+    leave every other host unresolvable (redirect hops, which routes do not see, included). A page that
+    goes to another host (link, redirect, script, popup) stops the capture with a CaptureError naming the
+    step and the host; other requests to such hosts (images, iframes) are just not answered.
     """
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
     out = Path(out_dir)
+    hosts = None if allowed_hosts is None else parse_hosts(allowed_hosts)
     run = _Replay(lw, base_url=base_url, env=os.environ if env is None else env, progress=progress,
                   settle_timeout_s=settle_timeout_s, find_timeout=find_timeout,
-                  device_scale_factor=device_scale_factor,
+                  device_scale_factor=device_scale_factor, hosts=hosts,
                   strip_query=lw.workflow.privacy.strip_query if strip_query_strings is None else strip_query_strings)
-    with staged_dir(out) as stage, launch_browser(headless=headless, executable=browser_path) as browser:
+    args = None if hosts is None else [f"--host-resolver-rules={host_resolver_rules(hosts)}"]
+    with staged_dir(out) as stage, launch_browser(headless=headless, executable=browser_path, args=args) as browser:
         try:
             bundle = run.execute(browser, stage / SCREENSHOT_DIR)
         except (GuidecastError, KeyboardInterrupt) as e:
@@ -75,7 +83,7 @@ def partial_dir(out: Path) -> Path:
 
 class _Replay:
     def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, find_timeout,
-                 device_scale_factor, strip_query):
+                 device_scale_factor, strip_query, hosts: Hosts | None = None):
         self.lw, self.wf = lw, lw.workflow
         self.base_url = base_url
         self.secrets = _read_secrets(lw, env)
@@ -90,6 +98,9 @@ class _Replay:
         self.sensitive_values = [v for v in self.secrets.values()]
         self.browser_version = ""
         self.where = "start_url"
+        self.acted = "start_url"  # the last step that acted: what sent the page elsewhere
+        self.hosts = hosts
+        self.refused: str | None = None  # the first top-level navigation to a host off `hosts`
 
     # -- the run ---------------------------------------------------------------------------------
     def execute(self, browser, shots: Path) -> CaptureBundle:
@@ -107,6 +118,8 @@ class _Replay:
             timezone_id="UTC",
         )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
+        if self.hosts is not None:
+            self._guard(context)
         self.tabs = Tabs(context, context.new_page(), ACTION_TIMEOUT_MS)
         try:
             self._open(self.tabs.page, self.start_url)
@@ -116,6 +129,7 @@ class _Replay:
                 self.where = f"step {i + 1} ({sid})"
                 self.progress(i, total, f"step {i + 1}/{total}: {step.action}")
                 self.steps.append(self._run_step(i, sid, step))
+                self._stop_if_refused()
             self.where = "the final screenshot"
             self.tabs.take_new()
             page = self.tabs.page
@@ -160,7 +174,42 @@ class _Replay:
     def _url(self, url: str | None) -> str | None:
         return strip_query(url) if self.strip else url
 
+    def _guard(self, context) -> None:
+        """Abort every request to a host off the allowlist and note a page sent to one (see capture_workflow)."""
+        def route(r) -> None:
+            if host_allowed(r.request.url, self.hosts):
+                r.fallback()
+            else:
+                r.abort("blockedbyclient")
+
+        def seen(request) -> None:  # every request, redirect hops too
+            if self.refused is None and url_host(request.url) and not host_allowed(request.url, self.hosts) \
+                    and _top_level(request):
+                self.refused = request.url
+
+        context.route("**/*", route)
+        context.on("request", seen)
+
+    def _refused_error(self) -> CaptureError | None:
+        if self.refused is None:
+            return None
+        host, port = url_host(self.refused)
+        allowed = ", ".join(f"[{h}]" if ":" in h else h if p is None else f"{h}:{p}" for h, p in self.hosts) or "none"
+        return CaptureError(
+            f"{self.lw.path}: {self.acted}: the page went to {strip_query(self.refused)}, but {host}:{port} is not an "
+            f"allowed host for this capture (allowed: {allowed}); nothing was loaded from it. Keep the workflow on "
+            "the allowed hosts, or have the host allowed"
+        )
+
+    def _stop_if_refused(self) -> None:
+        err = self._refused_error()
+        if err is not None:
+            raise err
+
     def _browser_error(self, e: Exception) -> CaptureError:
+        refused = self._refused_error()
+        if refused is not None:
+            return refused
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if self.tabs.crashed or any(w in msg.lower() for w in CRASH_WORDS):
             return CaptureError(f"{self.lw.path}: {self.where}: the browser crashed or was closed ({msg})")
@@ -172,6 +221,7 @@ class _Replay:
         try:
             page.goto(url, wait_until="commit", timeout=NAV_TIMEOUT_MS)
         except PlaywrightError as e:
+            self._stop_if_refused()
             reason = str(e).splitlines()[0].replace("Page.goto: ", "")
             raise CaptureError(
                 f"{self.lw.path}: start_url: could not open {url} ({reason}); is the app running and the URL right?"
@@ -190,10 +240,11 @@ class _Replay:
                 raise self._not_settled(page) from None
             try:
                 page.evaluate("document.fonts ? document.fonts.ready.then(() => true) : true")
-                return
+                break
             except PlaywrightError as e:  # a navigation replaced the document meanwhile: wait for it
                 if "context was destroyed" not in str(e) and "navigat" not in str(e):
                     raise
+        self._stop_if_refused()  # a page sent off the allowed hosts shows the browser's error page
 
     def _not_settled(self, page) -> CaptureError:
         return CaptureError(
@@ -233,6 +284,7 @@ class _Replay:
                 rec["ignore"] = self._dynamic_boxes(page)
                 url_at, title_at = page.url, page.title()
             elif step.action in ("goto", "back", "forward"):
+                self.acted = self.where
                 self._navigate(page, step, n)
                 self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
@@ -257,6 +309,7 @@ class _Replay:
                 top_passwords = facts["passwords"] if target is not None and facts["top"] else None
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords)
                 rec["ignore"] = self._dynamic_boxes(page)
+                self.acted = self.where
                 self._act(page, target, step, value, rec["element"], n, sid)
         except GuidecastError:
             raise
@@ -432,6 +485,18 @@ def _perform(page, target, a: str, step: Step, value, element: ElementInfo | Non
                 target.click()
             chooser.value.set_files(files)
     # close_page is done before the screenshot (see _Replay._close); wait_for: finding the target was the whole step
+
+
+def _top_level(request) -> bool:
+    """A navigation of a tab's main frame (not an iframe's, not a subresource)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    if not request.is_navigation_request():
+        return False
+    try:
+        return request.frame.parent_frame is None
+    except PlaywrightError:  # a popup's first navigation comes before its frame exists
+        return True
 
 
 def _match_name(m: dict) -> str:

@@ -124,3 +124,66 @@ def test_browser_crash_keeps_the_steps_so_far(site, tmp_path):
     assert "step 3" in partial.error
     for s in partial.steps:
         assert (tmp_path / "cap.partial" / "screenshots" / s.screenshot).exists()
+
+
+# -- allowed hosts (the server's SSRF guard) --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def two_hosts():
+    """An app and a second server on another port, which the app links, redirects and scripts to."""
+    from tests.fixtures.capture.pages_server import serve_pages
+
+    with serve_pages() as app, serve_pages() as other:
+        other.pages["/x"] = "<!doctype html><title>Other</title><h1>Other</h1>"
+        app.pages["/"] = f"""<!doctype html><title>Home</title><h1>Home</h1>
+<img src="{other.url}/pixel.png" alt=""><iframe src="{other.url}/x" title="other"></iframe>
+<a href="/next">Next</a> <a href="{other.url}/x">Partner</a> <a href="/go">Jump</a>
+<a href="{other.url}/x" target="_blank">Partner tab</a> <a href="/js">Script</a>"""
+        app.pages["/next"] = "<!doctype html><title>Next</title><h1>Next</h1>"
+        app.pages["/go"] = ("redirect", other.url + "/x?token=s3cret")
+        app.pages["/js"] = f"<!doctype html><title>JS</title><h1>JS</h1><script>setTimeout(() => location.href = '{other.url}/x', 50)</script>"
+        yield app, other
+
+
+def _hosts_workflow(tmp_path, steps: str):
+    (tmp_path / "wf.yaml").write_text("title: Hosts\nstart_url: /\nsteps:\n  - action: wait_for\n"
+                                      "    target: {role: heading, name: Home}\n" + steps)
+    return tmp_path / "wf.yaml"
+
+
+def test_allowed_hosts_let_the_app_work_and_load_nothing_elsewhere(two_hosts, tmp_path):
+    from capture.replay import capture_workflow
+
+    app, other = two_hosts
+    other.hits.clear()
+    wf = _hosts_workflow(tmp_path, "  - action: click\n    target: {role: link, name: Next}\n")
+    bundle = capture_workflow(wf, tmp_path / "cap", base_url=app.url, allowed_hosts=[app.host])
+    assert bundle.final_url == app.url + "/next" and bundle.final_title == "Next"
+    assert other.hits == []  # the image and iframe from the other host were not fetched
+    # the host alone (any port) allows it too, and without allowed_hosts nothing is guarded
+    capture_workflow(wf, tmp_path / "cap2", base_url=app.url, allowed_hosts=["127.0.0.1"])
+    capture_workflow(wf, tmp_path / "cap3", base_url=app.url)
+    assert "/x" in other.hits
+
+
+@pytest.mark.parametrize("how, step, sid", [
+    ("link", "click\n    target: {role: link, name: Partner, exact: true}", "click-partner"),
+    ("redirect", "click\n    target: {role: link, name: Jump}", "click-jump"),
+    ("goto", "goto\n    url: OTHER/x", None),
+    ("popup", "click\n    target: {role: link, name: Partner tab}\n    opens_popup: true", "click-partner-tab"),
+    ("script", "click\n    target: {role: link, name: Script}", "click-script"),
+])
+def test_a_page_sent_off_the_allowed_hosts_stops_the_capture(two_hosts, tmp_path, how, step, sid):
+    from capture.replay import capture_workflow
+
+    app, other = two_hosts
+    other.hits.clear()
+    wf = _hosts_workflow(tmp_path, f"  - action: {step.replace('OTHER', other.url)}\n"
+                                   "  - action: click\n    target: {role: link, name: Next}\n")
+    with pytest.raises(CaptureError) as err:
+        capture_workflow(wf, tmp_path / "cap", base_url=app.url, allowed_hosts=[app.host], find_timeout=2)
+    msg = str(err.value)
+    assert f": step 2 ({sid or 'goto-'}" in msg, msg
+    assert f"went to {other.url}/x, but {other.host} is not an allowed host for this capture (allowed: {app.host})" in msg
+    assert "s3cret" not in msg and other.hits == []
+    assert not (tmp_path / "cap").exists() and load_capture(tmp_path / "cap.partial").partial
