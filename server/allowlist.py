@@ -4,6 +4,10 @@ Entries are `host` (any port) or `host:port` (settings.capture_allowed_hosts). A
 it is resolved against the base URL (relative workflow URLs) and after its host name is resolved to
 addresses: the name must match an entry, it must resolve, and link-local / metadata addresses
 (169.254.0.0/16, fe80::/10) are refused unless the entry is that literal address.
+
+That is checked before a job runs. While it runs, the capture's browser itself reaches no host off the
+list (`capture_workflow(allowed_hosts=...)`: a request route plus Chromium resolver rules), so a link, a
+redirect or a script cannot take it elsewhere; it matches host names and ports, Chromium resolves them.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from capture.browser import parse_hosts
 from capture.errors import GuidecastError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -18,21 +23,6 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 class NotAllowed(GuidecastError):
     status = 403
-
-
-def _entries(allowed: list[str]) -> list[tuple[str, int | None]]:
-    out = []
-    for e in allowed:
-        e = e.strip().lower()
-        if e.startswith("[") and "]" in e:  # [v6]:port
-            host, _, rest = e[1:].partition("]")
-            out.append((host, int(rest[1:]) if rest.startswith(":") else None))
-        elif e.count(":") == 1:
-            host, port = e.split(":")
-            out.append((host, int(port)))
-        else:
-            out.append((e, None))
-    return out
 
 
 def check_url(url: str, allowed: list[str]) -> None:
@@ -44,7 +34,7 @@ def check_url(url: str, allowed: list[str]) -> None:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         raise NotAllowed(f"{url}: bad port") from None
-    if not any(h == host and p in (None, port) for h, p in _entries(allowed)):
+    if not any(h == host and p in (None, port) for h, p in parse_hosts(allowed)):
         raise NotAllowed(f"{url}: host {host}:{port} is not on the capture allowlist "
                          "(GUIDECAST_CAPTURE_ALLOWED_HOSTS); ask an admin to add it")
     try:

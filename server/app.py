@@ -16,7 +16,7 @@ from server.assets import AssetStore
 from server.auth import SigninLimiter
 from server.db import Database, sqlite_url
 from server.jobs import JobRunner
-from server import freshness, pipeline
+from server import docs, freshness, pipeline
 from server.settings import Settings, load_settings
 from server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
@@ -60,13 +60,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         ctx.scheduler.stop()
         ctx.jobs.stop()
 
-    app = FastAPI(title="guidecast", version="1", lifespan=lifespan,
+    app = FastAPI(title="guidecast", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Guides and narrated videos of web-app workflows. Authenticate API calls with "
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
     for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_sharing,
                    routes_jobs):
         app.include_router(module.router)
+    docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key, session_cookie="guidecast_session",

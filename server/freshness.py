@@ -191,7 +191,8 @@ def run_check(ctx, job: Job, progress) -> dict:
         shutil.copyfile(ctx.assets.blob_path(blob), wf)
         base_dir = ctx.assets.materialize(baseline, tmp / "baseline")
         current = tmp / "current"
-        report = check_capture(base_dir, workflow=wf, base_url=base_url, keep_dir=current, progress=progress)
+        report = check_capture(base_dir, workflow=wf, base_url=base_url, keep_dir=current, progress=progress,
+                               allowed_hosts=ctx.settings.capture_allowed_hosts)
         report.workflow_path = "workflow.yaml"  # not the server's temporary path
         if report.error:
             report.error = report.error.replace(str(tmp) + "/", "")

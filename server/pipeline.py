@@ -82,7 +82,8 @@ def capture(ctx, job: Job, progress) -> dict:
     shutil.copyfile(ctx.assets.blob_path(blob), wf_path)
     check_workflow(wf_path, base_url, ctx.settings.capture_allowed_hosts)  # again: DNS may have changed
     env = {k: os.environ[k] for k in ctx.settings.capture_env_vars if k in os.environ}
-    bundle = capture_workflow(wf_path, work / "capture", base_url=base_url, env=env, progress=progress)
+    bundle = capture_workflow(wf_path, work / "capture", base_url=base_url, env=env, progress=progress,
+                              allowed_hosts=ctx.settings.capture_allowed_hosts)  # links and redirects too
     tree = ctx.assets.put_tree(work / "capture")
     with ctx.db.session() as s:
         g = _guide(s, job)

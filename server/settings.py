@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ENV_PREFIX = "GUIDECAST_"
 
@@ -43,6 +43,14 @@ class Settings(BaseModel):
     signin_per_ip: int = 20  # failed sign-ins per window before 429
     signin_per_account: int = 5
     signin_window_s: int = 300
+
+    @field_validator("capture_allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        from capture.browser import parse_hosts
+
+        parse_hosts(v)  # a bad entry stops the start-up, not a capture job later
+        return v
 
     def path(self, *parts: str) -> Path:
         return self.data_dir.joinpath(*parts)

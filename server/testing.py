@@ -90,6 +90,24 @@ def wait_jobs(client, guide_id: int, count: int = 1, timeout: float = 120) -> li
         time.sleep(0.3)
 
 
+def slow_job(ctx, job, progress) -> dict:
+    """A job kind for tests of live progress: `ticks` progress steps `every` seconds apart."""
+    ticks, every = job.params.get("ticks", 5), job.params.get("every", 0.3)
+    for i in range(ticks):
+        progress(i, ticks, f"tick {i + 1} of {ticks}")
+        time.sleep(every)
+    progress(ticks, ticks, "ticked")
+    return {"ticks": ticks}
+
+
+def start_slow_job(app, guide_id: int | None, ticks: int = 5, every: float = 0.3) -> int:
+    """Queue a `slow_job` on the guide (its editors may follow it); returns the job id."""
+    ctx = app.state.ctx
+    ctx.jobs.handlers.setdefault("slow", slow_job)
+    with ctx.db.session() as s:
+        return ctx.jobs.submit(s, "slow", guide_id, {"ticks": ticks, "every": every}).id
+
+
 def upload(client, name: str, data: bytes, base_url: str = "") -> httpx.Response:
     return client.post("/api/guides", files={"file": (name, data, "application/octet-stream")},
                        data={"base_url": base_url})

@@ -19,10 +19,11 @@ from templates import TEMPLATE_DIR
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 CSP_EMBED = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
-# Swagger UI and ReDoc load their scripts from a CDN and run inline code: only their two pages get this.
-CSP_DOCS = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "connect-src 'self'; frame-ancestors 'none'")
+# Swagger UI and ReDoc (server/docs.py: served from here, no inline script) set inline styles, and ReDoc
+# runs its search in a blob: worker: only their two pages get this.
+CSP_DOCS = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # The freshness report (capture.check_report) is one self-contained page: inline styles and data: images,
 # no script at all.
 CSP_REPORT = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src data:; base-uri 'none'; "

@@ -2,6 +2,7 @@
 optimistic concurrency, XSS, sharing, oEmbed, analytics, uploads and the capture allowlist."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ import pytest
 
 from server.models import Job
 from server.settings import load_settings
-from server.testing import add_user, publish, running_server, sign_in, upload, wait_jobs, zip_folder
+from server.testing import add_user, publish, running_server, sign_in, start_slow_job, upload, wait_jobs, zip_folder
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ADMIN, OWNER, OTHER, MEMBER, VIEWER = "admin@example.com", "owner@example.com", "other@example.com", \
@@ -145,8 +146,7 @@ def test_cli_user_add_creates_the_first_admin(tmp_path):
 # editor (editor of that guide) | admin. Every route of the app must be listed here.
 ACCESS = {
     ("GET", "/signin"): "public", ("POST", "/signin"): "public", ("POST", "/signout"): "public",
-    ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/docs/oauth2-redirect"): "public",
-    ("GET", "/redoc"): "public", ("GET", "/static/guide.css"): "public",
+    ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/redoc"): "public", ("GET", "/static/guide.css"): "public",
     ("GET", "/s/{token}"): "public", ("GET", "/s/{token}/files/{path:path}"): "public",
     ("GET", "/embed/{token}"): "public", ("GET", "/oembed"): "public", ("POST", "/api/beacon"): "public",
     ("GET", "/account"): "viewer", ("POST", "/account/tokens"): "viewer",
@@ -167,6 +167,7 @@ ACCESS = {
     ("POST", "/api/guides/{guide_id}/links"): "editor", ("POST", "/guides/{guide_id}/links/{link_id}/revoke"): "editor",
     ("DELETE", "/api/guides/{guide_id}/links/{link_id}"): "editor", ("GET", "/guides/{guide_id}/analytics.csv"): "editor",
     ("GET", "/api/jobs/{job_id}"): "editor", ("POST", "/api/jobs/{job_id}/cancel"): "editor",
+    ("GET", "/api/jobs/{job_id}/events"): "editor",
     ("GET", "/api/guides/{guide_id}/jobs"): "editor",
     ("POST", "/api/guides/{guide_id}/check"): "editor", ("POST", "/guides/{guide_id}/check"): "editor",
     ("GET", "/api/guides/{guide_id}/checks"): "editor", ("GET", "/api/guides/{guide_id}/checks/{check_id}"): "editor",
@@ -537,3 +538,83 @@ def test_workflow_with_an_upload_step_is_refused(env, sample_app):
           b"  - {action: upload, target: {label: Receipt}, files: [/etc/passwd]}\n")
     r = upload(env.client(OWNER), "steal.yaml", wf, sample_app.url)
     assert r.status_code == 403 and "upload" in r.text
+
+
+# -- live job progress (server-sent events) --------------------------------------------------------------
+
+def job_events(client, job_id: int, timeout: float = 60) -> tuple[httpx.Response, list[tuple[str, dict]]]:
+    """Read a job's event stream to its end: the response and its (event, data) pairs."""
+    events: list[tuple[str, dict]] = []
+    with client.stream("GET", f"/api/jobs/{job_id}/events", timeout=timeout) as r:
+        name = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                name = line[len("event: "):]
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line[len("data: "):])))
+    return r, events
+
+
+def test_job_events_stream_progress_then_the_final_state(env):
+    job = start_slow_job(env.app, env.draft, ticks=6, every=0.3)
+    t0 = time.monotonic()
+    r, events = job_events(env.client(OWNER), job)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    names = [n for n, _ in events]
+    assert names[-1] == "end" and set(names[:-1]) == {"progress"} and len(names) >= 3, names
+    running = [d for n, d in events if n == "progress" and d["state"] == "running"]
+    assert len(running) >= 2 and [d["done"] for d in running] == sorted(d["done"] for d in running)
+    assert len({d["what"] for d in running}) >= 2 and all(d["id"] == job for _, d in events)
+    end = events[-1][1]
+    assert end["state"] == "done" and end["result"] == {"ticks": 6} and end["what"] == "done"
+    assert time.monotonic() - t0 < 30
+    # an ended job answers at once with its final state
+    assert [n for n, _ in job_events(env.client(ADMIN), job)[1]] == ["end"]
+
+
+def test_job_events_need_the_same_access_as_the_job(env):
+    job = start_slow_job(env.app, env.draft, ticks=1, every=0.1)
+    assert job_events(env.client(None), job)[0].status_code == 401
+    for who, status in ((VIEWER, 403), (OTHER, 404)):
+        r, events = job_events(env.client(who), job)
+        assert r.status_code == status and events == [], who
+    assert job_events(env.client(OWNER), 999999)[0].status_code == 404
+    assert job_events(env.client(ADMIN), job)[1][-1][0] == "end"
+
+
+# -- server-side capture stays on the allowlist -------------------------------------------------------------
+
+def test_capture_and_check_jobs_cannot_follow_the_app_off_the_allowlist(tmp_path):
+    """The app (allowlisted) sends the browser to a second server on another port (not allowlisted): the
+    capture job fails naming the step and the host, the check could not verify, and the second server
+    never sees a request."""
+    from tests.fixtures.capture.pages_server import serve_pages
+
+    with serve_pages() as app_site, serve_pages() as other:
+        other.pages["/x"] = "<!doctype html><title>Other</title><h1>Other</h1>"
+        app_site.pages["/"] = '<!doctype html><title>Home</title><h1>Home</h1><a href="/next">Next</a>'
+        app_site.pages["/next"] = "<!doctype html><title>Next</title><h1>Next</h1>"
+        st = load_settings(environ={}, data_dir=tmp_path / "srv", tts_engine="silent",
+                           capture_allowed_hosts=[app_site.host])
+        workflow = b"title: Hosts\nstart_url: /\nsteps:\n  - action: click\n    target: {role: link, name: Next}\n"
+        with running_server(st) as (url, app), httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c:
+            add_user(app, OWNER, "editor")
+            sign_in(c, OWNER)
+            gid = upload(c, "hosts.yaml", workflow, app_site.url).json()["guide"]["id"]
+            assert sorted(j["kind"] for j in wait_jobs(c, gid, 2)) == ["capture", "compose"]  # allowed: works
+
+            # the app now redirects the same link to the other server
+            app_site.pages["/"] = '<!doctype html><title>Home</title><h1>Home</h1><a href="/go">Next</a>'
+            app_site.pages["/go"] = ("redirect", other.url + "/x")
+            refused = f"went to {other.url}/x, but {other.host} is not an allowed host for this capture"
+            job = c.post(f"/api/guides/{gid}/check", json={}).json()
+            end = job_events(c, job["id"], timeout=120)[1][-1][1]
+            assert end["state"] == "done" and end["result"]["outcome"] == "unverified"
+            assert "step 1 (click-next)" in end["result"]["error"] and refused in end["result"]["error"]
+
+            c.post(f"/guides/{gid}/capture")
+            job = c.get(f"/api/guides/{gid}/jobs").json()[0]
+            assert job["kind"] == "capture"
+            end = job_events(c, job["id"], timeout=120)[1][-1][1]
+            assert end["state"] == "failed" and "step 1 (click-next)" in end["error"] and refused in end["error"]
+    assert other.hits == []

@@ -1,4 +1,5 @@
-// Shared helpers: CSRF-carrying fetch, live job progress, confirmations. No dependencies.
+// Shared helpers: CSRF-carrying fetch, live job progress (server-sent events, polling as fallback),
+// confirmations. No dependencies.
 "use strict";
 window.gc = {
   csrf: function () {
@@ -14,17 +15,31 @@ window.gc = {
     }
     return fetch(url, opts);
   },
-  pollJob: function (id, onUpdate) {
-    // Poll a job until it ends; onUpdate(job) after every answer. Resolves with the final job.
+  followJob: function (id, onUpdate) {
+    // Follow a job until it ends: its event stream (/api/jobs/ID/events), or polling where the stream never
+    // answers (no EventSource, a proxy that buffers). onUpdate(job) on every change; resolves with the final job.
     return new Promise(function (resolve) {
-      function tick() {
-        gc.api("GET", "/api/jobs/" + id).then(function (r) { return r.json(); }).then(function (job) {
-          onUpdate(job);
-          if (["done", "failed", "cancelled"].indexOf(job.state) >= 0) { resolve(job); }
-          else { setTimeout(tick, 700); }
-        }).catch(function () { setTimeout(tick, 2000); });
+      var ended = false;
+      function end(job) {
+        if (ended) { return; }
+        ended = true;
+        onUpdate(job);
+        resolve(job);
       }
-      tick();
+      function poll() {
+        gc.api("GET", "/api/jobs/" + id).then(function (r) { return r.json(); }).then(function (job) {
+          if (["done", "failed", "cancelled"].indexOf(job.state) >= 0) { end(job); }
+          else { onUpdate(job); setTimeout(poll, 700); }
+        }).catch(function () { setTimeout(poll, 2000); });
+      }
+      if (!window.EventSource) { poll(); return; }
+      var stream = new EventSource("/api/jobs/" + id + "/events"), heard = false;
+      stream.addEventListener("progress", function (e) { heard = true; onUpdate(JSON.parse(e.data)); });
+      stream.addEventListener("end", function (e) { stream.close(); end(JSON.parse(e.data)); });
+      stream.onerror = function () {
+        // a stream that worked reconnects by itself (each lasts a few seconds); one that never did: poll
+        if (!heard) { stream.close(); poll(); }
+      };
     });
   }
 };
@@ -33,7 +48,7 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("li[data-job]").forEach(function (li) {
     var state = li.dataset.state;
     if (state !== "queued" && state !== "running") { return; }
-    gc.pollJob(li.dataset.job, function (job) {
+    gc.followJob(li.dataset.job, function (job) {
       li.querySelector(".job-state").textContent = job.state;
       li.querySelector(".job-what").textContent = job.what;
       var bar = li.querySelector("progress");

@@ -291,7 +291,7 @@
       return gc.api("POST", "/api/guides/" + gid + "/publish", {revision: st.revision}).then(function (r) { return r.json(); })
         .then(function (job) {
           if (!job.id) { out.textContent = "Not published: " + job.detail; return; }
-          return gc.pollJob(job.id, function (j) { out.textContent = "Publishing: " + j.what; }).then(function (j) {
+          return gc.followJob(job.id, function (j) { out.textContent = "Publishing: " + j.what; }).then(function (j) {
             out.textContent = j.state === "done" ? "Published version " + j.result.version + "; the video is rendering."
               : "Publishing " + j.state + ": " + (j.error || "");
             out.dataset.version = j.state === "done" ? j.result.version : "";
