@@ -26,7 +26,7 @@ def site(tmp_path_factory, submit_expense_capture):
     bundle.write_bytes(zip_folder(submit_expense_capture, "capture/"))
     with running_server(st) as (url, app):
         add_user(app, "manager@example.com", "admin", PASSWORD)
-        yield url, bundle
+        yield url, bundle, app
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def _step_ids(page, selector: str) -> list[str]:
 
 
 def test_edit_publish_share_learn_revoke(site, browser):
-    url, bundle = site
+    url, bundle, _ = site
     fired: list[str] = []
     manager = browser.new_context(viewport={"width": 1280, "height": 900})
     page = manager.new_page()
@@ -178,7 +178,7 @@ def test_two_editors_merge_or_see_a_conflict_and_draw_a_blur_box(site, browser):
 
     from server.testing import sign_in, upload, wait_jobs
 
-    url, bundle = site
+    url, bundle, _ = site
     api = sign_in(httpx.Client(base_url=url, follow_redirects=True, timeout=60), "manager@example.com", PASSWORD)
     gid = upload(api, "c.zip", bundle.read_bytes()).json()["guide"]["id"]
     wait_jobs(api, gid)
@@ -228,4 +228,37 @@ def test_two_editors_merge_or_see_a_conflict_and_draw_a_blur_box(site, browser):
     assert a.locator(".edit-step").nth(2).locator(".box.blur").count() == 1
     for p in pages:
         p.context.close()
+    api.close()
+
+
+def test_the_job_list_follows_progress_from_the_event_stream(site, browser):
+    """A running job's row updates from /api/jobs/ID/events, with no polling, and the page reloads when the
+    job ends; a browser without EventSource polls instead."""
+    import httpx
+
+    from server.testing import sign_in, start_slow_job, upload, wait_jobs
+
+    url, bundle, app = site
+    api = sign_in(httpx.Client(base_url=url, follow_redirects=True, timeout=60), "manager@example.com", PASSWORD)
+    gid = upload(api, "c.zip", bundle.read_bytes()).json()["guide"]["id"]
+    wait_jobs(api, gid)
+    for stream in (True, False):
+        ctx = browser.new_context()
+        ctx.add_cookies([{"name": "guidecast_session", "value": api.cookies["guidecast_session"], "url": url}])
+        if not stream:
+            ctx.add_init_script("delete window.EventSource")
+        page = ctx.new_page()
+        paths: list[str] = []
+        page.on("request", lambda r: paths.append(r.url.split("?")[0][len(url):]))
+        job = start_slow_job(app, gid, ticks=10, every=0.4)
+        page.goto(f"{url}/guides/{gid}")
+        row = f"li[data-job='{job}']"
+        first = page.locator(f"{row} .job-what").inner_text()
+        page.wait_for_function(f"""(first) => {{ const t = document.querySelector("{row} .job-what").textContent;
+                                   return t !== first && /tick [0-9]+ of 10/.test(t); }}""", arg=first, timeout=20000)
+        assert page.locator(f"{row} progress").evaluate("p => p.value") > 0
+        page.wait_for_selector(f"{row}[data-state=done]", timeout=30000)  # reloaded when it ended
+        polled = f"/api/jobs/{job}" in paths
+        assert (f"/api/jobs/{job}/events" in paths, polled) == ((True, False) if stream else (False, True)), paths
+        ctx.close()
     api.close()
