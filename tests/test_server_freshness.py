@@ -61,7 +61,16 @@ def check(env, gid: int, base_url: str | None = None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, submit_expense_workflow, sample_app, sample_app_changed):
+def env(tmp_path_factory, submit_expense_workflow):
+    # Apps of this module's own: other tests submit expenses to the shared ones, which changes the
+    # dashboard a step shows, and so which video segments a refresh may reuse.
+    from samples.expense_app import start_sample_app
+
+    with start_sample_app("base") as sample_app, start_sample_app("changed") as sample_app_changed:
+        yield from _env(tmp_path_factory, submit_expense_workflow, sample_app, sample_app_changed)
+
+
+def _env(tmp_path_factory, submit_expense_workflow, sample_app, sample_app_changed):
     st = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("server"), tts_engine="silent",
                        video_width=320, video_height=180, capture_allowed_hosts=["127.0.0.1"],
                        capture_env_vars=["EXPENSELY_PASSWORD"])
@@ -279,7 +288,12 @@ def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, 
     monkeypatch.setattr(ctx.settings, "check_interval_hours", 0.0)
     assert freshness.tick(ctx, now=later) == []  # off
 
-    # `guidecast check-due` runs what is due once, in its own process context (as cron would)
+    # `guidecast check-due` runs what is due once, in its own process context (as cron would). A check job
+    # that finished while the clock was moved on recorded that future time: put the history back in the past.
+    past = utcnow() - timedelta(hours=1)
+    with ctx.db.session() as s:
+        s.execute(update(Guide).where(Guide.id == env.gid).values(last_verified_at=past))
+        s.execute(update(Job).where(Job.kind == "check", Job.created_at > utcnow()).values(created_at=past))
     time.sleep(1.2)
     env_vars = {"GUIDECAST_CAPTURE_ALLOWED_HOSTS": "127.0.0.1", "GUIDECAST_CAPTURE_ENV_VARS": "EXPENSELY_PASSWORD",
                 "GUIDECAST_TTS_ENGINE": "silent"}
