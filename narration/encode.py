@@ -22,9 +22,11 @@ from narration.media import FFmpeg, MediaError
 from narration.planes import Planes
 from narration.scratch import scratch_prefix
 
+# The pictures' colour tags go on the input: given as output options, ffmpeg (7 and later) inserts a
+# colour conversion that runs swscale over every frame (as much CPU as x264 itself) and shifts the colours.
+COLOUR = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "20", "-bf", "0", "-threads", "1",
-        "-x264-params", "chroma-me=0:forced-idr=1",
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
+        "-x264-params", "chroma-me=0:forced-idr=1"]
 
 
 class Cancelled(Exception):
@@ -64,7 +66,7 @@ def encode_segments(jobs: list[Job], settings: RenderSettings, binary: str,
         cut = ["-force_key_frames", "expr:" + "+".join(f"eq(n,{s})" for s in starts[1:]),
                "-segment_frames", ",".join(map(str, starts[1:]))]
     ff = FFmpeg(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{settings.width}x{settings.height}",
-                 "-framerate", str(settings.fps), "-i", "-",
+                 "-framerate", str(settings.fps), *COLOUR, "-i", "-",
                  "-vf", f"setpts={timestamps_expr([h for s in sent for h in s])}", "-fps_mode", "passthrough",
                  *X264, *cut, "-an", "-f", "segment", "-segment_format", "mp4", "-reset_timestamps", "1",
                  "-segment_format_options", f"video_track_timescale={settings.fps * 512}",

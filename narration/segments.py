@@ -18,13 +18,13 @@ from PIL import Image, UnidentifiedImageError
 from capture.errors import GuidecastError
 from capture.files import sha256_bytes
 from narration import motion
-from narration.encode import X264, Job, encode_segments
+from narration.encode import COLOUR, X264, Job, encode_segments
 from narration.frames import card
 from narration.manifest import RenderSettings
 from narration.planes import Planes, planes_of
 from narration.stage import Stage
 
-RENDERER_VERSION = "gc-video-3"
+RENDERER_VERSION = "gc-video-4"
 
 
 class SegmentError(GuidecastError):
@@ -51,8 +51,8 @@ class SegmentSpec:
 def segment_key(spec: SegmentSpec, settings: RenderSettings, binary: str) -> str:
     """A hash of everything the segment's bytes depend on (not its id: two equal steps share a segment)."""
     deps = {k: v for k, v in asdict(spec).items() if k not in ("image", "where", "id")}
-    deps.update(size=[settings.width, settings.height], fps=settings.fps, renderer=RENDERER_VERSION, x264=X264,
-                encoder=f"{os.path.basename(binary)}:{os.stat(binary).st_size}")
+    deps.update(size=[settings.width, settings.height], fps=settings.fps, renderer=RENDERER_VERSION,
+                x264=X264 + COLOUR, encoder=f"{os.path.basename(binary)}:{os.stat(binary).st_size}")
     return sha256_bytes(json.dumps(deps, sort_keys=True).encode())[:32]
 
 

@@ -157,6 +157,18 @@ def test_a_step_zooms_toward_its_target_with_the_cursor_on_it(rendered):
     assert (np.abs(first.astype(int) - shot).max(axis=2) > 60).mean() < 0.01
 
 
+def test_colours_are_tagged_bt709_and_come_through_unshifted(rendered):
+    guide, video, m, _, _ = rendered
+    v = next(s for s in probe(video / "guide.mp4")["streams"] if s["codec_type"] == "video")
+    assert (v.get("color_range"), v.get("color_space"), v.get("color_primaries"), v.get("color_transfer")) == \
+        ("tv", "bt709", "bt709", "bt709")
+    seg = next(s for s in m.segments if s.id == "step-1")
+    first = frame_at(video / "guide.mp4", seg.start + 0.01).astype(int)
+    shot = np.asarray(Image.open(guide / "images/001-step.png").convert("RGB"), dtype=int)
+    diff = np.abs(first - shot)  # rounding only (a colour conversion on the way shifts the median to 4)
+    assert np.median(diff) <= 2 and diff.mean() < 2.5
+
+
 def test_captions_and_chapters_match_the_segments(rendered):
     _, video, m, _, _ = rendered
     want = [t for s in m.segments for t in (s.start, s.start + s.duration)]
