@@ -15,8 +15,23 @@ _RECTS_JS = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
   return [r.x, r.y, r.width, r.height]; }).filter((r) => r[2] > 0 && r[3] > 0)"""
 
 
-def screenshot(page) -> bytes:
-    return page.screenshot(animations="disabled", caret="hide", scale="device")
+def screenshot(page, attempts: int = 3) -> bytes:
+    """A viewport screenshot. Chromium refuses one while a navigation swaps the document ("Unable to
+    capture screenshot"); wait for the new page to load and take it again."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        try:
+            return page.screenshot(animations="disabled", caret="hide", scale="device")
+        except PlaywrightError as e:
+            if "Unable to capture screenshot" not in str(e) or attempt == attempts - 1:
+                raise
+            try:
+                page.wait_for_load_state("load", timeout=10000)
+            except PlaywrightError:
+                pass
+            page.wait_for_timeout(100 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class Redactor:
