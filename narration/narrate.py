@@ -26,13 +26,15 @@ from narration.manifest import RenderSettings, Segment, VideoManifest
 from narration.media import encoder, tool
 from narration.scratch import remove_stale, scratch_prefix
 from narration.script import ScriptItem, build_script
-from narration.publish import publish
+from narration.publish import poster, publish
 from narration.segments import SegmentSpec, render_segments, segment_key
 from narration.stage import target_centre
 from narration.tts import Engine, SpeechCache, make_engine
 
 Progress = Callable[[int, int, str], None]
-MAX_BATCH = 6  # segments per encoder process: fewer start-ups, yet every worker busy until the end
+# Segments per encoder process: at most MAX_BATCH (fewer start-ups), at most 1/TAIL of a worker's share of
+# the segments still to come, so that batches shrink toward the end and the workers finish together.
+MAX_BATCH, TAIL = 6, 2
 
 
 @dataclass
@@ -89,7 +91,6 @@ def narrate_guide(
     batch: list[tuple[SegmentSpec, Path]] = []
     queued: set[Path] = set()
     workers = jobs or min(4, os.cpu_count() or 2)
-    per_batch = max(1, min(MAX_BATCH, math.ceil(n / (3 * workers))))
     cursor = audio = None
     t = 0.0
 
@@ -102,7 +103,7 @@ def narrate_guide(
             ThreadPoolExecutor(max_workers=workers) as pool:
         work = Path(tmp)
         try:
-            for item in script:
+            for k, item in enumerate(script, 1):
                 progress(done, total, f"voicing {item.where}")
                 try:
                     sp = speech.synthesize(item.text)
@@ -126,7 +127,7 @@ def narrate_guide(
                 else:
                     queued.add(path)
                     batch.append((spec, path))
-                    if len(batch) == per_batch:
+                    if len(batch) >= batch_size(len(batch) + n - k, workers):
                         submit()
                 done += _collect(pending, report, block=False)
                 duration = frames / settings.fps
@@ -142,6 +143,7 @@ def narrate_guide(
             track = work / "narration.wav"
             write_audio_track(audio_parts, settings.fps, track)
             audio = start_audio_encode(track, work / "narration.m4a")  # while the segments render
+            poster(script, pictures, settings, seg_dir)  # and so is the poster
             while pending:
                 progress(done, total, f"rendering {sum(map(len, pending.values()))} segment(s)")
                 done += _collect(pending, report, block=True)
@@ -158,6 +160,11 @@ def narrate_guide(
                            eng, voice, rate, settings, seg_dir, pictures)
     progress(total, total, "done")
     return manifest
+
+
+def batch_size(unassigned: int, workers: int) -> int:
+    """How many segments the next encoder process takes when `unassigned` segments have none yet."""
+    return max(1, min(MAX_BATCH, math.ceil(unassigned / (TAIL * workers))))
 
 
 def _collect(pending: dict[Future, list[str]], report: RenderReport, block: bool) -> int:

@@ -90,7 +90,7 @@ def _even(img: Image.Image, fill) -> Image.Image:
 
 def planes_of(img: Image.Image) -> Planes:
     """The picture (RGB) as limited-range BT.709 4:2:0 planes; odd sizes are padded by one pixel."""
-    y, cb, cr = _even(img.convert("RGB"), (0, 0, 0)).convert("RGB", _TO_YCBCR).split()
+    y, cb, cr = _even(img if img.mode == "RGB" else img.convert("RGB"), (0, 0, 0)).convert("RGB", _TO_YCBCR).split()
     return Planes(y, cb.reduce(2), cr.reduce(2))
 
 

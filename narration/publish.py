@@ -31,7 +31,7 @@ def publish(guide, guide_dir: Path, out_dir: Path, script, segments, seg_files, 
         meta = audio.parent / "chapters.ffmeta"
         meta.write_text(captions.ffmetadata(guide.title, chapters))
         assemble(seg_files, audio, stage / "guide.srt", meta, stage / VIDEO_FILE, audio.parent)
-        (stage / "poster.png").write_bytes(_poster(script, pictures, settings, seg_dir))
+        (stage / "poster.png").write_bytes(poster(script, pictures, settings, seg_dir))
         manifest = VideoManifest(
             guide_id=guide.id, guide_title=guide.title, guide_dir=str(guide_dir.resolve()),
             guide_version=getattr(guide, "version", None) or None,
@@ -46,7 +46,7 @@ def publish(guide, guide_dir: Path, out_dir: Path, script, segments, seg_files, 
     return manifest
 
 
-def _poster(script: list[ScriptItem], pictures, settings: RenderSettings, seg_dir: Path) -> bytes:
+def poster(script: list[ScriptItem], pictures, settings: RenderSettings, seg_dir: Path) -> bytes:
     """The first step's whole screenshot at the video's size (cached beside the segments)."""
     first = next((it for it in script if it.kind == "step" and it.id in pictures), None)
     if first is None:

@@ -24,7 +24,7 @@ from narration.manifest import RenderSettings
 from narration.planes import Planes, planes_of
 from narration.stage import Stage
 
-RENDERER_VERSION = "gc-video-4"
+RENDERER_VERSION = "gc-video-5"
 
 
 class SegmentError(GuidecastError):
@@ -86,7 +86,7 @@ def open_picture(spec: SegmentSpec) -> Image.Image:
     try:
         with Image.open(path) as im:
             im.load()
-            return im.convert("RGB")
+            return im if im.mode == "RGB" else im.convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise SegmentError(f"{path}: screenshot of {spec.where} cannot be read ({e}); compose the guide "
                            "again") from None

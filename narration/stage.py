@@ -41,9 +41,11 @@ class Stage:
         sw, sh = round(sw * scale) // 2 * 2, round(sh * scale) // 2 * 2
         if scale < 1.0:
             img = img.resize((max(1, round(iw * scale)), max(1, round(ih * scale))), Image.LANCZOS)
-        canvas = Image.new("RGB", (sw, sh), BACKGROUND)
         ox, oy = (sw - img.width) // 2, (sh - img.height) // 2
-        canvas.paste(img, (ox, oy))
+        canvas = img
+        if img.size != (sw, sh):
+            canvas = Image.new("RGB", (sw, sh), BACKGROUND)
+            canvas.paste(img, (ox, oy))
         self.size = (sw, sh)
         self.planes = planes_of(canvas)
         self.small = planes_of(canvas.resize(self.out, Image.LANCZOS)) if sw >= 1.5 * self.out[0] else None
