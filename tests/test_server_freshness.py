@@ -288,16 +288,16 @@ def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, 
     monkeypatch.setattr(ctx.settings, "check_interval_hours", 0.0)
     assert freshness.tick(ctx, now=later) == []  # off
 
-    # `guidecast check-due` runs what is due once, in its own process context (as cron would). A check job
-    # that finished while the clock was moved on recorded that future time: put the history back in the past.
-    past = utcnow() - timedelta(hours=1)
+    # `guidecast check-due` runs what is due once, in its own process context (as cron would). Put the
+    # guide's check history two hours back (a job that finished while the clock was moved recorded that
+    # future time), so that with a one-hour interval it is due whatever the machine's speed.
+    past = utcnow() - timedelta(hours=2)
     with ctx.db.session() as s:
         s.execute(update(Guide).where(Guide.id == env.gid).values(last_verified_at=past))
-        s.execute(update(Job).where(Job.kind == "check", Job.created_at > utcnow()).values(created_at=past))
-    time.sleep(1.2)
+        s.execute(update(Job).where(Job.kind == "check", Job.guide_id == env.gid).values(created_at=past))
     env_vars = {"GUIDECAST_CAPTURE_ALLOWED_HOSTS": "127.0.0.1", "GUIDECAST_CAPTURE_ENV_VARS": "EXPENSELY_PASSWORD",
                 "GUIDECAST_TTS_ENGINE": "silent"}
-    args = ["check-due", "--data-dir", str(ctx.settings.data_dir), "--interval-hours", "0.0003"]
+    args = ["check-due", "--data-dir", str(ctx.settings.data_dir), "--interval-hours", "1"]
     res = CliRunner().invoke(cli, args, env=env_vars)
     assert res.exit_code == 0, res.output
     assert f"guide {env.gid} " in res.output and ": unchanged" in res.output
