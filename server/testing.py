@@ -90,7 +90,7 @@ def wait_jobs(client, guide_id: int, count: int = 1, timeout: float = 120) -> li
         time.sleep(0.3)
 
 
-def slow_job(ctx, job, progress) -> dict:
+def ticking_job(ctx, job, progress) -> dict:
     """A job kind for tests of live progress: `ticks` progress steps `every` seconds apart."""
     ticks, every = job.params.get("ticks", 5), job.params.get("every", 0.3)
     for i in range(ticks):
@@ -100,12 +100,12 @@ def slow_job(ctx, job, progress) -> dict:
     return {"ticks": ticks}
 
 
-def start_slow_job(app, guide_id: int | None, ticks: int = 5, every: float = 0.3) -> int:
-    """Queue a `slow_job` on the guide (its editors may follow it); returns the job id."""
+def start_ticking_job(app, guide_id: int | None, ticks: int = 5, every: float = 0.3) -> int:
+    """Queue a `ticking_job` (kind "test-ticks") on the guide (its editors may follow it); returns the job id."""
     ctx = app.state.ctx
-    ctx.jobs.handlers.setdefault("slow", slow_job)
+    ctx.jobs.handlers["test-ticks"] = ticking_job
     with ctx.db.session() as s:
-        return ctx.jobs.submit(s, "slow", guide_id, {"ticks": ticks, "every": every}).id
+        return ctx.jobs.submit(s, "test-ticks", guide_id, {"ticks": ticks, "every": every}).id
 
 
 def upload(client, name: str, data: bytes, base_url: str = "") -> httpx.Response:

@@ -12,7 +12,7 @@ import pytest
 
 from server.models import Job
 from server.settings import load_settings
-from server.testing import add_user, publish, running_server, sign_in, start_slow_job, upload, wait_jobs, zip_folder
+from server.testing import add_user, publish, running_server, sign_in, start_ticking_job, upload, wait_jobs, zip_folder
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ADMIN, OWNER, OTHER, MEMBER, VIEWER = "admin@example.com", "owner@example.com", "other@example.com", \
@@ -568,7 +568,7 @@ def job_events(client, job_id: int, timeout: float = 120, streams: list | None =
 def test_job_events_stream_progress_then_the_final_state(env, monkeypatch):
     from server import routes_jobs
 
-    job = start_slow_job(env.app, env.draft, ticks=6, every=0.4)
+    job = start_ticking_job(env.app, env.draft, ticks=6, every=0.4)
     monkeypatch.setattr(routes_jobs, "STREAM_S", 1.0)  # streams close early; following them reconnects
     streams: list = []
     r, events = job_events(env.client(OWNER), job, streams=streams)
@@ -586,7 +586,7 @@ def test_job_events_stream_progress_then_the_final_state(env, monkeypatch):
 
 
 def test_job_events_need_the_same_access_as_the_job(env):
-    job = start_slow_job(env.app, env.draft, ticks=1, every=0.1)
+    job = start_ticking_job(env.app, env.draft, ticks=1, every=0.1)
     assert job_events(env.client(None), job)[0].status_code == 401
     for who, status in ((VIEWER, 403), (OTHER, 404)):
         r, events = job_events(env.client(who), job)

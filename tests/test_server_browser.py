@@ -236,7 +236,7 @@ def test_the_job_list_follows_progress_from_the_event_stream(site, browser):
     job ends; a browser without EventSource polls instead."""
     import httpx
 
-    from server.testing import sign_in, start_slow_job, upload, wait_jobs
+    from server.testing import sign_in, start_ticking_job, upload, wait_jobs
 
     url, bundle, app = site
     api = sign_in(httpx.Client(base_url=url, follow_redirects=True, timeout=60), "manager@example.com", PASSWORD)
@@ -250,7 +250,7 @@ def test_the_job_list_follows_progress_from_the_event_stream(site, browser):
         page = ctx.new_page()
         paths: list[str] = []
         page.on("request", lambda r: paths.append(r.url.split("?")[0][len(url):]))
-        job = start_slow_job(app, gid, ticks=10, every=0.4)
+        job = start_ticking_job(app, gid, ticks=10, every=0.4)
         page.goto(f"{url}/guides/{gid}")
         row = f"li[data-job='{job}']"
         first = page.locator(f"{row} .job-what").inner_text()
