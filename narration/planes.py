@@ -49,6 +49,15 @@ class Planes:
         return Planes(self.y.resize(size, Image.BILINEAR, box=box),
                       self.cb.resize(hs, chroma, box=half), self.cr.resize(hs, chroma, box=half))
 
+    def passing(self, fine_y: Image.Image, box: tuple[float, float, float, float], size: tuple[int, int]) -> "Planes":
+        """Like `region(box, size, passing=True)` for a magnifying `box`, at a seventh of the work: luma is
+        sampled by nearest neighbour from `fine_y`, this picture's luma upscaled twice (bilinear) once for
+        all pictures of a motion; it differs from resampling by a few levels (PSNR > 40 dB)."""
+        half = tuple(v / 2 for v in box)
+        hs = (size[0] // 2, size[1] // 2)
+        return Planes(fine_y.resize(size, Image.NEAREST, box=tuple(2 * v for v in box)),
+                      self.cb.resize(hs, Image.NEAREST, box=half), self.cr.resize(hs, Image.NEAREST, box=half))
+
 
 @dataclass
 class Sprite:
@@ -89,9 +98,11 @@ def _even(img: Image.Image, fill) -> Image.Image:
 
 
 def planes_of(img: Image.Image) -> Planes:
-    """The picture (RGB) as limited-range BT.709 4:2:0 planes; odd sizes are padded by one pixel."""
-    y, cb, cr = _even(img if img.mode == "RGB" else img.convert("RGB"), (0, 0, 0)).convert("RGB", _TO_YCBCR).split()
-    return Planes(y, cb.reduce(2), cr.reduce(2))
+    """The picture (RGB) as limited-range BT.709 4:2:0 planes; odd sizes are padded by one pixel. Chroma is
+    converted from the 2x2 averages of RGB (the same as averaging full-size chroma: the matrix is linear)."""
+    rgb = _even(img if img.mode == "RGB" else img.convert("RGB"), (0, 0, 0))
+    _, cb, cr = rgb.reduce(2).convert("RGB", _TO_YCBCR).split()
+    return Planes(rgb.convert("L", _TO_YCBCR[:4]), cb, cr)
 
 
 def sprite_of(img: Image.Image) -> Sprite:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from PIL import Image
+
 from capture.files import atomic_write_bytes, atomic_write_text, staged_dir
 from narration import captions
 from narration.assemble import assemble
@@ -51,11 +53,18 @@ def poster(script: list[ScriptItem], pictures, settings: RenderSettings, seg_dir
     first = next((it for it in script if it.kind == "step" and it.id in pictures), None)
     if first is None:
         return png_bytes(card(script[0].caption, "", settings.width, settings.height))
-    path, sha, _ = pictures[first.id]
+    path, sha, size = pictures[first.id]
+    if tuple(size) == (settings.width, settings.height) and _plain_rgb_png(path):
+        return path.read_bytes()  # already what it would be drawn as
     cached = seg_dir / f"poster-{sha[:24]}-{settings.width}x{settings.height}.png"
     if not cached.exists():
         atomic_write_bytes(cached, png_bytes(screenshot_frame(path, settings.width, settings.height)))
     return cached.read_bytes()
+
+
+def _plain_rgb_png(path: Path) -> bool:
+    with Image.open(path) as im:
+        return im.format == "PNG" and im.mode == "RGB" and "transparency" not in im.info
 
 
 def chapter_marks(script: list[ScriptItem], segments: list[Segment]) -> list[tuple[float, float, str]]:

@@ -24,7 +24,7 @@ from narration.manifest import RenderSettings
 from narration.planes import Planes, planes_of
 from narration.stage import Stage
 
-RENDERER_VERSION = "gc-video-5"
+RENDERER_VERSION = "gc-video-6"
 
 
 class SegmentError(GuidecastError):

@@ -55,6 +55,7 @@ class Stage:
             x, y, w, h = (v * k for v in highlight)
             self.target = Rect(x + ox, y + oy, w, h)
         self.full = Rect(0.0, 0.0, float(sw), float(sh))
+        self._fine_y: Image.Image | None = None
 
     def view(self, r: Rect, passing: bool = False) -> Planes:
         sw, sh = self.size
@@ -62,6 +63,10 @@ class Stage:
         if self.small is not None and r.w >= 1.5 * self.out[0]:
             k = self.out[0] / sw
             return self.small.region(tuple(v * k for v in box), self.out, passing)
+        if passing and self.small is None and r.w <= self.out[0]:  # magnified, in motion
+            if self._fine_y is None:
+                self._fine_y = self.planes.y.resize((2 * sw, 2 * sh), Image.BILINEAR)
+            return self.planes.passing(self._fine_y, box, self.out)
         return self.planes.region(box, self.out, passing)
 
     def pictures(self, tl: Timeline, cursor_from: tuple[float, float]) -> Iterator[Planes]:
