@@ -172,7 +172,7 @@ def test_allowed_hosts_let_the_app_work_and_load_nothing_elsewhere(two_hosts, tm
     ("goto", "goto\n    url: OTHER/x", None),
     ("popup", "click\n    target: {role: link, name: Partner tab}\n    opens_popup: true", "click-partner-tab"),
     ("script", "click\n    target: {role: link, name: Script}", "click-script"),
-])
+], ids=["link", "redirect", "goto", "popup", "script"])
 def test_a_page_sent_off_the_allowed_hosts_stops_the_capture(two_hosts, tmp_path, how, step, sid):
     from capture.replay import capture_workflow
 
