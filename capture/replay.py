@@ -312,8 +312,10 @@ class _Replay:
                 self.acted = self.where
                 self._act(page, target, step, value, rec["element"], n, sid)
         except GuidecastError:
+            self._stop_if_refused()  # a page sent off the allowed hosts meanwhile is the cause, not this
             raise
         except PlaywrightTimeout as e:
+            self._stop_if_refused()
             raise CaptureError(f"{self.lw.path}: step {n} ({sid}), action '{step.action}': "
                                f"{str(e).strip().splitlines()[0]}") from None
         except PlaywrightError as e:
@@ -416,6 +418,7 @@ class _Replay:
                     ambiguous = (count, loc, pw)
             if time.monotonic() > deadline:
                 break
+            self._stop_if_refused()
             page.wait_for_timeout(100)
         where = f"{self.lw.path}: step {n} ({sid}), field 'target'"
         if ambiguous:
