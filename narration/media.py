@@ -1,6 +1,7 @@
 """Thin, checked wrappers around ffmpeg and ffprobe."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -61,6 +62,12 @@ def run_ffmpeg(args: list[str], what: str, binary: str | None = None) -> None:
         raise _failed(what, proc.stderr)
 
 
+PIPE_BYTES = 1 << 20  # a fed ffmpeg's pipe holds most of a 720p picture: a tenth of the wake-ups of 64 KiB
+# glibc's malloc in ffmpeg: keep freed picture-sized buffers for the next picture instead of handing them back
+# to the kernel and faulting fresh zeroed pages in for every frame
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
 class FFmpeg:
     """ffmpeg running in the background, optionally fed through its standard input."""
 
@@ -68,7 +75,14 @@ class FFmpeg:
         self.what = what
         self._err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(_cmd(args if feed else ["-nostdin", *args], binary), stderr=self._err,
-                                     stdin=subprocess.PIPE if feed else subprocess.DEVNULL)
+                                     stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
+                                     env={**os.environ, **MALLOC_ENV} if feed else None)
+        resize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux
+        if feed and PIPE_BYTES and resize is not None:
+            try:
+                fcntl.fcntl(self.proc.stdin.fileno(), resize, PIPE_BYTES)
+            except OSError:  # a lower limit (/proc/sys/fs/pipe-max-size): the default size works too
+                pass
 
     def write(self, *chunks: bytes) -> None:
         try:

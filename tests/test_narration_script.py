@@ -1,4 +1,4 @@
-"""Narration without video: the script, pronunciation, writing systems, loudness, motion, captions."""
+"""Narration without video: the script, pronunciation, writing systems, loudness, motion, captions, pictures."""
 from __future__ import annotations
 
 import math
@@ -6,11 +6,13 @@ import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from narration import motion
 from narration.captions import srt, webvtt
 from narration.languages import scripts_in, unreadable_script
 from narration.loudness import integrated_loudness, normalise
+from narration.planes import planes_of, raw_bytes
 from narration.pronounce import spoken
 from narration.script import build_script
 from narration.synthetic import make_guide
@@ -117,3 +119,22 @@ def test_caption_files_have_exact_cue_times():
     assert vtt.startswith("WEBVTT\n")
     assert "00:00:02.480 --> 01:01:01.500" in vtt and "Save -> now" in vtt
     assert re.search(r"^2\n00:00:02,480 --> 01:01:01,500\nClick Save --> now$", srt(cues), re.M)
+
+
+def test_planes_bytes_and_motion_sampling():
+    rng = np.random.default_rng(7)
+    for w, h in ((1280, 720), (7, 3), (1, 1)):
+        img = Image.fromarray(rng.integers(0, 256, (h, w), dtype=np.uint8))
+        assert raw_bytes(img) == img.tobytes()
+    # a page-like picture: a moving (passing) picture sampled from the 2x luma is close to resampling it
+    page = np.full((360, 640, 3), 246, np.uint8)
+    page[40:44, 20:600] = (30, 41, 59)
+    page[100:140:3, 50:500] = (170, 175, 185)
+    p = planes_of(Image.fromarray(page))
+    fine = p.y.resize((1280, 720), Image.BILINEAR)
+    box = (100.3, 50.7, 100.3 + 411.2, 50.7 + 231.3)
+    a, b = p.region(box, (640, 360), passing=True), p.passing(fine, box, (640, 360))
+    assert a.size == b.size == (640, 360)
+    mse = ((np.asarray(a.y, float) - np.asarray(b.y, float)) ** 2).mean()
+    assert 10 * math.log10(255 ** 2 / mse) > 36
+    assert np.array_equal(np.asarray(a.cb), np.asarray(b.cb))
