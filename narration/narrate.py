@@ -27,7 +27,7 @@ from narration.media import encoder, tool
 from narration.scratch import remove_stale, scratch_prefix
 from narration.script import ScriptItem, build_script
 from narration.publish import poster, publish
-from narration.segments import SegmentSpec, render_segments, segment_key
+from narration.segments import SegmentSpec, pictures_memory, render_segments, segment_key
 from narration.stage import target_centre
 from narration.tts import Engine, SpeechCache, make_engine
 
@@ -99,7 +99,7 @@ def narrate_guide(
             pending[pool.submit(render_segments, list(batch), settings, binary, cancel)] = [s.id for s, _ in batch]
             batch.clear()
 
-    with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, \
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, pictures_memory(), \
             ThreadPoolExecutor(max_workers=workers) as pool:
         work = Path(tmp)
         try:

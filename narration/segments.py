@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -61,15 +62,30 @@ def render_segments(work: list[tuple[SegmentSpec, Path]], settings: RenderSettin
                     cancel: threading.Event | None = None) -> None:
     """Draw and encode segments (with one encoder) into their files. Pictures are drawn lazily, as the
     encoder asks for them, so that decoding a screenshot overlaps encoding the previous segment."""
-    reuse_picture_memory()
     encode_segments([_job(spec, out, settings) for spec, out in work], settings, binary, cancel)
 
 
-def reuse_picture_memory(blocks: int = PICTURE_BLOCKS) -> None:
-    """Let Pillow keep freed image memory for the next picture (its default returns every block to the
-    system, and each new 720p picture then faults in 350 fresh pages)."""
-    if Image.core.get_blocks_max() < blocks:
-        Image.core.set_blocks_max(blocks)
+_memory_lock = threading.Lock()
+_memory_users = [0, 0]  # renders running, Pillow's setting before the first
+
+
+@contextmanager
+def pictures_memory(blocks: int = PICTURE_BLOCKS) -> Iterator[None]:
+    """While rendering, Pillow keeps freed image memory for the next picture (its default returns every block
+    to the system, and each new 720p picture then faults in 350 fresh pages); afterwards its setting (and so
+    what a long-running process holds on to) is what it was."""
+    with _memory_lock:
+        if _memory_users[0] == 0:
+            _memory_users[1] = Image.core.get_blocks_max()
+            Image.core.set_blocks_max(max(blocks, _memory_users[1]))
+        _memory_users[0] += 1
+    try:
+        yield
+    finally:
+        with _memory_lock:
+            _memory_users[0] -= 1
+            if _memory_users[0] == 0:
+                Image.core.set_blocks_max(_memory_users[1])  # frees the blocks kept beyond it
 
 
 def _job(spec: SegmentSpec, out: Path, settings: RenderSettings) -> Job:
