@@ -52,7 +52,7 @@ class Planes:
     def passing(self, fine_y: Image.Image, box: tuple[float, float, float, float], size: tuple[int, int]) -> "Planes":
         """Like `region(box, size, passing=True)` for a magnifying `box`, at a seventh of the work: luma is
         sampled by nearest neighbour from `fine_y`, this picture's luma upscaled twice (bilinear) once for
-        all pictures of a motion; it differs from resampling by a few levels (PSNR > 40 dB)."""
+        all pictures of a motion; it differs from resampling by a few levels (PSNR about 40 dB and more)."""
         half = tuple(v / 2 for v in box)
         hs = (size[0] // 2, size[1] // 2)
         return Planes(fine_y.resize(size, Image.NEAREST, box=tuple(2 * v for v in box)),
@@ -64,14 +64,15 @@ def raw_bytes(img: Image.Image) -> bytes:
     (about 1 ms for a 720p plane, as much as resampling it); one call to the same raw encoder with room for
     the whole plane takes a few dozen microseconds. Falls back to tobytes should Pillow's internals differ."""
     size = img.width * img.height
-    try:
-        enc = Image._getencoder("L", "raw", "L")
-        enc.setimage(img.im)
-        _, status, data = enc.encode(size)
-        if img.mode == "L" and status == 1 and len(data) == size:
-            return data
-    except Exception:  # noqa: BLE001 - any surprise: the public way
-        pass
+    if img.mode == "L" and size:
+        try:
+            enc = Image._getencoder("L", "raw", "L")
+            enc.setimage(img.im)
+            _, status, data = enc.encode(size)
+            if status == 1 and len(data) == size:
+                return data
+        except Exception:  # noqa: BLE001 - any surprise: the public way
+            pass
     return img.tobytes()
 
 
