@@ -17,7 +17,7 @@ def narrate_options(f):
     f = click.option("--tts-model", help="Model for --engine openai (default: tts-1).")(f)
     f = click.option("--tts-timeout", type=float, default=60.0, show_default=True,
                      help="Seconds to wait for the voice engine to answer one request.")(f)
-    f = click.option("--jobs", type=click.IntRange(1, 16), help="Segments rendered at once (default: the CPU count).")(f)
+    f = click.option("--jobs", type=click.IntRange(1, 16), help="Segments rendered at once (default: the CPU count, at most 4).")(f)
     return f
 
 
