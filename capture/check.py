@@ -69,30 +69,26 @@ def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path,
         return compare_captures(base, baseline_dir, cur, out, checked_at=checked_at)
     except CaptureError as e:
         part = partial_dir(out)
+        cur = load_capture(part) if part.exists() else None
         message = str(e).split(" — stopped there")[0]
-        if "matches nothing" in message and _asks_to_sign_in(message, base, part):
+        target_gone = "matches nothing" in message
+        if target_gone and _asks_to_sign_in(message, base, len(cur.steps) if cur else 0):
+            cur, message = None, "the app now asks to sign in: " + _short(message)
+        if cur is None:
             return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
                                    baseline_capture=base.id, current_capture=None, checked_at=checked_at,
-                                   verified=False, error="the app now asks to sign in: " + _short(message))
-        if part.exists():
-            cur = load_capture(part)
-            if "matches nothing" in message:
-                return compare_captures(base, baseline_dir, cur, part, checked_at=checked_at,
-                                        failed_at=len(cur.steps), error=_short(message))
-            report = compare_captures(base, baseline_dir, cur, part, checked_at=checked_at, error=_short(message))
-            report.verified = False
-            return report
-        return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
-                               baseline_capture=base.id, current_capture=None, checked_at=checked_at,
-                               verified=False, error=_short(message))
+                                   verified=False, error=_short(message))
+        report = compare_captures(base, baseline_dir, cur, part, checked_at=checked_at, error=_short(message),
+                                  failed_at=len(cur.steps) if target_gone else None)
+        report.verified = target_gone  # a gone target is a finding; any other failure leaves the app unverified
+        return report
 
 
-def _asks_to_sign_in(message: str, base: CaptureBundle, part: Path) -> bool:
-    """The replay stopped on a sign-in page where the baseline was past signing in."""
+def _asks_to_sign_in(message: str, base: CaptureBundle, done: int) -> bool:
+    """The replay stopped on a sign-in page (after `done` steps) where the baseline was past signing in."""
     where = message.split("matches nothing", 1)[1]
     if not looks_like_sign_in(where, None):
         return False
-    done = len(load_capture(part).steps) if part.exists() else 0
     step = base.steps[done] if done < len(base.steps) else None
     return step is not None and not looks_like_sign_in(step.title, step.url)
 
