@@ -73,6 +73,18 @@ def sensitive_what(step: CapturedStep) -> str:
     return f"your {name.lower()}" if name else "the value"
 
 
+# Actions whose sentence depends only on the target's name.
+FIXED_PHRASES = {
+    "hover": "Point to {name}.",
+    "dblclick": "Double-click {name}.",
+    "upload": "In {name}, choose the file to upload.",
+    "wait_for": "Wait until {name} appears.",
+    "back": "Go back to the previous page.",
+    "forward": "Go forward again.",
+    "close_page": "Close this tab.",
+}
+
+
 def step_text(step: CapturedStep, viewport_width: int | None = None) -> str:
     """One imperative sentence for the captured step."""
     el = step.element
@@ -120,20 +132,8 @@ def step_text(step: CapturedStep, viewport_width: int | None = None) -> str:
     if a == "press":
         key = bold(key_name(step.key or ""))
         return f"In {name}, press {key}." if raw else f"Press {key}."
-    if a == "hover":
-        return f"Point to {name}."
-    if a == "dblclick":
-        return f"Double-click {name}."
-    if a == "upload":
-        return f"In {name}, choose the file to upload."
-    if a == "wait_for":
-        return f"Wait until {name} appears."
-    if a == "back":
-        return "Go back to the previous page."
-    if a == "forward":
-        return "Go forward again."
-    if a == "close_page":
-        return "Close this tab."
+    if a in FIXED_PHRASES:
+        return FIXED_PHRASES[a].format(name=name)
     return f"{a.replace('_', ' ').capitalize()} {name}."
 
 
