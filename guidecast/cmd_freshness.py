@@ -2,15 +2,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
 
+from capture.bundle import load_capture
 from capture.check import check_capture
 from capture.check_report import as_text, write_html, write_json
 from capture.compare import FreshnessReport
 from capture.errors import GuidecastError
+from capture.files import atomic_write_text
+from composer.compose import compose_guide
+from composer.guide import load_guide
+from narration.narrate import RenderReport, narrate_guide
 from guidecast.progress import stage_progress
 from guidecast.sample import sample_app as sample_app_ctx
 
@@ -29,8 +36,6 @@ def resolve_target(target: Path) -> tuple[Path, Path, Path | None]:
         wf = Path(manifest.get("workflow", {}).get("path", "")) or None
         return target / "capture", target / "check", wf
     if (target / "guide.json").exists():
-        from composer.guide import load_guide
-
         g = load_guide(target)
         return Path(g.source.capture_dir), target.parent / "check", Path(g.source.workflow_path)
     if (target / "capture.json").exists():
@@ -53,8 +58,6 @@ def run_check(target: Path, *, base_url=None, workflow=None, retry=True, find_ti
 
 
 def _update_manifest(build: Path, **fields) -> dict:
-    from capture.files import atomic_write_text
-
     manifest = json.loads((build / "manifest.json").read_text("utf-8"))
     manifest.update(fields)
     atomic_write_text(build / "manifest.json", json.dumps(manifest, indent=2))
@@ -63,8 +66,6 @@ def _update_manifest(build: Path, **fields) -> dict:
 
 def ownership_line(build: Path, today=None) -> str:
     """`owner, last verified, review by (OVERDUE)` for a build folder."""
-    from datetime import date
-
     m = json.loads((build / "manifest.json").read_text("utf-8"))
     today = today or date.today()
     review = m.get("review_by")
@@ -126,31 +127,20 @@ def run_refresh(build: Path, *, base_url=None, workflow=None, engine=None, quiet
                 find_timeout=5.0) -> tuple[FreshnessReport, dict | None]:
     """Check the build; when the app changed, re-capture, re-compose with the edit layer, re-voice and
     re-render only what changed, and record a new version with a changelog. Returns (report, entry)."""
-    from datetime import datetime, timezone
-
-    from capture.bundle import load_capture
-    from capture.files import atomic_write_text
-    from composer.compose import compose_guide
-    from narration.narrate import RenderReport, narrate_guide
-
     if not (build / "manifest.json").exists():
         raise GuidecastError(f"{build}: not a build folder (no manifest.json); refresh works on `guidecast build` output")
     manifest = json.loads((build / "manifest.json").read_text("utf-8"))
     report, results = run_check(build, base_url=base_url, workflow=workflow, retry=retry,
                                 find_timeout=find_timeout, quiet=quiet)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    if not report.verified:
-        return report, None
-    if not needs_refresh(report):
-        return report, None  # run_check recorded it as verified
+    if not report.verified or not needs_refresh(report):
+        return report, None  # nothing to do (run_check recorded a verified, unchanged app)
     old = load_capture(build / "capture")
     archive = build / "captures" / old.id
     if not archive.exists():
         archive.parent.mkdir(parents=True, exist_ok=True)
         (build / "capture").rename(archive)
     else:
-        import shutil
-
         shutil.rmtree(build / "capture")
     (results / "capture").rename(build / "capture")
     with stage_progress("compose", quiet) as p:
@@ -186,8 +176,6 @@ def run_refresh(build: Path, *, base_url=None, workflow=None, engine=None, quiet
 
 
 def _append_changelog(path: Path, entry: dict) -> None:
-    from capture.files import atomic_write_text
-
     lines = [f"## Version {entry['version']} ({entry['refreshed_at']})", "",
              f"Re-captured: {entry['capture']['before']} -> {entry['capture']['after']}.", ""]
     for c in entry["changes"]:
