@@ -7,18 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from capture.files import read_model, write_model
-from capture.workflow import Action, Locator, Viewport
+from capture.workflow import Action, Locator, Strict, Viewport
 
 CAPTURE_SCHEMA_VERSION = 1
 CAPTURE_FILE = "capture.json"
 SCREENSHOT_DIR = "screenshots"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Box(Strict):

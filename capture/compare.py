@@ -12,9 +12,10 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageFilter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from capture.bundle import Box, CaptureBundle, CapturedStep
+from capture.workflow import Strict
 
 REPORT_SCHEMA_VERSION = 1
 Status = Literal["unchanged", "restyled", "moved", "renamed", "new_flow", "new", "gone", "unverified"]
@@ -26,10 +27,6 @@ REGION_CHANGED = 0.02  # share of changed pixels that makes the target region "d
 PAGE_CHANGED = 0.005
 CONTEXT_PX = 12
 FLOW_WORDS = {"new_dialog": "a new dialog", "new_page": "a different page", "sign_in": "a sign-in page"}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Seen(Strict):

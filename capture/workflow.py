@@ -39,6 +39,8 @@ PAGE_NAME = r"^(main|popup-[1-9][0-9]*)$"
 
 
 class Strict(BaseModel):
+    """A model that refuses unknown fields (a misspelled key is an error, not silently ignored)."""
+
     model_config = ConfigDict(extra="forbid")
 
 

@@ -32,7 +32,8 @@ from pydantic import Field, ValidationError, field_validator
 
 from capture.errors import GuidecastError, describe_validation_error
 from capture.files import atomic_write_text, sha256_bytes
-from composer.guide import Callout, Strict
+from capture.workflow import Strict
+from composer.guide import Callout
 
 EDITS_SCHEMA_VERSION = 1
 EDITS_FILE = "edits.yaml"

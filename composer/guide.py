@@ -8,18 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from capture.bundle import Box
 from capture.files import read_model, write_model
+from capture.workflow import Strict
 
 GUIDE_SCHEMA_VERSION = 1
 GUIDE_FILE = "guide.json"
 IMAGE_DIR = "images"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Callout(Strict):

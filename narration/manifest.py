@@ -4,17 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from capture.bundle import Box
 from capture.files import read_model, write_model
+from capture.workflow import Strict
 
 VIDEO_SCHEMA_VERSION = 2
 MANIFEST_FILE = "video.json"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Segment(Strict):
