@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
-.PHONY: setup system-deps venv node-deps demo test bench clean
+.PHONY: setup system-deps venv node-deps demo lint types test test-fast bench clean
 
 setup: system-deps venv node-deps
 
@@ -28,8 +28,20 @@ $(VENV_STAMP): pyproject.toml
 demo: setup
 	@$(PY) -m guidecast demo --out $(OUT)
 
-test: setup
+# Lint and types: ruff over the tree, mypy over the package (strict on the kernel, the core and the models).
+lint: venv
+	@.venv/bin/ruff check .
+
+types: venv
+	@.venv/bin/mypy
+
+# Everything: lint, types, then the whole suite (browser and video tests included).
+test: setup lint
 	@$(PY) -m pytest -q
+
+# The fast tier: unit and in-process tests, no browser, no video, no wheel build (well under 90 s).
+test-fast: venv
+	@$(PY) -m pytest -q -m "not browser and not video and not slow"
 
 bench: setup
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done

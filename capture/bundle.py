@@ -5,28 +5,17 @@ On disk: `<dir>/capture.json` plus `<dir>/screenshots/<content-hash>.png`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
-from capture.files import read_model, write_model
-from capture.workflow import Action, Locator, Strict, Viewport
+from guidecast.capture.workflow import Action, Locator, Viewport
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.model import Strict, read_model, write_model
 
-CAPTURE_SCHEMA_VERSION = 1
+CAPTURE_SCHEMA_VERSION: Final = 1
 CAPTURE_FILE = "capture.json"
 SCREENSHOT_DIR = "screenshots"
-
-
-class Box(Strict):
-    """A rectangle in CSS pixels of the viewport (the screenshot's coordinate space / device scale)."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-
-    def scaled(self, factor: float) -> "Box":
-        return Box(x=self.x * factor, y=self.y * factor, width=self.width * factor, height=self.height * factor)
 
 
 class ElementInfo(Strict):

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
-from capture.bundle import CaptureBundle, load_capture
-from capture.compare import FreshnessReport, StepChange, looks_like_sign_in, compare_captures
-from capture.errors import CaptureError, GuidecastError
-from capture.replay import capture_workflow, partial_dir
+from guidecast.capture.bundle import CaptureBundle, load_capture
+from guidecast.capture.compare import FreshnessReport, StepChange, compare_captures, looks_like_sign_in
+from guidecast.capture.replay import capture_workflow, partial_dir
+from guidecast.kernel.errors import CaptureError, GuidecastError, TargetNotFound
 
 Progress = Callable[[int, int, str], None]
 
@@ -38,7 +38,7 @@ def check_capture(
     if not wf_path.exists():
         raise GuidecastError(f"{wf_path}: the workflow this capture came from is gone; pass --workflow FILE")
     url = base_url or base.base_url
-    checked_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    checked_at = datetime.now(UTC).isoformat(timespec="seconds")
     with tempfile.TemporaryDirectory(prefix="guidecast-check-") as tmp:
         runs = 2 if retry else 1
         reports: list[FreshnessReport] = []
@@ -71,8 +71,8 @@ def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path,
         part = partial_dir(out)
         cur = load_capture(part) if part.exists() else None
         message = str(e).split(" — stopped there")[0]
-        target_gone = "matches nothing" in message
-        if target_gone and _asks_to_sign_in(message, base, len(cur.steps) if cur else 0):
+        target_gone = isinstance(e, TargetNotFound)
+        if isinstance(e, TargetNotFound) and _asks_to_sign_in(e, base, len(cur.steps) if cur else 0):
             cur, message = None, "the app now asks to sign in: " + _short(message)
         if cur is None:
             return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
@@ -84,10 +84,9 @@ def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path,
         return report
 
 
-def _asks_to_sign_in(message: str, base: CaptureBundle, done: int) -> bool:
+def _asks_to_sign_in(e: TargetNotFound, base: CaptureBundle, done: int) -> bool:
     """The replay stopped on a sign-in page (after `done` steps) where the baseline was past signing in."""
-    where = message.split("matches nothing", 1)[1]
-    if not looks_like_sign_in(where, None):
+    if not looks_like_sign_in(e.page_title, e.url):
         return False
     step = base.steps[done] if done < len(base.steps) else None
     return step is not None and not looks_like_sign_in(step.title, step.url)

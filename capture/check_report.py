@@ -4,11 +4,9 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from capture.compare import FreshnessReport
-from capture.files import atomic_write_text
-from templates import TEMPLATE_DIR
+from guidecast.capture.compare import FreshnessReport
+from guidecast.kernel import jinja
+from guidecast.kernel.files import atomic_write_text
 
 LABELS = {"unchanged": "unchanged", "restyled": "restyled", "moved": "moved", "renamed": "renamed",
           "new_flow": "new page or dialog", "new": "new step", "gone": "gone", "unverified": "not verified"}
@@ -37,13 +35,13 @@ def _data_uri(path: Path | None) -> str | None:
 
 
 def write_html(report: FreshnessReport, out: Path, baseline_dir: Path, current_dir: Path | None) -> Path:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "j2"]))
+    env = jinja.environment()
 
     def shot(which: str, name: str | None) -> str | None:
         folder = baseline_dir if which == "before" else current_dir
         return _data_uri(folder / "screenshots" / name) if (folder and name) else None
 
-    from capture.bundle import load_capture
+    from guidecast.capture.bundle import load_capture
 
     vp = load_capture(baseline_dir).viewport
     html = env.get_template("freshness.html.j2").render(report=report, labels=LABELS, shot=shot,

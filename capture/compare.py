@@ -8,16 +8,17 @@ sub-pixel text rendering do not count) and regions the workflow marks as dynamic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 from PIL import Image, ImageFilter
 from pydantic import Field
 
-from capture.bundle import Box, CaptureBundle, CapturedStep
-from capture.workflow import Strict
+from guidecast.capture.bundle import CaptureBundle, CapturedStep
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.model import Strict
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION: Final = 1
 Status = Literal["unchanged", "restyled", "moved", "renamed", "new_flow", "new", "gone", "unverified"]
 SEVERITY = ["unchanged", "restyled", "moved", "new_flow", "renamed", "new", "gone", "unverified"]
 MOVE_PX = 6.0  # CSS px the target's centre may shift before it counts as moved

@@ -1,15 +1,15 @@
 """Turning a workflow locator into a Playwright locator, and describing the elements it finds."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from capture.workflow import Locator
+from guidecast.capture.workflow import Locator
 
 HERE = Path(__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def script(name: str) -> str:
     """A page script from this folder, with the shared ARIA helpers (aria.js) spliced in for `__ARIA__`."""
     text = (HERE / name).read_text("utf-8")

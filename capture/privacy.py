@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

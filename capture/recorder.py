@@ -17,18 +17,30 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
-from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
-from capture.errors import GuidecastError
-from capture.files import atomic_write_text, sha256_bytes, staged_dir, store_content_addressed
-from capture.locate import script, to_playwright
-from capture.privacy import SecretNames, app_name, env_prefix, secret_kind
-from capture.shots import Redactor
-from capture.tabs import Tabs
-from capture.workflow import (
-    Locator, LoadedWorkflow, Step, Viewport, Workflow, dump_workflow, origin_of, relative_to, with_step_ids,
+from playwright.sync_api import Error as PlaywrightError
+
+from guidecast.capture.bundle import SCREENSHOT_DIR, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
+from guidecast.capture.locate import script, to_playwright
+from guidecast.capture.privacy import SecretNames, app_name, env_prefix, secret_kind
+from guidecast.capture.shots import Redactor
+from guidecast.capture.tabs import Tabs
+from guidecast.capture.workflow import (
+    LoadedWorkflow,
+    Locator,
+    Step,
+    Viewport,
+    Workflow,
+    dump_workflow,
+    origin_of,
+    relative_to,
+    with_step_ids,
 )
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import atomic_write_text, sha256_bytes, staged_dir, store_content_addressed
 
 RECENT_S = 5.0  # a navigation or popup this soon after an action on the page is that action's doing
 MAX_LOCATORS = 4
@@ -97,7 +109,7 @@ class Recorder:
             for frame in page.frames:
                 try:
                     frame.evaluate(script("recorder.js"))
-                except Exception:  # noqa: BLE001 - a frame that is navigating gets the init script anyway
+                except PlaywrightError:  # a frame that is navigating gets the init script anyway
                     pass
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -116,7 +128,7 @@ class Recorder:
         while self._inflight and page is not None and time.monotonic() < deadline:
             try:
                 page.wait_for_timeout(20)  # lets the handlers still talking to the browser finish
-            except Exception:  # noqa: BLE001
+            except PlaywrightError:
                 break
         page = self.tabs.pages.get(self.tabs.current) or next(iter(self.tabs.pages.values()), None)
         if page is None or self._shots is None:
@@ -124,7 +136,7 @@ class Recorder:
         try:
             png, _ = self._shoot_without_toolbar(page, self.tabs.name_of(page) or "main", 1.0)
             self._final = (store_content_addressed(self._shots, png, ".png"), page.url, page.title())
-        except Exception:  # noqa: BLE001 - the browser is going away; the steps are what matter
+        except PlaywrightError:  # the browser is going away; the steps are what matter
             self._final = None
 
     def _drain(self) -> None:
@@ -133,7 +145,7 @@ class Recorder:
             for frame in page.frames:
                 try:
                     frame.evaluate("window.__guidecastFlush && window.__guidecastFlush()")
-                except Exception:  # noqa: BLE001 - closed or navigating: nothing to drain there
+                except PlaywrightError:  # closed or navigating: nothing to drain there
                     pass
 
     def _watch(self, page) -> None:
@@ -149,14 +161,14 @@ class Recorder:
             cdp.on("Page.frameRequestedNavigation",
                    lambda ev: ev.get("frameId") == main_id and self._page_asked.__setitem__(name, True))
             cdp.send("Page.enable")
-        except Exception:  # noqa: BLE001 - no CDP (another browser): fall back on timing
+        except PlaywrightError:  # no CDP (another browser): fall back on timing
             self._page_asked.pop(name, None)
 
     @staticmethod
     def _ensure_script(frame) -> None:
         try:
             frame.evaluate(script("recorder.js"))
-        except Exception:  # noqa: BLE001 - navigating on again or closed: its next document reports
+        except PlaywrightError:  # navigating on again or closed: its next document reports
             pass
 
     def _on_page(self, page) -> None:
@@ -209,7 +221,7 @@ class Recorder:
             else:
                 slot.step = step
                 self._shoot(slot, page, ev.get("dpr") or 1.0)
-        except Exception as e:  # noqa: BLE001 - never break the person's session; say what was lost
+        except (PlaywrightError, GuidecastError, ValueError) as e:  # never break the person's session; say what was lost
             if slot in self.items:
                 self.items.remove(slot)
             self.warnings.append(f"a '{kind}' on {ev.get('url')} was not recorded ({type(e).__name__}: {e})")
@@ -309,7 +321,7 @@ class Recorder:
         while self._shooting and time.monotonic() < deadline and not page.is_closed():
             try:
                 page.wait_for_timeout(10)
-            except Exception:  # noqa: BLE001 - the tab closed meanwhile
+            except PlaywrightError:  # the tab closed meanwhile
                 return None, []
         if page.is_closed():
             return None, []
@@ -319,7 +331,7 @@ class Recorder:
                 try:
                     png, boxes = self._shoot_without_toolbar(page, name, dpr)
                     return store_content_addressed(self._shots, png, ".png"), boxes
-                except Exception:  # noqa: BLE001 - navigating away right now; try once more
+                except PlaywrightError:  # navigating away right now; try once more
                     continue
             return None, []
         finally:
@@ -333,7 +345,7 @@ class Recorder:
         finally:
             try:
                 page.evaluate(toggle, False)
-            except Exception:  # noqa: BLE001 - gone on to another document, whose toolbar shows anyway
+            except PlaywrightError:  # gone on to another document, whose toolbar shows anyway
                 pass
 
     # -- locators ----------------------------------------------------------------------------------
@@ -362,7 +374,7 @@ class Recorder:
             if frame.evaluate("window.__guidecastDoc") != doc:
                 return found
             return checked
-        except Exception:  # noqa: BLE001 - the page moved on: the in-page counts stand
+        except PlaywrightError:  # the page moved on: the in-page counts stand
             return found
 
     # -- results -----------------------------------------------------------------------------------
@@ -429,7 +441,7 @@ class Recorder:
         if fallback is None:
             return
         steps = []
-        for i, (it, step) in enumerate(zip(items, wf.steps)):
+        for i, (it, step) in enumerate(zip(items, wf.steps, strict=False)):
             shot = it.screenshot or next((s for s in reversed(shots[:i]) if s), fallback)
             steps.append(CapturedStep(
                 id=step.id, index=i, action=step.action, value=None if step.is_sensitive else step.value,
@@ -487,6 +499,6 @@ def _element_info(el: dict, offset, dpr: float) -> ElementInfo:
 
 
 def _now() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from capture.browser import launch_browser
-from capture.errors import GuidecastError
-from capture.recorder import Recorder, SavedRecording
+from guidecast.capture.browser import launch_browser
+from guidecast.capture.recorder import Recorder, SavedRecording
+from guidecast.kernel.errors import GuidecastError
 
 POLL_MS = 200
 

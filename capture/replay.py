@@ -11,19 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
-from capture.browser import Hosts, host_allowed, host_resolver_rules, launch_browser, parse_hosts, url_host
-from capture.bundle import SCREENSHOT_DIR, Box, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
-from capture.errors import CaptureError, GuidecastError, WorkflowError
-from capture.files import sha256_bytes, staged_dir, store_content_addressed
-from capture.locate import describe_matches, frame_root, probe, suggest_locator, to_playwright
-from capture.privacy import scrub, secret_kind, strip_query
-from capture.shots import Redactor
-from capture.tabs import Tabs
-from capture.workflow import LoadedWorkflow, Step, load_workflow
+from guidecast.capture.browser import Hosts, host_allowed, host_resolver_rules, launch_browser, parse_hosts, url_host
+from guidecast.capture.bundle import SCREENSHOT_DIR, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
+from guidecast.capture.locate import describe_matches, frame_root, probe, suggest_locator, to_playwright
+from guidecast.capture.privacy import scrub, secret_kind, strip_query
+from guidecast.capture.shots import Redactor
+from guidecast.capture.tabs import Tabs
+from guidecast.capture.workflow import LoadedWorkflow, Step, load_workflow
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.errors import CaptureError, GuidecastError, TargetAmbiguous, TargetNotFound, WorkflowError
+from guidecast.kernel.files import sha256_bytes, staged_dir, store_content_addressed
 
 Progress = Callable[[int, int, str], None]
 FIND_TIMEOUT_S = 10.0
@@ -125,7 +126,7 @@ class _Replay:
             self._open(self.tabs.page, self.start_url)
             ids = wf.step_ids()
             total = len(wf.steps)
-            for i, (step, sid) in enumerate(zip(wf.steps, ids)):
+            for i, (step, sid) in enumerate(zip(wf.steps, ids, strict=True)):
                 self.where = f"step {i + 1} ({sid})"
                 self.progress(i, total, f"step {i + 1}/{total}: {step.action}")
                 self.steps.append(self._run_step(i, sid, step))
@@ -154,7 +155,7 @@ class _Replay:
             id=_bundle_id(lw.sha256, self.steps, final or ""),
             workflow=WorkflowRef(path=str(lw.path), sha256=lw.sha256, title=wf.title, description=wf.description),
             base_url=self.base_url,
-            captured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            captured_at=datetime.now(UTC).isoformat(timespec="seconds"),
             browser=f"chromium {self.browser_version}",
             viewport=wf.viewport,
             device_scale_factor=self.dpr,
@@ -428,18 +429,18 @@ class _Replay:
             better = suggest_locator(matches, loc)
             hint = f"e.g. target: {better} for the first one" if better else \
                 "e.g. add 'name' to a role, use a test_id, or set exact: true"
-            raise CaptureError(
+            raise TargetAmbiguous(
                 f"{where}: {loc.describe()} matches {count} elements on {page.url} ({', '.join(names)}); "
-                f"make it more specific, {hint}"
-            )
+                f"make it more specific, {hint}", step=n, step_id=sid, locator=loc, count=count)
         missing = _missing_frame(page, candidates)
         if missing:
             raise CaptureError(f"{where}: {missing}")
         tried = "; ".join(c.describe() for c in candidates)
-        raise CaptureError(
-            f"{where}: {tried} matches nothing visible on {page.url} (title {page.title()!r}) after "
-            f"{self.find_s:g}s; check the locator against the page, or add fallbacks"
-        )
+        title = page.title()
+        raise TargetNotFound(
+            f"{where}: {tried} matches nothing visible on {page.url} (title {title!r}) after "
+            f"{self.find_s:g}s; check the locator against the page, or add fallbacks",
+            step=n, step_id=sid, locator=candidates, url=page.url, page_title=title)
 
     def _act(self, page, target, step: Step, value: str | None, element: ElementInfo | None, n: int, sid: str):
         a = step.action
@@ -581,7 +582,8 @@ def _keep_partial(run: _Replay, err: BaseException, shots: Path, target: Path) -
         return err
     n = len(run.steps)
     kept = f"the step captured before it is in {target}" if n == 1 else f"the {n} steps captured before it are in {target}"
-    return CaptureError(f"{message} — stopped there; {kept}")
+    stopped = f"{message} — stopped there; {kept}"
+    return err.with_message(stopped) if isinstance(err, CaptureError) else CaptureError(stopped)
 
 
 def _bundle_id(workflow_sha: str, steps: list[CapturedStep], final: str) -> str:

@@ -5,10 +5,10 @@ typed a sensitive value into (kept as its locator, so it is found again on later
 """
 from __future__ import annotations
 
-from capture.bundle import Box
-from capture.locate import to_playwright
-from capture.privacy import blur_regions
-from capture.workflow import Locator
+from guidecast.capture.locate import to_playwright
+from guidecast.capture.privacy import blur_regions
+from guidecast.capture.workflow import Locator
+from guidecast.kernel.boxes import Box
 
 PAD = 2  # CSS px around a field
 _RECTS_JS = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
@@ -45,7 +45,7 @@ class Redactor:
     def boxes(self, page, page_name: str, main_passwords: list | None = None) -> list[Box]:
         """Boxes (CSS px of the viewport) of the sensitive fields visible on `page` right now.
         `main_passwords`: the password fields' boxes in the top document, when already known."""
-        rects = []
+        rects: list[list[float]] = []
         for frame in page.frames:
             pw = frame.locator("input[type=password]").filter(visible=True)
             if frame is page.main_frame:

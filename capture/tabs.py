@@ -5,7 +5,7 @@ that opens a popup makes it the current tab; when a popup closes, its opener bec
 """
 from __future__ import annotations
 
-from capture.bundle import DialogInfo
+from guidecast.capture.bundle import DialogInfo
 
 
 class Tabs:

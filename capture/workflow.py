@@ -19,15 +19,16 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Final, Literal
 from urllib.parse import urljoin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from capture.errors import WorkflowError, describe_validation_error
+from guidecast.kernel.errors import WorkflowError, describe_validation_error
+from guidecast.kernel.model import Strict
 
-WORKFLOW_SCHEMA_VERSION = 1
+WORKFLOW_SCHEMA_VERSION: Final = 1
 
 Action = Literal[
     "goto", "click", "dblclick", "fill", "select", "check", "uncheck", "press", "hover", "upload", "wait_for",
@@ -36,12 +37,6 @@ Action = Literal[
 ACTIONS_WITH_TARGET = {"click", "dblclick", "fill", "select", "check", "uncheck", "hover", "upload", "wait_for"}
 LOCATOR_KINDS = ("role", "label", "test_id", "text", "placeholder", "css", "xpath")
 PAGE_NAME = r"^(main|popup-[1-9][0-9]*)$"
-
-
-class Strict(BaseModel):
-    """A model that refuses unknown fields (a misspelled key is an error, not silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Locator(Strict):
@@ -61,7 +56,7 @@ class Locator(Strict):
     frame: list[str] = []
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Locator":
+    def _one_kind(self) -> Locator:
         kinds = [k for k in LOCATOR_KINDS if getattr(self, k)]
         if len(kinds) != 1:
             raise ValueError(
@@ -113,7 +108,7 @@ class Step(Strict):
     dialog: Literal["accept", "dismiss"] | None = None  # answer to alert/confirm/prompt (default accept)
 
     @model_validator(mode="after")
-    def _fields_for_action(self) -> "Step":
+    def _fields_for_action(self) -> Step:
         a = self.action
         if a in ACTIONS_WITH_TARGET and self.target is None:
             raise ValueError(f"action '{a}' needs a 'target' locator")
@@ -155,7 +150,7 @@ class Workflow(Strict):
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _secrets_declared(self) -> "Workflow":
+    def _secrets_declared(self) -> Workflow:
         for i, s in enumerate(self.steps, 1):
             if s.secret and s.secret not in self.secrets:
                 raise ValueError(
@@ -188,8 +183,8 @@ class Workflow(Strict):
 
 def with_step_ids(steps: list[Step]) -> list[Step]:
     """The steps with their stable ids written out (`id:`), as `Workflow.step_ids` derives them."""
-    draft = Workflow.model_construct(steps=steps)
-    return [s.model_copy(update={"id": sid}) for s, sid in zip(steps, draft.step_ids())]
+    draft = Workflow.model_construct(title="", start_url="", steps=steps)
+    return [s.model_copy(update={"id": sid}) for s, sid in zip(steps, draft.step_ids(), strict=True)]
 
 
 def origin_of(url: str) -> str | None:
@@ -257,8 +252,8 @@ class _FlowDumper(yaml.SafeDumper):
     """Block style, except small mappings of scalars (locators) which read best on one line."""
 
 
-def _represent_dict(dumper: yaml.SafeDumper, data: dict):
-    def scalar(v) -> bool:
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.MappingNode:
+    def scalar(v: object) -> bool:
         return isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
 
     flow = set(data) <= set(Locator.model_fields) and all(scalar(v) for v in data.values())

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
-from capture.bundle import Box
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.fonts import font
 
 HIGHLIGHT = (255, 122, 0)  # orange reads on light and dark UIs
 TINT_ALPHA = 48
@@ -22,20 +21,6 @@ PAD_CSS_PX = 4
 ZOOM_CONTEXT_CSS_PX = 160  # how much of the page around the target a zoomed picture keeps
 ZOOM_MIN_FRACTION = 0.45  # a zoomed picture is at least this share of the screenshot's width
 PIXELATE_CSS_PX = 8
-FONT_PATHS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-)
-
-
-@lru_cache(maxsize=8)
-def font(size: int) -> ImageFont.ImageFont:
-    for p in FONT_PATHS:
-        if Path(p).exists():
-            return ImageFont.truetype(p, size)
-    return ImageFont.load_default(size)
-
-
 @dataclass
 class Marks:
     """What to draw on one screenshot (boxes in device pixels)."""

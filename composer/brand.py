@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import ValidationError, field_validator
 
-from capture.errors import GuidecastError, describe_validation_error
-from capture.workflow import Strict
+from guidecast.kernel.errors import GuidecastError, describe_validation_error
+from guidecast.kernel.model import Strict
 
 BRAND_FILE = "brand.json"
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|rgba?\([0-9.,%\s]+\)|hsla?\([0-9.,%\sdeg]+\))$")

@@ -1,21 +1,22 @@
 """Capture bundle (+ the edit layer) -> guide bundle: the composer stage's core function."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
-from capture.bundle import Box, CaptureBundle, CapturedStep, load_capture
-from capture.errors import GuidecastError
-from capture.files import atomic_write_bytes, atomic_write_text, sha256_bytes, staged_dir
-from composer.annotate import Marks, inside, png_size, render_marks
-from composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
-from composer.export import write_exports
-from composer.guide import IMAGE_DIR, Guide, GuideSource, GuideStep, save_guide
-from composer.plan import Draft, Plan, plan_guide
-from composer.polish import PolishSettings, Texts, polish_texts
-from composer.text import intro_text, outro_text, page_title_heading, step_text
-from composer.versions import carry_versions, current_guide, history, next_version, snapshot
+from guidecast.capture.bundle import CaptureBundle, CapturedStep, load_capture
+from guidecast.composer.annotate import Marks, inside, png_size, render_marks
+from guidecast.composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
+from guidecast.composer.export import write_exports
+from guidecast.composer.guide import IMAGE_DIR, Guide, GuideSource, GuideStep, save_guide
+from guidecast.composer.plan import Draft, Plan, plan_guide
+from guidecast.composer.polish import PolishSettings, Texts, polish_texts
+from guidecast.composer.text import intro_text, outro_text, page_title_heading, step_text
+from guidecast.composer.versions import carry_versions, current_guide, history, next_version, snapshot
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import atomic_write_bytes, atomic_write_text, sha256_bytes, staged_dir
 
 Progress = Callable[[int, int, str], None]
 CLICK_ACTIONS = {"click", "check", "uncheck"}
@@ -65,7 +66,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
                                workflow_path=cap.workflow.path, workflow_sha256=cap.workflow.sha256,
                                captured_at=cap.captured_at, app_url=cap.base_url),
             edits_sha256=edit_set.digest(),
-            composed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            composed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             final_image=pictures.final(),
             capture_step_ids=[s.id for s in cap.steps],
             new_step_ids=sorted(hist.new),

@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from capture.errors import GuidecastError, describe_validation_error
-from capture.files import atomic_write_text, sha256_bytes
-from capture.workflow import Strict
-from composer.guide import Callout
+from guidecast.composer.guide import Callout
+from guidecast.kernel.errors import GuidecastError, describe_validation_error
+from guidecast.kernel.files import atomic_write_text, sha256_bytes
+from guidecast.kernel.model import Strict
 
-EDITS_SCHEMA_VERSION = 1
+EDITS_SCHEMA_VERSION: Final = 1
 EDITS_FILE = "edits.yaml"
 STEP_ID = r"^[a-z0-9][a-z0-9-]*$"
 

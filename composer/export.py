@@ -11,11 +11,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from capture.errors import GuidecastError
-from capture.files import atomic_write_text, staged_dir
-from composer.brand import load_brand
-from composer.guide import Guide, GuideStep, load_guide
-from composer.render import render
+from guidecast.composer.brand import load_brand
+from guidecast.composer.guide import Guide, GuideStep, load_guide
+from guidecast.composer.render import render
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import atomic_write_text, staged_dir
 
 HTML_FILE = "guide.html"
 MD_FILE = "guide.md"
@@ -100,7 +100,7 @@ def copy_images(guide: Guide, guide_dir: Path, dest: Path) -> None:
         shutil.copyfile(src, dest / rel)
 
 
-def _video(video: Path | None) -> Path:
+def _video(video: Path) -> Path:
     p = Path(video)
     if not p.is_file():
         raise GuidecastError(f"{p}: --video is not a file (give the narrated guide.mp4)")
@@ -142,11 +142,11 @@ def export_guide(guide_dir: str | Path, fmt: str, out: str | Path, *, template_d
     if fmt in ("html-folder", "md"):
         return export_folder(guide, guide_dir, out, fmt, template_dir=template_dir, video=video)
     if fmt == "pdf":
-        from composer.pdf import export_pdf
+        from guidecast.composer.pdf import export_pdf
 
         return export_pdf(guide, guide_dir, out, template_dir=template_dir, browser=browser)
     if fmt == "scorm":
-        from composer.scorm import export_scorm
+        from guidecast.composer.scorm import export_scorm
 
         return export_scorm(guide, guide_dir, out, template_dir=template_dir, video=video)
     raise GuidecastError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")

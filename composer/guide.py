@@ -6,15 +6,14 @@ edit layer `<dir>/edits.yaml` and immutable snapshots `<dir>/versions/<n>/` (see
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
-from capture.bundle import Box
-from capture.files import read_model, write_model
-from capture.workflow import Strict
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.model import Strict, read_model, write_model
 
-GUIDE_SCHEMA_VERSION = 1
+GUIDE_SCHEMA_VERSION: Final = 1
 GUIDE_FILE = "guide.json"
 IMAGE_DIR = "images"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from capture.browser import launch_browser
-from capture.errors import GuidecastError
-from capture.files import atomic_write_bytes
-from composer.export import page_html
-from composer.guide import Guide
+from guidecast.capture.browser import launch_browser
+from guidecast.composer.export import page_html
+from guidecast.composer.guide import Guide
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import atomic_write_bytes
 
 FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#5b6676;">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')

@@ -12,10 +12,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from capture.bundle import CaptureBundle, CapturedStep
-from composer.edits import EditError, EditSet, StepEdit
-from composer.guide import Callout, EditConflict
-from composer.text import section_title
+from guidecast.capture.bundle import CaptureBundle, CapturedStep
+from guidecast.composer.edits import EditError, EditSet, StepEdit
+from guidecast.composer.guide import Callout, EditConflict
+from guidecast.composer.text import section_title
 
 IMAGE_FIELDS = ("crop", "zoom", "blur", "marker")
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from composer.sanitize import BOLD
+from guidecast.kernel.markup import BOLD
 
 DEFAULT_MODEL = "gpt-4o-mini"
 SYSTEM_PROMPT = """You are a technical writer editing a step-by-step software guide.
@@ -33,7 +33,7 @@ class PolishSettings:
     timeout: float = 60.0
 
     @classmethod
-    def from_env(cls, model: str | None = None, base_url: str | None = None) -> "PolishSettings":
+    def from_env(cls, model: str | None = None, base_url: str | None = None) -> PolishSettings:
         return cls(model=model or os.environ.get("GUIDECAST_POLISH_MODEL") or DEFAULT_MODEL,
                    base_url=base_url or os.environ.get("GUIDECAST_POLISH_BASE_URL") or os.environ.get("OPENAI_BASE_URL"),
                    api_key=os.environ.get("GUIDECAST_POLISH_API_KEY") or os.environ.get("OPENAI_API_KEY"))
@@ -58,14 +58,17 @@ def polish_texts(texts: Texts, settings: PolishSettings) -> tuple[Texts, str]:
     """(texts to use, a one-line report). Never raises for the model's failures."""
     if not settings.usable:
         return texts, "polish skipped: no API key or base URL (set OPENAI_API_KEY or --polish-base-url)"
+    from openai import OpenAIError
+
     try:
         answer = _ask(texts, settings)
+    except OpenAIError as e:  # network, auth or server trouble: keep the generated text
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        return texts, f"polish not applied, generated text kept: {settings.model} at {settings.base_url or 'OpenAI'}: {first}"
+    try:
         polished = validate_answer(texts, answer)
     except PolishRejected as e:
         return texts, f"polish not applied, generated text kept: {e}"
-    except Exception as e:  # noqa: BLE001 - network, auth or server trouble: keep the generated text
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        return texts, f"polish not applied, generated text kept: {settings.model} at {settings.base_url or 'OpenAI'}: {first}"
     return polished, f"polished by {settings.model}"
 
 
@@ -115,10 +118,10 @@ def validate_answer(texts: Texts, answer: str) -> Texts:
     if len(got) != len(want):
         raise PolishRejected(f"{len(got)} steps came back for {len(want)}")
     if got != want:
-        bad = next(g for g, w in zip(got, want) if g != w)
+        bad = next(g for g, w in zip(got, want, strict=True) if g != w)
         raise PolishRejected(f"step ids changed or reordered (got '{bad}')")
     out: dict[str, str] = {}
-    for sid, s in zip(want, steps):
+    for sid, s in zip(want, steps, strict=True):
         new = _text(s.get("text"), f"step '{sid}' text")
         if Counter(BOLD.findall(new)) != Counter(BOLD.findall(texts.steps[sid])):
             raise PolishRejected(f"step '{sid}' lost or changed a bold UI name")

@@ -7,46 +7,22 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import (Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound,
-                    TemplateSyntaxError, select_autoescape)
-from markupsafe import Markup, escape
+from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
-from capture.errors import GuidecastError
-from composer.sanitize import BOLD as _BOLD
-from composer.sanitize import md_escape, rich_html, rich_md
-from composer.sanitize import md_text as inline_md
-from templates import TEMPLATE_DIR
+from guidecast.composer.sanitize import rich_html, rich_md
+from guidecast.kernel import jinja
+from guidecast.kernel.errors import GuidecastError
+from guidecast.templates import TEMPLATE_DIR
 
 
 class TemplateProblem(GuidecastError):
     """A template (usually a user's override) cannot be rendered."""
 
 
-def inline_html(text: str) -> Markup:
-    """Escape `text`, then turn **bold** into <strong>."""
-    return Markup(_BOLD.sub(r"<strong>\1</strong>", str(escape(text))))
-
-
-def plain(text: str) -> str:
-    """Inline markup removed: what a voice reads and captions show."""
-    return _BOLD.sub(r"\1", text)
-
-
 @lru_cache(maxsize=4)
 def environment(extra_dir: str | None = None) -> Environment:
-    dirs = ([extra_dir] if extra_dir else []) + [str(TEMPLATE_DIR)]
-    env = Environment(
-        loader=FileSystemLoader(dirs),
-        autoescape=select_autoescape(["html", "htm", "xml", "html.j2", "xml.j2"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["inline"] = inline_html
-    env.filters["inline_md"] = inline_md
-    env.filters["md_escape"] = md_escape
-    env.filters["plain"] = plain
+    """The kernel's environment with the callout filters (sanitised HTML, Markdown) of the exports."""
+    env = jinja.environment(extra_dir)
     env.filters["rich"] = rich_html
     env.filters["rich_md"] = rich_md
     return env

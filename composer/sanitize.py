@@ -5,13 +5,13 @@ escaped by the templates; only callouts allow this small, sanitised subset.
 """
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import nh3
 from markupsafe import Markup
 
-BOLD = re.compile(r"\*\*(.+?)\*\*")
+from guidecast.kernel.markup import BOLD, md_text
+
 ALLOWED_TAGS = {"a", "code", "em", "strong", "b", "i", "br", "kbd"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -60,18 +60,6 @@ class _ToMarkdown(HTMLParser):
             self.out.append(data.replace("`", "'"))
         else:
             self.out.append(md_text(data))
-
-
-def md_escape(text: str) -> str:
-    """Plain text made safe inside Markdown: HTML and Markdown control characters escaped."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
-
-
-def md_text(text: str) -> str:
-    """Markdown for step text: everything escaped except our own **bold**."""
-    parts = BOLD.split(text)
-    return "".join(f"**{md_escape(p)}**" if i % 2 else md_escape(p) for i, p in enumerate(parts))
 
 
 def rich_md(text: str) -> str:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from capture.errors import GuidecastError
-from composer.export import MEDIA_DIR, image_files, page_html
-from composer.guide import Guide
-from composer.render import render
+from guidecast.composer.export import MEDIA_DIR, image_files, page_html
+from guidecast.composer.guide import Guide
+from guidecast.composer.render import render
+from guidecast.kernel.errors import GuidecastError
 
 MANIFEST = "imsmanifest.xml"
 LAUNCH = "index.html"

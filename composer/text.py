@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from capture.bundle import CapturedStep
+from guidecast.capture.bundle import CapturedStep
 
 KEY_NAMES = {
     "Enter": "Enter", "Tab": "Tab", "Escape": "Esc", "Backspace": "Backspace", "Delete": "Delete", "Space": "Space",

@@ -14,10 +14,10 @@ import re
 import shutil
 from pathlib import Path
 
-from capture.bundle import CaptureBundle
-from capture.errors import GuidecastError
-from composer.guide import GUIDE_FILE, IMAGE_DIR, Guide, load_guide
-from composer.plan import History
+from guidecast.capture.bundle import CaptureBundle
+from guidecast.composer.guide import GUIDE_FILE, IMAGE_DIR, Guide, load_guide
+from guidecast.composer.plan import History
+from guidecast.kernel.errors import GuidecastError
 
 VERSIONS_DIR = "versions"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-from narration.media import FFmpeg, encoder, run_ffmpeg
-from narration.tts import SAMPLE_RATE
+from guidecast.narration.media import FFmpeg, encoder, run_ffmpeg
+from guidecast.narration.tts import SAMPLE_RATE
 
 # Speech is 24 kHz mono: AAC at its own rate and channel count costs a quarter of 48 kHz stereo.
 AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-ar", str(SAMPLE_RATE), "-ac", "1"]

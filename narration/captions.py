@@ -1,7 +1,7 @@
 """Captions (WebVTT, SRT) and chapters (WebVTT, ffmetadata) from segment timings."""
 from __future__ import annotations
 
-from narration.manifest import Segment
+from guidecast.narration.manifest import Segment
 
 
 def _ts(t: float, sep: str) -> str:

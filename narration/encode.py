@@ -13,14 +13,14 @@ import csv
 import os
 import shutil
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from narration.manifest import RenderSettings
-from narration.media import FFmpeg, MediaError
-from narration.planes import Planes
-from narration.scratch import scratch_prefix
+from guidecast.kernel.files import scratch_prefix
+from guidecast.narration.manifest import RenderSettings
+from guidecast.narration.media import FFmpeg, MediaError
+from guidecast.narration.planes import Planes
 
 # The pictures' colour tags go on the input: given as output options, ffmpeg (7 and later) inserts a
 # colour conversion that runs swscale over every frame (as much CPU as x264 itself) and shifts the colours.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from composer.annotate import font
+from guidecast.kernel.fonts import font
 
 BACKGROUND = (17, 24, 39)
 ACCENT = (255, 122, 0)
@@ -19,7 +19,7 @@ def fit(img: Image.Image, width: int, height: int) -> Image.Image:
     scale = min(width / img.width, height / img.height)
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
     if size != img.size:
-        img = img.resize(size, Image.LANCZOS)
+        img = img.resize(size, Image.Resampling.LANCZOS)
     if size == (width, height):
         return img
     canvas = Image.new("RGB", (width, height), BACKGROUND)

@@ -5,12 +5,12 @@ import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from capture.errors import GuidecastError
-from capture.files import sha256_file
-from composer.guide import load_guide
-from narration.manifest import VideoManifest, load_manifest
-from narration.script import ScriptItem, build_script
-from narration.segments import RENDERER_VERSION
+from guidecast.composer.guide import load_guide
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import sha256_file
+from guidecast.narration.manifest import VideoManifest, load_manifest
+from guidecast.narration.script import ScriptItem, build_script
+from guidecast.narration.segments import RENDERER_VERSION
 
 
 @dataclass

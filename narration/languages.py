@@ -44,7 +44,7 @@ def scripts_in(text: str) -> list[str]:
         s = script_of(ch)
         if s:
             counts[s] = counts.get(s, 0) + 1
-    return sorted(counts, key=counts.get, reverse=True)
+    return sorted(counts, key=lambda k: counts[k], reverse=True)
 
 
 def readable_scripts(language: str) -> set[str]:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
-from capture.bundle import Box
-from capture.files import read_model, write_model
-from capture.workflow import Strict
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.model import Strict, read_model, write_model
 
-VIDEO_SCHEMA_VERSION = 2
+VIDEO_SCHEMA_VERSION: Final = 2
 MANIFEST_FILE = "video.json"
 
 

@@ -10,7 +10,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from capture.errors import GuidecastError
+from guidecast.kernel.errors import GuidecastError
 
 
 class MediaError(GuidecastError):

@@ -11,25 +11,24 @@ import math
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from PIL import Image, UnidentifiedImageError
 
-from capture.errors import GuidecastError
-from capture.files import sha256_file
-from composer.guide import load_guide
-from narration.assemble import frame_count, start_audio_encode, write_audio_track
-from narration.manifest import RenderSettings, Segment, VideoManifest
-from narration.media import encoder, tool
-from narration.scratch import remove_stale, scratch_prefix
-from narration.script import ScriptItem, build_script
-from narration.publish import poster, publish
-from narration.segments import SegmentSpec, pictures_memory, render_segments, segment_key
-from narration.stage import target_centre
-from narration.tts import Engine, SpeechCache, make_engine
+from guidecast.composer.guide import load_guide
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import scratch_prefix, sha256_file, sweep_scratch
+from guidecast.narration.assemble import frame_count, start_audio_encode, write_audio_track
+from guidecast.narration.manifest import RenderSettings, Segment, VideoManifest
+from guidecast.narration.media import encoder, tool
+from guidecast.narration.publish import poster, publish
+from guidecast.narration.script import ScriptItem, build_script
+from guidecast.narration.segments import SegmentSpec, pictures_memory, render_segments, segment_key
+from guidecast.narration.stage import target_centre
+from guidecast.narration.tts import Engine, SpeechCache, make_engine
 
 Progress = Callable[[int, int, str], None]
 # Segments per encoder process: at most MAX_BATCH (fewer start-ups), at most 1/TAIL of a worker's share of
@@ -77,7 +76,7 @@ def narrate_guide(
     seg_dir = cache / "segments"
     for d in (cache, seg_dir, cache / "speech"):
         d.mkdir(parents=True, exist_ok=True)
-        remove_stale(d)
+        sweep_scratch(d)
     speech = SpeechCache(cache / "speech", eng, voice, rate)
 
     n = len(script)

@@ -5,8 +5,8 @@ ffmpeg convert every frame; overlays (cursor, ripple) are pasted into the planes
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -30,14 +30,14 @@ class Planes:
     def size(self) -> tuple[int, int]:
         return self.y.size
 
-    def copy(self) -> "Planes":
+    def copy(self) -> Planes:
         return Planes(self.y.copy(), self.cb.copy(), self.cr.copy())
 
     def chunks(self) -> tuple[bytes, bytes, bytes]:
         """Raw yuv420p bytes of the picture, plane by plane."""
         return raw_bytes(self.y), raw_bytes(self.cb), raw_bytes(self.cr)
 
-    def region(self, box: tuple[float, float, float, float], size: tuple[int, int], passing: bool = False) -> "Planes":
+    def region(self, box: tuple[float, float, float, float], size: tuple[int, int], passing: bool = False) -> Planes:
         """The `box` (plane pixels, floats) of the picture scaled to `size`: what a camera showing it sees.
         `passing`: on screen for a single frame of a motion, where sharp colour edges go unseen (chroma is
         then resampled by nearest neighbour, a third of the work)."""
@@ -45,18 +45,18 @@ class Planes:
             return self.copy()
         half = tuple(v / 2 for v in box)
         hs = (size[0] // 2, size[1] // 2)
-        chroma = Image.NEAREST if passing else Image.BILINEAR
-        return Planes(self.y.resize(size, Image.BILINEAR, box=box),
+        chroma = Image.Resampling.NEAREST if passing else Image.Resampling.BILINEAR
+        return Planes(self.y.resize(size, Image.Resampling.BILINEAR, box=box),
                       self.cb.resize(hs, chroma, box=half), self.cr.resize(hs, chroma, box=half))
 
-    def passing(self, fine_y: Image.Image, box: tuple[float, float, float, float], size: tuple[int, int]) -> "Planes":
+    def passing(self, fine_y: Image.Image, box: tuple[float, float, float, float], size: tuple[int, int]) -> Planes:
         """Like `region(box, size, passing=True)` for a magnifying `box`, at a seventh of the work: luma is
         sampled by nearest neighbour from `fine_y`, this picture's luma upscaled twice (bilinear) once for
         all pictures of a motion; it differs from resampling by a few levels (PSNR about 40 dB and more)."""
         half = tuple(v / 2 for v in box)
         hs = (size[0] // 2, size[1] // 2)
-        return Planes(fine_y.resize(size, Image.NEAREST, box=tuple(2 * v for v in box)),
-                      self.cb.resize(hs, Image.NEAREST, box=half), self.cr.resize(hs, Image.NEAREST, box=half))
+        return Planes(fine_y.resize(size, Image.Resampling.NEAREST, box=tuple(2 * v for v in box)),
+                      self.cb.resize(hs, Image.Resampling.NEAREST, box=half), self.cr.resize(hs, Image.Resampling.NEAREST, box=half))
 
 
 def raw_bytes(img: Image.Image) -> bytes:

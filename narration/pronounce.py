@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from composer.render import plain
+from guidecast.kernel.markup import plain
 
 # Read as words (case-sensitive keys are initialisms; the rest match any case).
 ABBREVIATIONS = {

@@ -2,18 +2,18 @@
 staging folder that replaces the previous video folder only when all of it succeeded."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
-from capture.files import atomic_write_bytes, atomic_write_text, staged_dir
-from narration import captions
-from narration.assemble import assemble
-from narration.frames import card, png_bytes, screenshot_frame
-from narration.manifest import RenderSettings, Segment, VideoManifest, save_manifest
-from narration.script import ScriptItem
-from narration.segments import RENDERER_VERSION
+from guidecast.kernel.files import atomic_write_bytes, atomic_write_text, staged_dir
+from guidecast.narration import captions
+from guidecast.narration.assemble import assemble
+from guidecast.narration.frames import card, png_bytes, screenshot_frame
+from guidecast.narration.manifest import RenderSettings, Segment, VideoManifest, save_manifest
+from guidecast.narration.script import ScriptItem
+from guidecast.narration.segments import RENDERER_VERSION
 
 VIDEO_FILE = "guide.mp4"
 FILES = {"video": VIDEO_FILE, "captions_vtt": "guide.vtt", "captions_srt": "guide.srt",
@@ -42,7 +42,7 @@ def publish(guide, guide_dir: Path, out_dir: Path, script, segments, seg_files, 
             engine_model=getattr(eng, "cache_id", eng.name), voice=voice, rate=rate,
             renderer_version=RENDERER_VERSION, settings=settings, segments=segments,
             duration=round(sum(s.duration for s in segments), 6), files=dict(FILES),
-            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         save_manifest(manifest, stage)
     return manifest
@@ -69,7 +69,7 @@ def _plain_rgb_png(path: Path) -> bool:
 
 def chapter_marks(script: list[ScriptItem], segments: list[Segment]) -> list[tuple[float, float, str]]:
     """One chapter per step; the intro belongs to the first, the outro to the last."""
-    steps = [(it, seg) for it, seg in zip(script, segments) if it.kind == "step"]
+    steps = [(it, seg) for it, seg in zip(script, segments, strict=True) if it.kind == "step"]
     if not steps:
         return []
     end = segments[-1].start + segments[-1].duration

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from capture.bundle import Box
-from composer.guide import Guide
-from composer.render import plain
-from narration.pronounce import spoken
+from guidecast.composer.guide import Guide
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.markup import plain
+from guidecast.narration.pronounce import spoken
 
 INTRO, OUTRO = "intro", "outro"
 

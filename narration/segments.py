@@ -9,21 +9,21 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from capture.errors import GuidecastError
-from capture.files import sha256_bytes
-from narration import motion
-from narration.encode import COLOUR, X264, Job, encode_segments
-from narration.frames import card
-from narration.manifest import RenderSettings
-from narration.planes import Planes, planes_of
-from narration.stage import Stage
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import sha256_bytes
+from guidecast.narration import motion
+from guidecast.narration.encode import COLOUR, X264, Job, encode_segments
+from guidecast.narration.frames import card
+from guidecast.narration.manifest import RenderSettings
+from guidecast.narration.planes import Planes, planes_of
+from guidecast.narration.stage import Stage
 
 RENDERER_VERSION = "gc-video-6"
 PICTURE_BLOCKS = 16  # freed image blocks Pillow keeps for reuse while rendering
@@ -105,6 +105,8 @@ def _job(spec: SegmentSpec, out: Path, settings: RenderSettings) -> Job:
 
 
 def open_picture(spec: SegmentSpec) -> Image.Image:
+    if spec.image is None:
+        raise SegmentError(f"{spec.where}: the segment has no screenshot; compose the guide again")
     path = Path(spec.image)
     if not path.exists():
         raise SegmentError(f"{path}: screenshot of {spec.where} is missing; compose the guide again")

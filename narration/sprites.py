@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from narration.frames import ACCENT
+from guidecast.narration.frames import ACCENT
 
 _SUPERSAMPLE = 4
 # an arrow cursor, tip at (0, 0), in units of its height
@@ -21,7 +21,7 @@ def cursor(height: int) -> Image.Image:
     d = ImageDraw.Draw(big)
     pts = [(1.5 * s + x * height * s, 1.5 * s + y * height * s) for x, y in _ARROW]
     d.polygon(pts, fill=(20, 20, 24, 255), outline=(255, 255, 255, 255), width=max(2, height * s // 14))
-    return big.resize(size, Image.LANCZOS)
+    return big.resize(size, Image.Resampling.LANCZOS)
 
 
 @lru_cache(maxsize=8)
@@ -40,5 +40,5 @@ def ripples(radius: int, count: int) -> tuple[Image.Image, ...]:
         c = side * s / 2
         d.ellipse([c - r * s, c - r * s, c + r * s, c + r * s], fill=ACCENT + (alpha // 4,),
                   outline=ACCENT + (alpha,), width=width * s)
-        out.append(big.resize((side, side), Image.LANCZOS))
+        out.append(big.resize((side, side), Image.Resampling.LANCZOS))
     return tuple(out)

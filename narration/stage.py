@@ -2,17 +2,17 @@
 target along a timeline, with the cursor and the click ripple drawn over it."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
 from PIL import Image
 
-from capture.bundle import Box
-from narration import motion, sprites
-from narration.frames import BACKGROUND
-from narration.manifest import RenderSettings
-from narration.motion import Rect, Timeline
-from narration.planes import Planes, Sprite, paste, planes_of, sprite_of
+from guidecast.kernel.boxes import Box
+from guidecast.narration import motion, sprites
+from guidecast.narration.frames import BACKGROUND
+from guidecast.narration.manifest import RenderSettings
+from guidecast.narration.motion import Rect, Timeline
+from guidecast.narration.planes import Planes, Sprite, paste, planes_of, sprite_of
 
 STAGE_MAX = 2.0  # screenshots larger than this many frames are scaled down first
 CURSOR_H, RIPPLE_R = 0.045, 0.05  # share of the frame height
@@ -40,7 +40,7 @@ class Stage:
         scale = min(1.0, STAGE_MAX * settings.width / sw)
         sw, sh = round(sw * scale) // 2 * 2, round(sh * scale) // 2 * 2
         if scale < 1.0:
-            img = img.resize((max(1, round(iw * scale)), max(1, round(ih * scale))), Image.LANCZOS)
+            img = img.resize((max(1, round(iw * scale)), max(1, round(ih * scale))), Image.Resampling.LANCZOS)
         ox, oy = (sw - img.width) // 2, (sh - img.height) // 2
         canvas = img
         if img.size != (sw, sh):
@@ -48,7 +48,7 @@ class Stage:
             canvas.paste(img, (ox, oy))
         self.size = (sw, sh)
         self.planes = planes_of(canvas)
-        self.small = planes_of(canvas.resize(self.out, Image.LANCZOS)) if sw >= 1.5 * self.out[0] else None
+        self.small = planes_of(canvas.resize(self.out, Image.Resampling.LANCZOS)) if sw >= 1.5 * self.out[0] else None
         self.target = None
         if highlight and highlight[2] > 0 and highlight[3] > 0:
             k = scale * (iw / image_size[0] if image_size and image_size[0] else 1.0)
@@ -65,7 +65,7 @@ class Stage:
             return self.small.region(tuple(v * k for v in box), self.out, passing)
         if passing and self.small is None and r.w <= self.out[0]:  # magnified, in motion
             if self._fine_y is None:
-                self._fine_y = self.planes.y.resize((2 * sw, 2 * sh), Image.BILINEAR)
+                self._fine_y = self.planes.y.resize((2 * sw, 2 * sh), Image.Resampling.BILINEAR)
             return self.planes.passing(self._fine_y, box, self.out)
         return self.planes.region(box, self.out, passing)
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 import os
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from capture.errors import GuidecastError
-from capture.files import sha256_bytes, sha256_file
-from narration.loudness import normalise
-from narration.media import MediaError, run_ffmpeg
-from narration.scratch import scratch_prefix
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import scratch_prefix, sha256_bytes, sha256_file
+from guidecast.narration.loudness import normalise
+from guidecast.narration.media import MediaError, run_ffmpeg
 
 SAMPLE_RATE = 24000
 
@@ -89,13 +89,13 @@ class SilentEngine(EngineBase):
 
 
 def _pyttsx3(**options) -> Engine:
-    from narration.voice_espeak import Pyttsx3Engine
+    from guidecast.narration.voice_espeak import Pyttsx3Engine
 
     return Pyttsx3Engine(**options)
 
 
 def _openai(**options) -> Engine:
-    from narration.voice_openai import OpenAIEngine
+    from guidecast.narration.voice_openai import OpenAIEngine
 
     return OpenAIEngine(**options)
 

@@ -5,8 +5,8 @@ import contextlib
 import io
 from pathlib import Path
 
-from narration.languages import unreadable_script
-from narration.tts import EngineBase, TTSError, VoiceInfo
+from guidecast.narration.languages import unreadable_script
+from guidecast.narration.tts import EngineBase, TTSError, VoiceInfo
 
 DEFAULT_VOICE = "gmw/en"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from narration.tts import EngineBase, TTSError, VoiceInfo
+from guidecast.narration.tts import EngineBase, TTSError, VoiceInfo
 
 DEFAULT_MODEL = "tts-1"
 DEFAULT_VOICE = "alloy"

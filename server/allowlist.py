@@ -15,14 +15,14 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from capture.browser import parse_hosts
-from capture.errors import GuidecastError
+from guidecast.capture.browser import parse_hosts
+from guidecast.kernel.errors import GuidecastError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class NotAllowed(GuidecastError):
-    status = 403
+    http_status = 403
 
 
 def check_url(url: str, allowed: list[str]) -> None:
@@ -49,7 +49,7 @@ def check_url(url: str, allowed: list[str]) -> None:
 
 def workflow_urls(workflow_path, base_url: str | None) -> list[str]:
     """Every URL the workflow opens by itself (start_url and goto steps), resolved against base_url."""
-    from capture.workflow import load_workflow
+    from guidecast.capture.workflow import load_workflow
 
     wf = load_workflow(workflow_path).workflow
     urls = [wf.resolve_url(wf.start_url, base_url)]
@@ -59,7 +59,7 @@ def workflow_urls(workflow_path, base_url: str | None) -> list[str]:
 
 def check_workflow(workflow_path, base_url: str | None, allowed: list[str]) -> None:
     """Every URL on the allowlist, and no `upload` step: its files would be read from the server's disk."""
-    from capture.workflow import load_workflow
+    from guidecast.capture.workflow import load_workflow
 
     for n, step in enumerate(load_workflow(workflow_path).workflow.steps, 1):
         if step.action == "upload":

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Event
+from guidecast.server.models import Event
 
 KINDS = ("view", "play", "step", "complete", "ended")
 

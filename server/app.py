@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from server.assets import AssetStore
-from server.auth import SigninLimiter
-from server.db import Database, sqlite_url
-from server.jobs import JobRunner
-from server import docs, freshness, pipeline
-from server.settings import Settings, load_settings
-from server.web import BodyLimit, SecurityHeaders, install_error_handlers
+from guidecast.server import docs, freshness, pipeline
+from guidecast.server.assets import AssetStore
+from guidecast.server.auth import SigninLimiter
+from guidecast.server.db import Database, sqlite_url
+from guidecast.server.jobs import JobRunner
+from guidecast.server.settings import Settings, load_settings
+from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -46,8 +46,15 @@ def make_context(settings: Settings) -> Context:
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
-    from server import (routes_auth, routes_editor, routes_freshness, routes_jobs, routes_learner, routes_library,
-                        routes_sharing)
+    from guidecast.server import (
+        routes_auth,
+        routes_editor,
+        routes_freshness,
+        routes_jobs,
+        routes_learner,
+        routes_library,
+        routes_sharing,
+    )
 
     ctx = make_context(settings or load_settings())
 
@@ -70,7 +77,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
-    app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key, session_cookie="guidecast_session",
+    app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key or "", session_cookie="guidecast_session",
                        max_age=ctx.settings.session_max_age_s, same_site="lax", https_only=ctx.settings.cookie_secure)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_upload_bytes)

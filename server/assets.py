@@ -12,7 +12,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from capture.files import sha256_bytes, sha256_file
+from guidecast.kernel.files import sha256_bytes, sha256_file
 
 
 class AssetStore:

@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import ROLES, ApiToken, User, utcnow
+from guidecast.server.models import ROLES, ApiToken, User, utcnow
 
 TOKEN_PREFIX = "gct_"
 _hasher = PasswordHasher()

@@ -1,9 +1,9 @@
 """The database: SQLite under the data directory (or any SQLAlchemy URL), migrated with Alembic at start-up."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine

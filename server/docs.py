@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from server.web import env
+from guidecast.server.web import env
 
 ASSETS = "/docs/assets"
 

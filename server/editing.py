@@ -4,7 +4,6 @@ move, insert), saved with optimistic concurrency and handed to the composer when
 """
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
@@ -12,49 +11,32 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from capture.errors import GuidecastError, describe_validation_error
-from server.models import EditDoc, utcnow
+from guidecast.composer.compose import compose_guide
+from guidecast.composer.edits import EditSet
+from guidecast.composer.guide import Guide
+from guidecast.kernel.errors import GuidecastError, describe_validation_error
+from guidecast.kernel.progress import Progress
+from guidecast.server.models import EditDoc, utcnow
 
 
 class BadEdits(GuidecastError):
-    status = 422
-
-
-def _edit_set_class():
-    try:
-        from composer.edits import EditSet
-    except ImportError:  # the composer's edit layer has not landed: keep the JSON as it is
-        return None
-    return EditSet
+    http_status = 422
 
 
 def validate_doc(doc: object) -> dict:
     """The edit document checked against the composer's model; returns its normal JSON form."""
     if not isinstance(doc, dict):
         raise BadEdits("edits: expected a JSON object")
-    cls = _edit_set_class()
-    if cls is None:
-        return doc
     try:
-        model = cls.model_validate(doc)
+        model = EditSet.model_validate(doc)
     except ValidationError as e:
         raise BadEdits(describe_validation_error("edits", e, steps_key="-")) from None
     return model.model_dump(mode="json", exclude_defaults=True)
 
 
-def composer_takes_edits() -> bool:
-    from composer.compose import compose_guide
-
-    return "edits" in inspect.signature(compose_guide).parameters and _edit_set_class() is not None
-
-
-def compose(capture_dir: Path, out_dir: Path, doc: dict | None, progress):
+def compose(capture_dir: Path, out_dir: Path, doc: dict | None, progress: Progress) -> Guide:
     """compose_guide with the edit document applied (an empty document for the unedited base guide)."""
-    from composer.compose import compose_guide
-
-    if not composer_takes_edits():
-        return compose_guide(capture_dir, out_dir, progress=progress)
-    return compose_guide(capture_dir, out_dir, edits=_edit_set_class().model_validate(doc or {}), progress=progress)
+    return compose_guide(capture_dir, out_dir, edits=EditSet.model_validate(doc or {}), progress=progress)
 
 
 def save_doc(db: Session, guide_id: int, base_revision: int, doc: dict, user_id: int) -> tuple[bool, EditDoc]:

@@ -21,29 +21,25 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from capture.errors import GuidecastError
-from server import editing
-from server.allowlist import NotAllowed, check_workflow
-from server.models import Check, EditDoc, Guide, GuideVersion, Job, utcnow
-from server.pipeline import TREE_EXCLUDE, guide_dir, materialize, search_text, work_dir
+from guidecast.kernel.errors import Conflict, GuidecastError
+from guidecast.server import editing
+from guidecast.server.allowlist import NotAllowed, check_workflow
+from guidecast.server.models import Check, EditDoc, Guide, GuideVersion, Job, utcnow
+from guidecast.server.pipeline import TREE_EXCLUDE, guide_dir, materialize, search_text, work_dir
 
 log = logging.getLogger("guidecast.freshness")
 SCHEDULER_PERIOD_S = 30.0
 OUTCOME_LABELS = {"unchanged": "verified unchanged", "changed": "changed in the app",
                   "unverified": "could not verify"}
 ACTIVE = ("queued", "running")
-
-
-class Conflict(GuidecastError):
-    status = 409
 
 
 # -- what a check compares ---------------------------------------------------------------------------
@@ -66,7 +62,7 @@ def checkable(g: Guide) -> str | None:
 
 def check_secrets(workflow_path: Path, allowed_env: list[str]) -> None:
     """A check replays with the server's environment: only GUIDECAST_CAPTURE_ENV_VARS may be read."""
-    from capture.workflow import load_workflow
+    from guidecast.capture.workflow import load_workflow
 
     wanted = sorted(set(load_workflow(workflow_path).workflow.secrets.values()) - set(allowed_env))
     if wanted:
@@ -154,7 +150,7 @@ def _guide(s: Session, job: Job) -> Guide:
 
 
 def summarize(report) -> dict:
-    from capture.check_report import LABELS
+    from guidecast.capture.check_report import LABELS
 
     return {
         "verified": report.verified, "error": report.error, "checked_at": report.checked_at,
@@ -175,8 +171,8 @@ def outcome_of(report) -> str:
 
 
 def run_check(ctx, job: Job, progress) -> dict:
-    from capture.check import check_capture
-    from capture.check_report import write_html
+    from guidecast.capture.check import check_capture
+    from guidecast.capture.check_report import write_html
 
     override = job.params.get("base_url") or None
     with ctx.db.session() as s:
@@ -221,17 +217,13 @@ def run_check(ctx, job: Job, progress) -> dict:
 
 # -- refresh job ---------------------------------------------------------------------------------------
 
-def _part(progress, start: float, span: float) -> Callable[[int, int, str], None]:
-    """A stage's progress mapped onto [start, start + span] of 100."""
-    def update(done: int, total: int, what: str) -> None:
-        progress(int(start + span * (done / total if total else 1)), 100, what)
-
-    return update
-
-
 def run_refresh(ctx, job: Job, progress) -> dict:
-    from narration.manifest import RenderSettings
-    from narration.narrate import RenderReport, narrate_guide
+    from guidecast.capture.compare import FreshnessReport
+    from guidecast.composer.edits import EditSet
+    from guidecast.core.build import NarrateOptions
+    from guidecast.core.refresh import apply_capture
+    from guidecast.kernel.progress import WeightedStages
+    from guidecast.narration.manifest import RenderSettings
 
     with ctx.db.session() as s:
         g = _guide(s, job)
@@ -242,46 +234,43 @@ def run_refresh(ctx, job: Job, progress) -> dict:
         doc = s.get(EditDoc, g.id)
         edits, revision = (doc.doc if doc else {}), (doc.revision if doc else 0)
         latest = (g.latest_version.guide_tree, g.latest_version.composed_guide_id) if g.versions else None
-        cap_tree, summary, check_id = chk.capture_tree, chk.summary, chk.id
+        cap_tree, report_blob, check_id = chk.capture_tree, chk.report_blob, chk.id
+    report = FreshnessReport.model_validate_json(ctx.assets.blob_path(report_blob).read_bytes())
+    stages = WeightedStages(progress, {"base": 10, "compose": 15, "narrate": 75})
     cap_dir = materialize(ctx, job.guide_id, "captures", cap_tree)
     work = work_dir(ctx, job.guide_id)
-    base = editing.compose(cap_dir, work / "base", {}, _part(progress, 0, 10))
+    with stages("base") as p:  # the unedited guide: the editor's starting point
+        base = editing.compose(cap_dir, work / "base", {}, p)
     base_tree = ctx.assets.put_tree(work / "base", TREE_EXCLUDE)
-    out = guide_dir(ctx, job.guide_id, latest)
-    guide = editing.compose(cap_dir, out, edits, _part(progress, 10, 15))
-    tree = ctx.assets.put_tree(out, TREE_EXCLUDE)
     st = ctx.settings
-    rendered = RenderReport()
-    m = narrate_guide(materialize(ctx, job.guide_id, "versions", tree), work / "video", engine=st.tts_engine,
-                      settings=RenderSettings(width=st.video_width, height=st.video_height),
-                      cache_dir=st.path("cache"), progress=_part(progress, 25, 75), report=rendered)
+    out = guide_dir(ctx, job.guide_id, latest)
+    applied = apply_capture(
+        report, cap_dir, out, work / "video",
+        narrate=NarrateOptions(engine=st.tts_engine, settings=RenderSettings(width=st.video_width,
+                                                                             height=st.video_height),
+                               cache_dir=st.path("cache")),
+        edits=EditSet.model_validate(edits or {}), check=check_id, stages=stages)
+    guide = applied.guide
+    tree = ctx.assets.put_tree(out, TREE_EXCLUDE)
     video = ctx.assets.put_tree(work / "video")
-    changelog = {
-        "check": check_id, "checked_at": summary.get("checked_at"),
-        "capture": {"before": summary.get("baseline_capture"), "after": summary.get("current_capture")},
-        "changes": summary.get("changes", []), "flow": summary.get("flow", []),
-        "page_changes": summary.get("page_changes", []),
-        "conflicts": [c.model_dump() for c in guide.conflicts],
-        "review": [{"step": s.id, "number": s.number, "why": s.review} for s in guide.steps if s.review],
-        "new_steps": list(guide.new_step_ids),
-        "segments_rendered": list(rendered.rendered), "segments_reused": list(rendered.reused),
-    }
     with ctx.db.session() as s:
         g = _guide(s, job)
         chk = s.get(Check, check_id)
         refresh_allowed(g, chk)  # nobody refreshed or re-captured meanwhile
         n = (s.scalar(select(func.max(GuideVersion.number)).where(GuideVersion.guide_id == g.id)) or 0) + 1
+        changelog = applied.entry.model_copy(update={"version": n})
         s.add(GuideVersion(guide_id=g.id, number=n, title=guide.title, guide_tree=tree, video_tree=video,
                            capture_tree=cap_tree, composed_guide_id=guide.id, edits_json=json.dumps(edits),
                            edits_revision=revision, created_by=job.created_by, draft=True,
-                           changelog_json=json.dumps(changelog)))
+                           changelog_json=changelog.model_dump_json()))
         g.capture_tree, g.base_tree, g.last_verified_at = cap_tree, base_tree, chk.checked_at
         if not g.versions:
             g.title = guide.title
         chk.refreshed_version = n
-    return {"version": n, "draft": True, "guide_id": guide.id, "base_guide_id": base.id, "duration": m.duration,
-            "conflicts": changelog["conflicts"], "review": changelog["review"],
-            "segments_rendered": changelog["segments_rendered"], "segments_reused": changelog["segments_reused"]}
+    return {"version": n, "draft": True, "guide_id": guide.id, "base_guide_id": base.id,
+            "duration": applied.video.duration, "conflicts": changelog.conflicts,
+            "review": [r.model_dump() for r in changelog.review],
+            "segments_rendered": changelog.segments_rendered, "segments_reused": changelog.segments_reused}
 
 
 def refresh_allowed(g: Guide, chk: Check) -> None:
@@ -384,6 +373,6 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 tick(self.ctx)
-            except Exception:  # noqa: BLE001 - the scheduler keeps going; the next tick tries again
+            except Exception:
                 log.exception("scheduled check tick failed")
             self._stop.wait(self.period)

@@ -9,11 +9,11 @@ from pathlib import Path
 from fastapi import UploadFile
 from sqlalchemy.orm import Session
 
-from capture.errors import GuidecastError
-from server.allowlist import check_workflow
-from server.models import EditDoc, Guide, Job, User
-from server.pipeline import TREE_EXCLUDE, search_text
-from server.uploads import UploadError, check_capture, check_guide, check_video, find_root, safe_extract
+from guidecast.kernel.errors import GuidecastError
+from guidecast.server.allowlist import check_workflow
+from guidecast.server.models import EditDoc, Guide, Job, User
+from guidecast.server.pipeline import TREE_EXCLUDE, search_text
+from guidecast.server.uploads import UploadError, check_capture, check_guide, check_video, find_root, safe_extract
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 MAX_WORKFLOW_BYTES = 1 << 20
@@ -49,7 +49,7 @@ def import_upload(ctx, db: Session, user: User, upload: UploadFile, base_url: st
 
 
 def _workflow(ctx, db, user, path: Path, base_url: str | None):
-    from capture.workflow import load_workflow
+    from guidecast.capture.workflow import load_workflow
 
     if path.stat().st_size > MAX_WORKFLOW_BYTES:
         raise UploadError("a workflow file is at most 1 MB", 413)
@@ -57,7 +57,7 @@ def _workflow(ctx, db, user, path: Path, base_url: str | None):
         lw = load_workflow(path)
         check_workflow(path, base_url or None, ctx.settings.capture_allowed_hosts)
     except GuidecastError as e:
-        raise UploadError(str(e).replace(str(path), "workflow"), getattr(e, "status", 400)) from None
+        raise UploadError(str(e).replace(str(path), "workflow"), e.http_status) from None
     blob = ctx.assets.put_file(path)
     g = _new_guide(db, user, lw.workflow.title, workflow_blob=blob, workflow_sha256=lw.sha256,
                    app_base_url=base_url or None)

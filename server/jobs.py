@@ -11,12 +11,13 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select, update
 
-from capture.errors import GuidecastError
-from server.models import Job, utcnow
+from guidecast.kernel.errors import GuidecastError
+from guidecast.server.models import Job, utcnow
 
 log = logging.getLogger("guidecast.jobs")
 FINAL_STATES = {"done", "failed", "cancelled"}
@@ -154,7 +155,7 @@ class JobRunner:
             self._finish(job_id, state="cancelled", what="cancelled")
         except GuidecastError as e:
             self._finish(job_id, state="failed", error=str(e))
-        except Exception as e:  # noqa: BLE001 - a job must end in a state, whatever happened
+        except Exception as e:
             log.exception("job %s (%s) failed", job_id, job.kind)
             self._finish(job_id, state="failed", error=f"internal error: {type(e).__name__}: {e}")
         else:

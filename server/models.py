@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -13,7 +13,7 @@ JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 class Base(DeclarativeBase):
@@ -65,7 +65,7 @@ class Guide(Base):
     base_video_tree: Mapped[str | None] = mapped_column(String(64), nullable=True)  # video of the base guide
     search_text: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[User] = relationship()
-    versions: Mapped[list["GuideVersion"]] = relationship(back_populates="guide", order_by="GuideVersion.number",
+    versions: Mapped[list[GuideVersion]] = relationship(back_populates="guide", order_by="GuideVersion.number",
                                                          cascade="all, delete-orphan")
 
     @property
@@ -77,12 +77,12 @@ class Guide(Base):
         self.tags_json = json.dumps(value)
 
     @property
-    def latest_version(self) -> "GuideVersion | None":
+    def latest_version(self) -> GuideVersion | None:
         """The newest version, drafts included (what editors work on)."""
         return self.versions[-1] if self.versions else None
 
     @property
-    def published_version(self) -> "GuideVersion | None":
+    def published_version(self) -> GuideVersion | None:
         """The newest version that is not a draft (what learners and share links see)."""
         return next((v for v in reversed(self.versions) if not v.draft), None)
 

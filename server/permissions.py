@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from server.models import Guide, GuideMember, User
+from guidecast.server.models import Guide, GuideMember, User
 
 
 def is_member(db: Session, guide: Guide, user: User) -> bool:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from capture.errors import GuidecastError
-from server import editing
-from server.allowlist import check_workflow
-from server.models import Guide, GuideVersion, Job, utcnow
+from guidecast.kernel.errors import GuidecastError
+from guidecast.server import editing
+from guidecast.server.allowlist import check_workflow
+from guidecast.server.models import Guide, GuideVersion, Job, utcnow
 
 TREE_EXCLUDE = frozenset({"versions", "edits.yaml"})
 
@@ -42,7 +42,7 @@ def guide_dir(ctx, guide_id: int, latest: tuple[str, str] | None) -> Path:
     version's stored tree and composed guide id): compose_guide compares with what is there (edits of
     retired steps become conflicts, overrides of renamed targets are flagged for review), so a lost or
     outdated work folder is laid out again from the store first."""
-    from composer.versions import current_guide
+    from guidecast.composer.versions import current_guide
 
     out = work_dir(ctx, guide_id) / "guide"
     if latest is None:
@@ -70,7 +70,7 @@ def search_text(guide_json: dict) -> str:
 
 
 def capture(ctx, job: Job, progress) -> dict:
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     with ctx.db.session() as s:
         g = _guide(s, job)
@@ -145,8 +145,8 @@ def _matching_video(ctx, video_tree: str | None, composed_guide_id: str) -> str 
 
 
 def render(ctx, job: Job, progress) -> dict:
-    from narration.manifest import RenderSettings
-    from narration.narrate import narrate_guide
+    from guidecast.narration.manifest import RenderSettings
+    from guidecast.narration.narrate import narrate_guide
 
     n = job.params["version"]
     with ctx.db.session() as s:

@@ -6,10 +6,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth import DB, client_ip, hash_password, new_api_token, require, sign_in, verify_password
-from server.csrf import csrf_protect
-from server.models import ROLES, ApiToken, User, utcnow
-from server.web import page
+from guidecast.server.auth import DB, client_ip, hash_password, new_api_token, require, sign_in, verify_password
+from guidecast.server.csrf import csrf_protect
+from guidecast.server.models import ROLES, ApiToken, User, utcnow
+from guidecast.server.web import page
 
 router = APIRouter()
 MIN_PASSWORD = 10
@@ -49,7 +49,7 @@ def signin(request: Request, email: str = Form(...), password: str = Form(...), 
     limiter, ip = request.app.state.ctx.limiter, client_ip(request)
     limiter.check(ip, email)
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
-    if not verify_password(user.password_hash if user else None, password) or not user.active:
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
         limiter.failed(ip, email)
         return page(request, "signin.html.j2", 401, next=safe_next(next), email=email,
                     error="Wrong email or password.")

@@ -7,15 +7,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from server import editing
-from server.auth import DB, require
-from server.csrf import csrf_protect
-from server.jobs import job_json
-from server.models import EditDoc, User
-from server.permissions import guide_for
-from server.routes_learner import tree_file
-from server.versions import diff, get_version, guide_json, version_json
-from server.web import page
+from guidecast.server import editing
+from guidecast.server.auth import DB, require
+from guidecast.server.csrf import csrf_protect
+from guidecast.server.jobs import job_json
+from guidecast.server.models import EditDoc, User
+from guidecast.server.permissions import guide_for
+from guidecast.server.routes_learner import tree_file
+from guidecast.server.versions import diff, get_version, guide_json, version_json
+from guidecast.server.web import page
 
 router = APIRouter()
 
@@ -102,8 +102,8 @@ def publish(request: Request, guide_id: int, body: PublishIn | None = None, user
 def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = Depends(require("editor")),
                   db: Session = DB):
     """One step's narration spoken with the server's voice engine (audio/wav)."""
-    from narration.script import spoken
-    from narration.tts import SpeechCache, make_engine
+    from guidecast.narration.script import spoken
+    from guidecast.narration.tts import SpeechCache, make_engine
 
     guide_for(db, user, guide_id, "edit")
     st = request.app.state.ctx.settings

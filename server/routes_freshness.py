@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import freshness
-from server.auth import DB, require
-from server.csrf import csrf_protect
-from server.jobs import job_json
-from server.models import Check, Guide, Job, User
-from server.permissions import guide_for
-from server.versions import get_version, version_json
+from guidecast.server import freshness
+from guidecast.server.auth import DB, require
+from guidecast.server.csrf import csrf_protect
+from guidecast.server.jobs import job_json
+from guidecast.server.models import Check, Guide, Job, User
+from guidecast.server.permissions import guide_for
+from guidecast.server.versions import get_version, version_json
 
 router = APIRouter()
 

@@ -11,11 +11,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth import DB, require
-from server.csrf import csrf_protect
-from server.jobs import FINAL_STATES, job_json
-from server.models import Job, User
-from server.permissions import guide_for
+from guidecast.server.auth import DB, require
+from guidecast.server.csrf import csrf_protect
+from guidecast.server.jobs import FINAL_STATES, job_json
+from guidecast.server.models import Job, User
+from guidecast.server.permissions import guide_for
 
 router = APIRouter(tags=["jobs"])
 STREAM_S = 15.0  # one stream's longest life; EventSource then reconnects (so a server stop never waits long)

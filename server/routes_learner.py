@@ -12,12 +12,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from server import analytics
-from server.auth import DB, require
-from server.models import Guide, GuideVersion, User
-from server.permissions import can_edit, guide_for
-from server.sharing import resolve, version_of
-from server.versions import get_version, guide_json
+from guidecast.server import analytics
+from guidecast.server.auth import DB, require
+from guidecast.server.models import Guide, GuideVersion, User
+from guidecast.server.permissions import can_edit, guide_for
+from guidecast.server.sharing import resolve, version_of
+from guidecast.server.versions import get_version, guide_json
 
 router = APIRouter()
 EMBED_SIZE = (960, 540)
@@ -45,7 +45,7 @@ def _beacon_signer(ctx) -> URLSafeSerializer:
 
 def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, embed: bool = False,
                  share: str | None = None):
-    from server.web import page
+    from guidecast.server.web import page
 
     ctx = request.app.state.ctx
     gj = guide_json(ctx, v.guide_tree)
@@ -67,7 +67,7 @@ def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, emb
 @router.get("/static/guide.css", include_in_schema=False)
 def guide_css() -> FileResponse:
     """The guide exports' stylesheet (templates/guide.css), shared with the learner pages."""
-    from templates import TEMPLATE_DIR
+    from guidecast.templates import TEMPLATE_DIR
 
     return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css")
 

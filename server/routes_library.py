@@ -10,16 +10,16 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from server import analytics, freshness
-from server.allowlist import NotAllowed, check_workflow
-from server.auth import DB, require
-from server.csrf import csrf_protect
-from server.imports import import_upload
-from server.jobs import job_json
-from server.models import Check, Guide, GuideMember, Job, ShareLink, User
-from server.permissions import can_edit, guide_for, visible_guides
-from server.sharing import link_state
-from server.web import page
+from guidecast.server import analytics, freshness
+from guidecast.server.allowlist import NotAllowed, check_workflow
+from guidecast.server.auth import DB, require
+from guidecast.server.csrf import csrf_protect
+from guidecast.server.imports import import_upload
+from guidecast.server.jobs import job_json
+from guidecast.server.models import Check, Guide, GuideMember, Job, ShareLink, User
+from guidecast.server.permissions import can_edit, guide_for, visible_guides
+from guidecast.server.sharing import link_state
+from guidecast.server.web import page
 
 router = APIRouter()
 

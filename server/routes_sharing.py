@@ -5,13 +5,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from server import analytics
-from server.auth import DB, require
-from server.csrf import csrf_protect
-from server.models import ShareLink, User, utcnow
-from server.permissions import guide_for
-from server.routes_learner import public_base
-from server.sharing import create_link, link_state
+from guidecast.server import analytics
+from guidecast.server.auth import DB, require
+from guidecast.server.csrf import csrf_protect
+from guidecast.server.models import ShareLink, User, utcnow
+from guidecast.server.permissions import guide_for
+from guidecast.server.routes_learner import public_base
+from guidecast.server.sharing import create_link, link_state
 
 router = APIRouter()
 

@@ -1,79 +1,117 @@
-"""Server settings: one pydantic model, filled from `GUIDECAST_*` environment variables and CLI flags.
+"""Server settings: pydantic-settings, filled from `GUIDECAST_*` environment variables and CLI flags.
 
 Precedence: explicit overrides (flags, tests) > environment > defaults. Lists in the environment are
-comma-separated (`GUIDECAST_CAPTURE_ALLOWED_HOSTS=127.0.0.1:8000,app.internal`).
+comma-separated (`GUIDECAST_CAPTURE_ALLOWED_HOSTS=127.0.0.1:8000,app.internal`). A value that does not
+fit is one `SettingsError` naming the variable (or flag) and what it takes, never a traceback.
 """
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+from guidecast.kernel.errors import SettingsError, clean_message
 
 ENV_PREFIX = "GUIDECAST_"
+HostList = Annotated[list[str], NoDecode]
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", case_sensitive=False)
 
     data_dir: Path = Path("out/server")
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(8080, ge=1, le=65535)
     base_url: str | None = None  # public URL for share links and oEmbed (default: from the request)
     secret_key: str | None = None  # signs session cookies; generated once into DATA_DIR/secret_key
     cookie_secure: bool = False  # set on when served over HTTPS
-    session_max_age_s: int = 14 * 24 * 3600
+    session_max_age_s: int = Field(14 * 24 * 3600, gt=0)
 
-    max_upload_bytes: int = 200 * 1024 * 1024
-    max_unzipped_bytes: int = 500 * 1024 * 1024
-    max_zip_files: int = 2000
+    max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0)
+    max_unzipped_bytes: int = Field(500 * 1024 * 1024, gt=0)
+    max_zip_files: int = Field(2000, gt=0)
 
-    capture_allowed_hosts: list[str] = Field(default_factory=list)  # host or host:port
-    capture_env_vars: list[str] = Field(default_factory=list)  # env vars a workflow's secrets may read
+    capture_allowed_hosts: HostList = Field(default_factory=list)  # host or host:port
+    capture_env_vars: HostList = Field(default_factory=list)  # env vars a workflow's secrets may read
 
     tts_engine: str = "pyttsx3"
-    video_width: int = 1280
-    video_height: int = 720
-    job_workers: int = 1
-    job_max_attempts: int = 2  # a job interrupted by a restart runs again until this many attempts
-    check_interval_hours: float = 0  # scheduled freshness checks: every guide at most this often (0: off)
+    video_width: int = Field(1280, gt=0)
+    video_height: int = Field(720, gt=0)
+    job_workers: int = Field(1, ge=1)
+    job_max_attempts: int = Field(2, ge=1)  # a job interrupted by a restart runs again until this many attempts
+    check_interval_hours: float = Field(0, ge=0)  # scheduled freshness checks: every guide at most this often (0: off)
 
-    signin_per_ip: int = 20  # failed sign-ins per window before 429
-    signin_per_account: int = 5
-    signin_window_s: int = 300
+    signin_per_ip: int = Field(20, ge=1)  # failed sign-ins per window before 429
+    signin_per_account: int = Field(5, ge=1)
+    signin_window_s: int = Field(300, gt=0)
+
+    @field_validator("capture_allowed_hosts", "capture_env_vars", mode="before")
+    @classmethod
+    def _comma_separated(cls, v: Any) -> Any:
+        return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
 
     @field_validator("capture_allowed_hosts")
     @classmethod
     def _hosts(cls, v: list[str]) -> list[str]:
-        from capture.browser import parse_hosts
+        from guidecast.capture.browser import parse_hosts
 
         parse_hosts(v)  # a bad entry stops the start-up, not a capture job later
         return v
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings  # no .env file, no secrets folder: configuration is explicit
 
     def path(self, *parts: str) -> Path:
         return self.data_dir.joinpath(*parts)
 
 
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, field in Settings.model_fields.items():
-        raw = environ.get(ENV_PREFIX + name.upper())
-        if raw is None:
-            continue
-        if field.annotation == list[str]:
-            out[name] = [x.strip() for x in raw.split(",") if x.strip()]
-        else:
-            out[name] = raw
-    return out
+class _GivenEnvironment(EnvSettingsSource):
+    """The environment source reading a given mapping instead of os.environ (tests, embedding)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._given = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+def _describe(err: ValidationError, from_env: set[str]) -> str:
+    problems = []
+    for e in err.errors():
+        name = str(e["loc"][0]) if e["loc"] else "?"
+        where = ENV_PREFIX + name.upper() if name in from_env else f"setting {name}"
+        value = e.get("input")
+        shown = f"={value!r}" if isinstance(value, (str, int, float)) and len(str(value)) < 80 else ""
+        problems.append(f"{where}{shown}: {clean_message(e['msg'])}")
+    return "; ".join(problems)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Defaults <- GUIDECAST_* environment <- overrides (None values are ignored)."""
-    values = _from_env(dict(os.environ if environ is None else environ))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    s = Settings.model_validate(values)
+    env = dict(os.environ if environ is None else environ)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    source = _GivenEnvironment(Settings, env)
+    from_env = {name for name in Settings.model_fields if (ENV_PREFIX + name.upper()) in {k.upper() for k in env}}
+    from_env -= set(given)
+    try:
+        values = {**source(), **given}
+        s = Settings.model_validate(values)  # init values only: the environment was read just above
+    except ValidationError as e:
+        raise SettingsError(_describe(e, from_env)) from None
+    except ValueError as e:  # a list that is not comma-separated text, a JSON value that does not parse
+        raise SettingsError(f"server settings: {e}") from None
     s.data_dir = Path(s.data_dir).resolve()
     s.data_dir.mkdir(parents=True, exist_ok=True)
     if not s.secret_key:

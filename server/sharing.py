@@ -9,14 +9,15 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Guide, GuideVersion, ShareLink, User, utcnow
+from guidecast.server.models import Guide, GuideVersion, ShareLink, User, utcnow
 
 
 def create_link(db: Session, guide: Guide, user: User, version: int | None = None,
                 expires_in_days: float | None = None) -> ShareLink:
-    if version is not None and version_of(guide, version) is None:
+    v = version_of(guide, version) if version is not None else None
+    if version is not None and v is None:
         raise HTTPException(422, f"guide has no version {version}")
-    if version is not None and version_of(guide, version).draft:
+    if v is not None and v.draft:
         raise HTTPException(422, f"version {version} is a draft; publish it before sharing it")
     link = ShareLink(guide_id=guide.id, token=secrets.token_urlsafe(24), version=version, created_by=user.id,
                      expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None)

@@ -8,13 +8,20 @@ import socket
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
-from server.settings import Settings
+from guidecast.server.settings import Settings
+
+
+def _found(pattern: str, text: str) -> str:
+    m = re.search(pattern, text)
+    if m is None:
+        raise AssertionError(f"the page has no {pattern!r}")
+    return m.group(1)
 
 
 def free_port() -> int:
@@ -28,7 +35,7 @@ def running_server(settings: Settings) -> Iterator[tuple[str, object]]:
     """uvicorn serving create_app(settings) in a thread; yields (base URL, app)."""
     import uvicorn
 
-    from server.app import create_app
+    from guidecast.server.app import create_app
 
     app = create_app(settings)
     port = free_port()
@@ -48,7 +55,7 @@ def running_server(settings: Settings) -> Iterator[tuple[str, object]]:
 
 
 def add_user(app, email: str, role: str, password: str = "password-123456"):
-    from server.routes_auth import create_user
+    from guidecast.server.routes_auth import create_user
 
     with app.state.ctx.db.session() as s:
         return create_user(s, email, role, password).id
@@ -57,12 +64,12 @@ def add_user(app, email: str, role: str, password: str = "password-123456"):
 def sign_in(client, email: str, password: str = "password-123456"):
     """Sign `client` (httpx.Client or TestClient) in through the form; sets its CSRF header."""
     r = client.get("/signin")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+    token = _found(r'name="csrf_token" value="([^"]+)"', r.text)
     r = client.post("/signin", data={"email": email, "password": password, "csrf_token": token, "next": "/"})
     if r.status_code not in (200, 303) or "Wrong email" in r.text:
         raise AssertionError(f"sign-in of {email} failed: {r.status_code}")
     page = client.get("/account")
-    client.headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    client.headers["X-CSRF-Token"] = _found(r'name="csrf-token" content="([^"]+)"', page.text)
     return client
 
 

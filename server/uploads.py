@@ -11,8 +11,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from capture.bundle import CaptureBundle, load_capture
-from capture.errors import GuidecastError
+from guidecast.capture.bundle import CaptureBundle, load_capture
+from guidecast.kernel.errors import GuidecastError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHUNK = 1 << 16
@@ -24,7 +24,7 @@ class UploadError(GuidecastError):
 
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
-        self.status = status
+        self.http_status = status
 
 
 def _safe_name(name: str) -> PurePosixPath:
@@ -126,7 +126,7 @@ def check_capture(folder: Path) -> CaptureBundle:
 
 
 def check_guide(folder: Path):
-    from composer.guide import load_guide
+    from guidecast.composer.guide import load_guide
 
     guide = _load(load_guide, folder, "guide.json")
     _check_images(folder, [s.image for s in guide.steps if s.image] + ([guide.final_image] if guide.final_image else []),
@@ -135,7 +135,7 @@ def check_guide(folder: Path):
 
 
 def check_video(folder: Path):
-    from narration.manifest import load_manifest
+    from guidecast.narration.manifest import load_manifest
 
     m = _load(load_manifest, folder, "video.json")
     for rel in m.files.values():

@@ -5,7 +5,7 @@ import difflib
 
 from fastapi import HTTPException
 
-from server.models import Guide, GuideVersion
+from guidecast.server.models import Guide, GuideVersion
 
 
 def guide_json(ctx, tree: str) -> dict:

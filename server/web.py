@@ -7,14 +7,12 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from capture.errors import GuidecastError
-from composer.render import inline_html, plain
-from server.auth import NotSignedIn
-from server.csrf import csrf_token
-from templates import TEMPLATE_DIR
+from guidecast.kernel import jinja
+from guidecast.kernel.errors import GuidecastError
+from guidecast.server.auth import NotSignedIn
+from guidecast.server.csrf import csrf_token
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -31,10 +29,7 @@ CSP_REPORT = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src dat
 REPORT_PATH = re.compile(r"/guides/\d+/checks/\d+/report")
 API_PREFIXES = ("/api/", "/oembed")
 
-env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
-                  trim_blocks=True, lstrip_blocks=True)
-env.filters["inline"] = inline_html
-env.filters["plain"] = plain
+env = jinja.environment()
 
 
 def page(request: Request, name: str, status_code: int = 200, **ctx) -> HTMLResponse:
@@ -57,7 +52,7 @@ def install_error_handlers(app) -> None:
 
     @app.exception_handler(GuidecastError)
     async def _user_error(request: Request, exc: GuidecastError):
-        return await _http_error(request, StarletteHTTPException(getattr(exc, "status", 400), str(exc)))
+        return await _http_error(request, StarletteHTTPException(exc.http_status, str(exc)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):

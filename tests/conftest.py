@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from samples import WORKFLOWS_DIR
+from guidecast.samples import WORKFLOWS_DIR
 
 os.environ.setdefault("EXPENSELY_PASSWORD", "demo-password")
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _have_browser() -> bool:
-    from capture.browser import find_chromium
-    from capture.errors import GuidecastError
+    from guidecast.capture.browser import find_chromium
+    from guidecast.kernel.errors import GuidecastError
 
     try:
         find_chromium()
@@ -29,12 +29,26 @@ def _have_browser() -> bool:
 
 
 requires_browser = pytest.mark.skipif(not _have_browser(), reason="no Chromium: run `make setup`")
+
+# Fixtures that drive Chromium or render video: a test using one is marked so, whatever its file says,
+# so that `-m "not browser and not video"` (the fast tier) really leaves out every test that needs them.
+BROWSER_FIXTURES = {"submit_expense_capture", "submit_expense_guide"}
+VIDEO_FIXTURES: set[str] = set()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & VIDEO_FIXTURES:
+            item.add_marker(pytest.mark.video)
 requires_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg: run `make setup`")
 
 
 @pytest.fixture(scope="session")
 def sample_app():
-    from samples.expense_app import start_sample_app
+    from guidecast.samples.expense_app import start_sample_app
 
     with start_sample_app("base") as app:
         yield app
@@ -42,7 +56,7 @@ def sample_app():
 
 @pytest.fixture(scope="session")
 def sample_app_changed():
-    from samples.expense_app import start_sample_app
+    from guidecast.samples.expense_app import start_sample_app
 
     with start_sample_app("changed") as app:
         yield app
@@ -56,7 +70,7 @@ def submit_expense_workflow() -> Path:
 @pytest.fixture(scope="session")
 def submit_expense_capture(tmp_path_factory, sample_app, submit_expense_workflow) -> Path:
     """The submit-expense workflow captured once against the base sample app (read-only for tests)."""
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     out = tmp_path_factory.mktemp("shared") / "capture"
     capture_workflow(submit_expense_workflow, out, base_url=sample_app.url)
@@ -66,7 +80,7 @@ def submit_expense_capture(tmp_path_factory, sample_app, submit_expense_workflow
 @pytest.fixture(scope="session")
 def submit_expense_guide(tmp_path_factory, submit_expense_capture) -> Path:
     """The composed guide of the shared capture (read-only for tests)."""
-    from composer.compose import compose_guide
+    from guidecast.composer.compose import compose_guide
 
     out = tmp_path_factory.mktemp("shared") / "guide"
     compose_guide(submit_expense_capture, out)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from capture.imports import import_recording
-from capture.workflow import dump_workflow, parse_workflow
+from guidecast.capture.imports import import_recording
+from guidecast.capture.workflow import dump_workflow, parse_workflow
 from tests.conftest import REPO, requires_browser
 from tests.fixtures.capture.site_server import serve_site
 
@@ -106,7 +106,7 @@ def test_cli_import_prints_warnings_and_strict_fails(tmp_path):
 @requires_browser
 @pytest.mark.browser
 def test_devtools_iframe_recording_replays_inside_the_frame(site, tmp_path, monkeypatch):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     monkeypatch.setenv("APP_TOKEN", CARD)
     wf = _write(import_recording(FIX / "devtools-checkout.json"), tmp_path / "checkout.yaml")
@@ -123,7 +123,7 @@ def test_devtools_iframe_recording_replays_inside_the_frame(site, tmp_path, monk
 @pytest.mark.browser
 @pytest.mark.parametrize("fixture,test", [("devtools-chat-popup.json", None), ("selenium-shop.side", "chat")])
 def test_popup_recordings_replay_in_the_popup_and_come_back(site, tmp_path, fixture, test):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     wf = _write(import_recording(FIX / fixture, test=test), tmp_path / "chat.yaml")
     site.log.clear()
@@ -137,7 +137,7 @@ def test_popup_recordings_replay_in_the_popup_and_come_back(site, tmp_path, fixt
 @requires_browser
 @pytest.mark.browser
 def test_selenium_hover_menu_portal_dropdown_and_confirm_dialog(site, tmp_path):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     wf = _write(import_recording(FIX / "selenium-shop.side"), tmp_path / "widgets.yaml")
     site.log.clear()

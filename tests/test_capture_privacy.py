@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from capture.privacy import blur_regions, luhn_ok, scrub, secret_kind, strip_query
+from guidecast.capture.privacy import blur_regions, luhn_ok, scrub, secret_kind, strip_query
 from tests.conftest import requires_browser
 from tests.fixtures.capture.site_server import serve_site
 
@@ -71,7 +71,7 @@ def test_blur_lowers_detail_only_inside_the_box():
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     d = tmp_path_factory.mktemp("privacy")
     (d / "settings.yaml").write_text(WORKFLOW)
@@ -85,7 +85,7 @@ def captured(tmp_path_factory):
 
 def _unblurred_render(url: str) -> bytes:
     """The same page with the same values typed, screenshot by plain Playwright (no blurring)."""
-    from capture.browser import launch_browser
+    from guidecast.capture.browser import launch_browser
 
     with launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720})

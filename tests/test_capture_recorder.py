@@ -23,9 +23,9 @@ PASSWORD = os.environ["EXPENSELY_PASSWORD"]
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     """Record the submit-expense workflow on a fresh app; stop with the toolbar's Stop button."""
-    from capture.browser import launch_browser
-    from capture.recorder import Recorder
-    from samples.expense_app import start_sample_app
+    from guidecast.capture.browser import launch_browser
+    from guidecast.capture.recorder import Recorder
+    from guidecast.samples.expense_app import start_sample_app
 
     out = tmp_path_factory.mktemp("rec") / "submit.yaml"
     with start_sample_app("base") as app, launch_browser() as browser:
@@ -100,7 +100,7 @@ def test_the_password_is_a_secret_reference_never_a_value(recorded):
 
 
 def test_the_bundle_beside_the_workflow_has_a_screenshot_and_box_per_step(recorded):
-    from capture.bundle import load_capture
+    from guidecast.capture.bundle import load_capture
 
     saved = recorded["saved"]
     assert saved.bundle == saved.workflow.with_suffix(".capture")
@@ -113,8 +113,8 @@ def test_the_bundle_beside_the_workflow_has_a_screenshot_and_box_per_step(record
 
 
 def test_the_recorded_workflow_replays_to_the_same_end_state(recorded, tmp_path):
-    from capture.replay import capture_workflow
-    from samples.expense_app import start_sample_app
+    from guidecast.capture.replay import capture_workflow
+    from guidecast.samples.expense_app import start_sample_app
 
     with start_sample_app("base") as fresh:
         before = len(httpx.get(fresh.url + "/api/expenses").json())
@@ -171,9 +171,9 @@ def test_cli_record_headless_saves_on_sigterm(sample_app, tmp_path):
 def test_recorder_follows_iframes_popups_typed_urls_and_history(tmp_path):
     """Frames get `frame:` selectors, the popup's opener gets `opens_popup`, a typed URL is a goto,
     back/forward are steps, and the whole thing replays to the same end state."""
-    from capture.browser import launch_browser
-    from capture.recorder import Recorder
-    from capture.replay import capture_workflow
+    from guidecast.capture.browser import launch_browser
+    from guidecast.capture.recorder import Recorder
+    from guidecast.capture.replay import capture_workflow
     from tests.fixtures.capture.site_server import serve_site
 
     with serve_site() as site, launch_browser() as browser:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from capture.bundle import load_capture
-from capture.errors import CaptureError
+from guidecast.capture.bundle import load_capture
+from guidecast.kernel.errors import CaptureError
 from tests.conftest import requires_browser
 from tests.fixtures.capture.site_server import serve_site
 
@@ -43,7 +43,7 @@ def site():
 
 @pytest.fixture(scope="module")
 def widgets(site, tmp_path_factory):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     d = tmp_path_factory.mktemp("widgets")
     (d / "widgets.yaml").write_text(WIDGETS)
@@ -84,7 +84,7 @@ def test_bundle_records_viewport_scale_boxes_and_screenshots(widgets):
 
 
 def test_fallback_locator_is_used_and_recorded(site, tmp_path):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     (tmp_path / "wf.yaml").write_text("""
 title: Fallback
@@ -102,7 +102,7 @@ def test_browser_crash_keeps_the_steps_so_far(site, tmp_path):
     """The browser dies during step 3: the error says where, the two steps before are kept."""
     import psutil
 
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     (tmp_path / "wf.yaml").write_text(WIDGETS)
 
@@ -152,7 +152,7 @@ def _hosts_workflow(tmp_path, steps: str):
 
 
 def test_allowed_hosts_let_the_app_work_and_load_nothing_elsewhere(two_hosts, tmp_path):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     app, other = two_hosts
     other.hits.clear()
@@ -174,7 +174,7 @@ def test_allowed_hosts_let_the_app_work_and_load_nothing_elsewhere(two_hosts, tm
     ("script", "click\n    target: {role: link, name: Script}", "click-script"),
 ], ids=["link", "redirect", "goto", "popup", "script"])
 def test_a_page_sent_off_the_allowed_hosts_stops_the_capture(two_hosts, tmp_path, how, step, sid):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     app, other = two_hosts
     other.hits.clear()

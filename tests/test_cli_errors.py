@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO, requires_browser, requires_ffmpeg
 
 GOOD_HEAD = """schema_version: 1

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from fixtures.compose.synthetic import DEFAULT_STEPS, make_capture
 from PIL import Image
 
-from composer.compose import compose_guide
-from composer.edits import EditError, EditSet, parse_edits
-from composer.guide import load_guide
-from composer.versions import load_version, version_numbers
-from fixtures.compose.synthetic import DEFAULT_STEPS, make_capture
+from guidecast.composer.compose import compose_guide
+from guidecast.composer.edits import EditError, EditSet, parse_edits
+from guidecast.composer.guide import load_guide
+from guidecast.composer.versions import load_version, version_numbers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,7 +111,7 @@ def test_every_kind_of_edit_applies(capture, tmp_path):
 
 
 def load_capture_step(capture: Path, sid: str):
-    from capture.bundle import load_capture
+    from guidecast.capture.bundle import load_capture
 
     return next(s for s in load_capture(capture).steps if s.id == sid)
 
@@ -132,7 +132,7 @@ def test_click_marker_is_drawn_for_clicks_only_and_can_be_turned_off(capture, tm
     def at_click(guide, root):
         s = next(x for x in guide.steps if x.id == "sign-in")
         b = s.highlight
-        from composer.annotate import click_point
+        from guidecast.composer.annotate import click_point
 
         x, y = click_point((b.x, b.y, b.x + b.width, b.y + b.height), 1.0)
         return pixels(root / s.image)[int(y) + 6, int(x) + 3]

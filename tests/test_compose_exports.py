@@ -16,15 +16,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from capture.errors import GuidecastError
-from composer.compose import compose_guide
-from composer.edits import EditSet
-from composer.export import export_guide, sections
-from composer.guide import load_guide
-from composer.render import plain
-from composer.scorm import ScormError, validate_package
 from conftest import requires_browser
+
+from guidecast.composer.compose import compose_guide
+from guidecast.composer.edits import EditSet
+from guidecast.composer.export import export_guide, sections
+from guidecast.composer.guide import load_guide
+from guidecast.composer.scorm import ScormError, validate_package
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.markup import plain
 
 REPO = Path(__file__).resolve().parent.parent
 SCORM12_JS = REPO / ".cache" / "node" / "node_modules" / "scorm-again" / "dist" / "scorm12.js"
@@ -35,7 +35,7 @@ pytestmark = requires_browser
 
 @pytest.fixture(scope="module")
 def browser():
-    from capture.browser import launch_browser
+    from guidecast.capture.browser import launch_browser
 
     with launch_browser(headless=True) as b:
         yield b

@@ -7,10 +7,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from composer.compose import compose_guide
-from composer.polish import PolishRejected, PolishSettings, Texts, polish_texts, validate_answer
 from fixtures.compose.synthetic import make_capture
+
+from guidecast.composer.compose import compose_guide
+from guidecast.composer.polish import PolishRejected, PolishSettings, Texts, polish_texts, validate_answer
 
 
 class FakeModel:
@@ -89,7 +89,7 @@ def test_polish_rewrites_text_and_keeps_every_step(endpoint, capture, tmp_path):
     g = compose_guide(capture, tmp_path / "guide", polish=settings(url))
     assert model.requests[-1]["model"] == "tiny-writer"
     assert [s.id for s in g.steps] == [s.id for s in plain_guide.steps]
-    for a, b in zip(plain_guide.steps, g.steps):
+    for a, b in zip(plain_guide.steps, g.steps, strict=True):
         assert b.text == "Now " + a.text[0].lower() + a.text[1:]
     assert g.intro == "Polished: " + plain_guide.intro
     assert g.notices == ["polished by tiny-writer"]

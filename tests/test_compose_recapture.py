@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 import yaml
-
-from capture.bundle import load_capture
-from capture.replay import capture_workflow
-from composer.compose import compose_guide
-from composer.versions import load_version, version_numbers
 from conftest import requires_browser
+
+from guidecast.capture.bundle import load_capture
+from guidecast.capture.replay import capture_workflow
+from guidecast.composer.compose import compose_guide
+from guidecast.composer.versions import load_version, version_numbers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,7 +74,7 @@ def test_recapture_keeps_edits_reports_conflicts_and_marks_new_steps(tmp_path, s
     assert "conflict: steps.submit-expense.narration:" in proc.stdout
     assert "new steps (not in the previous capture): save-expense, confirm-submit" in proc.stdout
 
-    from composer.guide import load_guide
+    from guidecast.composer.guide import load_guide
 
     g = load_guide(guide_dir)
     by = {s.id: s for s in g.steps}

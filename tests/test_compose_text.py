@@ -9,11 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
-
-from capture.bundle import Box, CapturedStep, ElementInfo
-from capture.workflow import Locator
-from composer.text import intro_text, key_name, outro_text, page_title_heading, section_title, step_text
 from conftest import requires_browser
+
+from guidecast.capture.bundle import CapturedStep, ElementInfo
+from guidecast.capture.workflow import Locator
+from guidecast.composer.text import intro_text, key_name, outro_text, page_title_heading, section_title, step_text
+from guidecast.kernel.boxes import Box
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -103,16 +104,16 @@ def check_golden(name: str, got: dict) -> None:
 
 @requires_browser
 def test_golden_submit_expense(submit_expense_guide):
-    from composer.guide import load_guide
+    from guidecast.composer.guide import load_guide
 
     check_golden("submit-expense", guide_texts(load_guide(submit_expense_guide)))
 
 
 @requires_browser
 def test_golden_invite_teammate(tmp_path, sample_app):
-    from capture.replay import capture_workflow
-    from composer.compose import compose_guide
-    from samples import WORKFLOWS_DIR
+    from guidecast.capture.replay import capture_workflow
+    from guidecast.composer.compose import compose_guide
+    from guidecast.samples import WORKFLOWS_DIR
 
     capture_workflow(WORKFLOWS_DIR / "invite-teammate.yaml", tmp_path / "cap", base_url=sample_app.url)
     guide = compose_guide(tmp_path / "cap", tmp_path / "guide")

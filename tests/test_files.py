@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from capture.files import staged_dir
+from guidecast.kernel.files import staged_dir
 from tests.conftest import REPO
 
 
@@ -23,7 +23,7 @@ def test_failure_inside_staged_dir_keeps_the_old_output(tmp_path):
 
 
 def test_staging_left_by_a_killed_process_is_removed_by_the_next_run(tmp_path):
-    code = ("import os; from pathlib import Path; from capture.files import staged_dir\n"
+    code = ("import os; from pathlib import Path; from guidecast.kernel.files import staged_dir\n"
             f"with staged_dir(Path({str(tmp_path / 'out')!r})) as s:\n"
             "    (s / 'x').write_text('1'); os._exit(9)\n")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from capture.compare import FreshnessReport
-from composer.guide import load_guide
-from narration.manifest import load_manifest
+from guidecast.capture.compare import FreshnessReport
+from guidecast.composer.guide import load_guide
+from guidecast.narration.manifest import load_manifest
 from tests.conftest import REPO, requires_browser, requires_ffmpeg
 
 pytestmark = [requires_browser, requires_ffmpeg]
@@ -158,8 +158,8 @@ def test_dynamic_regions_marked_in_the_workflow_are_not_compared(tmp_path):
     import http.server
     import threading
 
-    from capture.check import check_capture
-    from capture.replay import capture_workflow
+    from guidecast.capture.check import check_capture
+    from guidecast.capture.replay import capture_workflow
 
     site = Path(__file__).parent / "fixtures" / "freshness"
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from capture.files import sha256_file
-from composer.guide import load_guide, save_guide
-from narration.manifest import load_manifest
-from narration.media import probe
-from narration.narrate import RenderReport, narrate_guide
-from narration.synthetic import make_guide
+from guidecast.composer.guide import load_guide, save_guide
+from guidecast.kernel.files import sha256_file
+from guidecast.narration.manifest import load_manifest
+from guidecast.narration.media import probe
+from guidecast.narration.narrate import RenderReport, narrate_guide
+from guidecast.samples.synthetic_guide import make_guide
 from tests.conftest import REPO, requires_ffmpeg
 from tests.test_cli_errors import assert_clean_error, run_cli
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from capture.files import sha256_file
-from composer.guide import load_guide, save_guide
 from guidecast.cli import cli
-from narration.freshness import video_status
-from narration.narrate import RenderReport, narrate_guide
-from narration.synthetic import make_guide, screenshot
+from guidecast.composer.guide import load_guide, save_guide
+from guidecast.kernel.files import sha256_file
+from guidecast.narration.freshness import video_status
+from guidecast.narration.narrate import RenderReport, narrate_guide
+from guidecast.samples.synthetic_guide import make_guide, screenshot
 from tests.conftest import requires_ffmpeg
 from tests.test_narration_video import FPS, decode_frames
 
@@ -115,4 +115,5 @@ def test_status_command_exit_codes_and_json(versions, tmp_path):
     data = json.loads(v1.output)
     assert data["current"] is False and data["changes"][0]["id"] == "step-3"
     missing = runner.invoke(cli, ["status", str(root / "video"), "--guide", str(tmp_path)])
-    assert missing.exit_code != 0 and "no guide here" in str(missing.exception)
+    assert missing.exit_code == 2 and "no guide here" in missing.output  # one line, no traceback
+    assert missing.output.startswith("error: ") and "Traceback" not in missing.output

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from narration import motion
-from narration.captions import srt, webvtt
-from narration.languages import scripts_in, unreadable_script
-from narration.loudness import integrated_loudness, normalise
-from narration.planes import planes_of, raw_bytes
-from narration.pronounce import spoken
-from narration.script import build_script
-from narration.synthetic import make_guide
+from guidecast.narration import motion
+from guidecast.narration.captions import srt, webvtt
+from guidecast.narration.languages import scripts_in, unreadable_script
+from guidecast.narration.loudness import integrated_loudness, normalise
+from guidecast.narration.planes import planes_of, raw_bytes
+from guidecast.narration.pronounce import spoken
+from guidecast.narration.script import build_script
+from guidecast.samples.synthetic_guide import make_guide
 
 
 @pytest.mark.parametrize("text, said", [
@@ -39,7 +39,7 @@ def test_spoken_text_reads_ui_names_numbers_and_abbreviations(text, said):
 
 
 def test_script_has_intro_steps_and_outro_with_narration_overrides(tmp_path):
-    from composer.guide import load_guide, save_guide
+    from guidecast.composer.guide import load_guide, save_guide
 
     folder = make_guide(tmp_path / "g", steps=3)
     guide = load_guide(folder)
@@ -131,7 +131,7 @@ def test_planes_bytes_and_motion_sampling():
     page[40:44, 20:600] = (30, 41, 59)
     page[100:140:3, 50:500] = (170, 175, 185)
     p = planes_of(Image.fromarray(page))
-    fine = p.y.resize((1280, 720), Image.BILINEAR)
+    fine = p.y.resize((1280, 720), Image.Resampling.BILINEAR)
     box = (100.3, 50.7, 100.3 + 411.2, 50.7 + 231.3)
     a, b = p.region(box, (640, 360), passing=True), p.passing(fine, box, (640, 360))
     assert a.size == b.size == (640, 360)

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from capture.files import sha256_file
-from narration import motion
-from narration.manifest import RenderSettings, load_manifest
-from narration.media import probe
-from narration.narrate import RenderReport, narrate_guide
-from narration.synthetic import header_colour, make_guide
-from narration.tts import SAMPLE_RATE, EngineBase, write_wav
+from guidecast.kernel.files import sha256_file
+from guidecast.narration import motion
+from guidecast.narration.manifest import RenderSettings, load_manifest
+from guidecast.narration.media import probe
+from guidecast.narration.narrate import RenderReport, narrate_guide
+from guidecast.narration.tts import SAMPLE_RATE, EngineBase, write_wav
+from guidecast.samples.synthetic_guide import header_colour, make_guide
 from tests.conftest import requires_ffmpeg
 
 pytestmark = [requires_ffmpeg, pytest.mark.video]

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capture.files import sha256_file
-from narration.manifest import load_manifest
-from narration.narrate import narrate_guide
-from narration.synthetic import make_guide
-from narration.tts import SpeechCache, TTSError
-from narration.voice_espeak import Pyttsx3Engine
+from guidecast.kernel.files import sha256_file
+from guidecast.narration.manifest import load_manifest
+from guidecast.narration.narrate import narrate_guide
+from guidecast.narration.tts import SpeechCache, TTSError
+from guidecast.narration.voice_espeak import Pyttsx3Engine
+from guidecast.samples.synthetic_guide import make_guide
 from tests.conftest import requires_ffmpeg
 from tests.test_cli_errors import assert_clean_error, run_cli
 from tests.test_narration_video import FPS, decode_audio, frame_at, highlight_pixels
@@ -29,7 +29,7 @@ pytestmark = [requires_ffmpeg]
 class FakeOpenAI(BaseHTTPRequestHandler):
     """POST /v1/audio/speech: speech made by espeak-ng, or a failure chosen by `server.mode`."""
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
         mode = self.server.mode

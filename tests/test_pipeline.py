@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from capture.bundle import load_capture
-from composer.guide import load_guide
-from composer.render import plain
-from narration.manifest import load_manifest
-from narration.media import probe
+from guidecast.capture.bundle import load_capture
+from guidecast.composer.guide import load_guide
+from guidecast.kernel.markup import plain
+from guidecast.narration.manifest import load_manifest
+from guidecast.narration.media import probe
 from tests.conftest import REPO, requires_browser, requires_ffmpeg
 
 pytestmark = [requires_browser, requires_ffmpeg]
@@ -56,7 +56,7 @@ def test_capture_records_semantics_for_every_step(built):
 def test_highlight_is_drawn_inside_the_recorded_box(built):
     cap = load_capture(built / "capture")
     guide = load_guide(built / "guide")
-    for cs, gs in zip(cap.steps, guide.steps):
+    for cs, gs in zip(cap.steps, guide.steps, strict=True):
         raw = np.asarray(Image.open(built / "capture" / "screenshots" / cs.screenshot).convert("RGB"), dtype=int)
         ann = np.asarray(Image.open(built / "guide" / gs.image).convert("RGB"), dtype=int)
         b = cs.element.box_device
@@ -129,7 +129,7 @@ def test_manifest_records_workflow_and_capture(built, submit_expense_workflow):
 
 
 def test_workflow_hash_changes_with_the_workflow_file(tmp_path, sample_app, submit_expense_workflow):
-    from capture.replay import capture_workflow
+    from guidecast.capture.replay import capture_workflow
 
     short = tmp_path / "short.yaml"
     text = submit_expense_workflow.read_text()

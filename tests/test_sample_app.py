@@ -10,8 +10,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from samples import WORKFLOWS_DIR as WORKFLOWS
-from samples.expense_app import SampleApp, create_app, start_sample_app
+from guidecast.samples import WORKFLOWS_DIR as WORKFLOWS
+from guidecast.samples.expense_app import SampleApp, create_app, start_sample_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -241,7 +241,7 @@ def test_workflow_files(name):
     assert data["secrets"] == {"password": "EXPENSELY_PASSWORD"}
     ids = [s["id"] for s in data["steps"]]
     assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[a-z0-9][a-z0-9-]*", i) for i in ids)
-    workflow = pytest.importorskip("capture.workflow")
+    workflow = pytest.importorskip("guidecast.capture.workflow")
     workflow.load_workflow(WORKFLOWS / f"{name}.yaml")  # the capture stage's own validation
 
 

@@ -10,9 +10,18 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from server.models import Job
-from server.settings import load_settings
-from server.testing import add_user, publish, running_server, sign_in, start_ticking_job, upload, wait_jobs, zip_folder
+from guidecast.server.models import Job
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import (
+    add_user,
+    publish,
+    running_server,
+    sign_in,
+    start_ticking_job,
+    upload,
+    wait_jobs,
+    zip_folder,
+)
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ADMIN, OWNER, OTHER, MEMBER, VIEWER = "admin@example.com", "owner@example.com", "other@example.com", \
@@ -410,8 +419,9 @@ def test_search_tags_and_badges(env):
 
 def test_stale_badge_when_the_video_is_behind(env):
     owner = env.client(OWNER)
-    from server.models import GuideVersion
     from sqlalchemy import select
+
+    from guidecast.server.models import GuideVersion
 
     with env.app.state.ctx.db.session() as s:
         v = s.scalars(select(GuideVersion).where(GuideVersion.guide_id == env.published)
@@ -448,7 +458,7 @@ def test_workflow_upload_refuses_hosts_off_the_allowlist(env, sample_app, submit
 
 
 def test_allowlist_checks_resolved_addresses():
-    from server.allowlist import NotAllowed, check_url
+    from guidecast.server.allowlist import NotAllowed, check_url
 
     check_url("http://127.0.0.1:8000/login", ["127.0.0.1:8000"])
     check_url("https://localhost/x", ["localhost"])
@@ -469,7 +479,7 @@ def test_jobs_left_running_by_a_killed_server_are_resumed_or_failed(tmp_path, su
             gid = upload(c, "c.zip", zip_folder(submit_expense_capture)).json()["guide"]["id"]
             wait_jobs(c, gid)
     # what a killed server leaves behind: rows still "running" (the runner above had stopped)
-    from server.app import make_context
+    from guidecast.server.app import make_context
 
     ctx = make_context(st)
     with ctx.db.session() as s:
@@ -566,7 +576,7 @@ def job_events(client, job_id: int, timeout: float = 120, streams: list | None =
 
 
 def test_job_events_stream_progress_then_the_final_state(env, monkeypatch):
-    from server import routes_jobs
+    from guidecast.server import routes_jobs
 
     job = start_ticking_job(env.app, env.draft, ticks=6, every=0.4)
     monkeypatch.setattr(routes_jobs, "STREAM_S", 1.0)  # streams close early; following them reconnects

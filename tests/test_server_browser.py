@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from server.settings import load_settings
-from server.testing import add_user, running_server, zip_folder
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import add_user, running_server, zip_folder
 from tests.conftest import requires_browser, requires_ffmpeg
 
 pytestmark = [pytest.mark.browser, requires_browser, requires_ffmpeg]
@@ -31,7 +31,7 @@ def site(tmp_path_factory, submit_expense_capture):
 
 @pytest.fixture(scope="module")
 def browser():
-    from capture.browser import launch_browser
+    from guidecast.capture.browser import launch_browser
 
     with launch_browser() as b:
         yield b
@@ -176,7 +176,7 @@ def test_edit_publish_share_learn_revoke(site, browser):
 def test_two_editors_merge_or_see_a_conflict_and_draw_a_blur_box(site, browser):
     import httpx
 
-    from server.testing import sign_in, upload, wait_jobs
+    from guidecast.server.testing import sign_in, upload, wait_jobs
 
     url, bundle, _ = site
     api = sign_in(httpx.Client(base_url=url, follow_redirects=True, timeout=60), "manager@example.com", PASSWORD)
@@ -236,7 +236,7 @@ def test_the_job_list_follows_progress_from_the_event_stream(site, browser):
     job ends; a browser without EventSource polls instead."""
     import httpx
 
-    from server.testing import sign_in, start_ticking_job, upload, wait_jobs
+    from guidecast.server.testing import sign_in, start_ticking_job, upload, wait_jobs
 
     url, bundle, app = site
     api = sign_in(httpx.Client(base_url=url, follow_redirects=True, timeout=60), "manager@example.com", PASSWORD)
@@ -249,7 +249,7 @@ def test_the_job_list_follows_progress_from_the_event_stream(site, browser):
             ctx.add_init_script("delete window.EventSource")
         page = ctx.new_page()
         paths: list[str] = []
-        page.on("request", lambda r: paths.append(r.url.split("?")[0][len(url):]))
+        page.on("request", lambda r, paths=paths: paths.append(r.url.split("?")[0][len(url):]))
         job = start_ticking_job(app, gid, ticks=10, every=0.4)
         page.goto(f"{url}/guides/{gid}")
         row = f"li[data-job='{job}']"

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from server.settings import load_settings
-from server.testing import running_server
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import running_server
 from tests.conftest import requires_browser
 
 pytestmark = [pytest.mark.browser, requires_browser]
@@ -22,7 +22,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from capture.browser import launch_browser
+    from guidecast.capture.browser import launch_browser
 
     with launch_browser() as b:
         yield b

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from server.models import Guide, Job, utcnow
-from server.settings import load_settings
-from server.testing import add_user, publish, running_server, sign_in, upload, wait_jobs
+from guidecast.server.models import Guide, Job, utcnow
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import add_user, publish, running_server, sign_in, upload, wait_jobs
 from tests.conftest import requires_browser, requires_ffmpeg
 
 pytestmark = [requires_browser, requires_ffmpeg]
@@ -64,7 +64,7 @@ def check(env, gid: int, base_url: str | None = None) -> dict:
 def env(tmp_path_factory, submit_expense_workflow):
     # Apps of this module's own: other tests submit expenses to the shared ones, which changes the
     # dashboard a step shows, and so which video segments a refresh may reuse.
-    from samples.expense_app import start_sample_app
+    from guidecast.samples.expense_app import start_sample_app
 
     with start_sample_app("base") as sample_app, start_sample_app("changed") as sample_app_changed:
         yield from _env(tmp_path_factory, submit_expense_workflow, sample_app, sample_app_changed)
@@ -250,7 +250,7 @@ def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, 
     from click.testing import CliRunner
 
     from guidecast.cli import cli
-    from server import freshness
+    from guidecast.server import freshness
 
     ctx = env.ctx
     owner = env.client(OWNER)

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.settings import load_settings
-from server.testing import add_user, running_server, sign_in, upload, zip_folder
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import add_user, running_server, sign_in, upload, zip_folder
 
 LIMIT = 2_000_000
 
@@ -93,7 +93,7 @@ def test_zip_bomb_is_refused(client):
 
 
 def test_zip_bomb_with_lying_headers_is_stopped_while_extracting(client, tmp_path):
-    from server.uploads import UploadError, safe_extract
+    from guidecast.server.uploads import UploadError, safe_extract
 
     data = bytearray(_zip({"big.bin": b"\0" * 5_000_000}))
     # rewrite the declared uncompressed size (central directory and local header) to 10 bytes
@@ -104,7 +104,7 @@ def test_zip_bomb_with_lying_headers_is_stopped_while_extracting(client, tmp_pat
     archive.write_bytes(bytes(data))
     with pytest.raises(UploadError) as e:
         safe_extract(archive, tmp_path / "x", max_bytes=1_000_000, max_files=10)
-    assert e.value.status in (400, 413)
+    assert e.value.http_status in (400, 413)
     assert not (tmp_path / "x" / "big.bin").exists() or (tmp_path / "x" / "big.bin").stat().st_size <= 1_000_000
 
 

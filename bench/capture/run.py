@@ -59,7 +59,7 @@ def workflow_yaml(total: int) -> str:
 
 def baseline(app_url: str, actions: list[dict]) -> list[float]:
     """Per-step ms of a bare Playwright action + screenshot, same page, same actions."""
-    from capture.browser import launch_browser
+    from guidecast.capture.browser import launch_browser
 
     times = []
     with launch_browser() as browser:
@@ -132,8 +132,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="baseline/capture rounds, interleaved (less noise)")
     args = ap.parse_args()
 
-    from capture.replay import capture_workflow
-    from samples.expense_app import start_sample_app
+    from guidecast.capture.replay import capture_workflow
+    from guidecast.samples.expense_app import start_sample_app
 
     actions = repeated_actions(args.steps - LOGIN - 1)
     with tempfile.TemporaryDirectory() as tmp, start_sample_app("base") as app:

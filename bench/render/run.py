@@ -27,9 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from composer.guide import load_guide, save_guide  # noqa: E402
-from narration.narrate import RenderReport, narrate_guide  # noqa: E402
-from narration.synthetic import make_guide  # noqa: E402
+from guidecast.composer.guide import load_guide, save_guide  # noqa: E402
+from guidecast.narration.narrate import RenderReport, narrate_guide  # noqa: E402
+from guidecast.samples.synthetic_guide import make_guide  # noqa: E402
 
 EDITED = "In **Amount**, enter the total of the receipt including tax, as one number."
 
@@ -52,10 +52,10 @@ def baseline_render(guide: Path, speech_dir: Path, root: Path) -> tuple[float, f
     import numpy as np
     from moviepy import AudioFileClip, ImageClip, concatenate_videoclips
 
-    from narration.frames import card, screenshot_frame
-    from narration.manifest import RenderSettings
-    from narration.script import build_script
-    from narration.tts import SilentEngine, SpeechCache
+    from guidecast.narration.frames import card, screenshot_frame
+    from guidecast.narration.manifest import RenderSettings
+    from guidecast.narration.script import build_script
+    from guidecast.narration.tts import SilentEngine, SpeechCache
 
     s = RenderSettings()
     g = load_guide(guide)

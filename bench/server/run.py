@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import httpx  # noqa: E402
+import httpx
 
-from server.settings import load_settings  # noqa: E402
-from server.testing import add_user, publish, running_server, sign_in, upload, wait_jobs  # noqa: E402
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import add_user, publish, running_server, sign_in, upload, wait_jobs
 
 
 def load(url: str, path: str, params: dict | None, requests: int, concurrency: int, seconds: float) -> dict:
@@ -74,8 +74,8 @@ def main() -> None:
 
     from fastapi.staticfiles import StaticFiles
 
-    from samples import WORKFLOWS_DIR
-    from samples.expense_app import start_sample_app
+    from guidecast.samples import WORKFLOWS_DIR
+    from guidecast.samples.expense_app import start_sample_app
 
     os.environ.setdefault("EXPENSELY_PASSWORD", "demo-password")
     with tempfile.TemporaryDirectory(prefix="gc-bench-") as tmp, start_sample_app("base") as sample:

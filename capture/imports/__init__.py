@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from capture.imports.common import ImportFormatError, ImportResult, Issue
-from capture.imports.devtools import import_devtools, is_devtools
-from capture.imports.selenium import import_selenium, is_selenium
+from guidecast.capture.imports.common import ImportFormatError, ImportResult, Issue
+from guidecast.capture.imports.devtools import import_devtools, is_devtools
+from guidecast.capture.imports.selenium import import_selenium, is_selenium
 
 __all__ = ["ImportFormatError", "ImportResult", "Issue", "import_recording"]
 

@@ -6,9 +6,18 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from capture.errors import GuidecastError
-from capture.privacy import SecretNames, app_name, env_prefix, secret_kind
-from capture.workflow import LOCATOR_KINDS, Locator, Step, Viewport, Workflow, origin_of, relative_to, with_step_ids
+from guidecast.capture.privacy import SecretNames, app_name, env_prefix, secret_kind
+from guidecast.capture.workflow import (
+    LOCATOR_KINDS,
+    Locator,
+    Step,
+    Viewport,
+    Workflow,
+    origin_of,
+    relative_to,
+    with_step_ids,
+)
+from guidecast.kernel.errors import GuidecastError
 
 
 class ImportFormatError(GuidecastError):

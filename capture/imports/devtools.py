@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from capture.imports.common import Builder, ImportResult, css_locator, rank
-from capture.workflow import Locator, Viewport
+from guidecast.capture.imports.common import Builder, ImportFormatError, ImportResult, css_locator, rank
+from guidecast.capture.workflow import Locator, Viewport
 
 MODIFIERS = {"Shift", "Control", "Alt", "Meta"}
 _ARIA = re.compile(r'^(?P<name>.*?)(?:\[role="(?P<role>[a-z]+)"\])?$')
@@ -45,6 +45,8 @@ def selector_locator(sel, frame: list[str]) -> Locator | None:
         return None
     if sel.startswith("aria/"):
         m = _ARIA.match(sel[5:])
+        if m is None:
+            raise ImportFormatError(f"selector {sel!r}: not an aria/ selector guidecast can read")
         name, role = m.group("name"), m.group("role")
         return Locator(role=role, name=name, frame=frame) if role else Locator(label=name, frame=frame)
     if sel.startswith("text/"):

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
-from capture.imports.common import Builder, ImportFormatError, ImportResult, css_locator, rank
-from capture.workflow import Locator, Viewport
+from guidecast.capture.imports.common import Builder, ImportFormatError, ImportResult, css_locator, rank
+from guidecast.capture.workflow import Locator, Viewport
 
 KEYS = {
     "ENTER": "Enter", "RETURN": "Enter", "TAB": "Tab", "ESC": "Escape", "ESCAPE": "Escape",

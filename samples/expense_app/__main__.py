@@ -1,4 +1,4 @@
-"""`python -m samples.expense_app [--variant base|changed] [--port 8000]`: run Expensely."""
+"""`python -m guidecast.samples.expense_app [--variant base|changed] [--port 8000]`: run Expensely."""
 from __future__ import annotations
 
 import argparse
@@ -7,12 +7,12 @@ import signal
 import sys
 import time
 
-from samples.expense_app.app import DEFAULT_PASSWORD, VARIANTS
-from samples.expense_app.server import start_sample_app
+from guidecast.samples.expense_app.app import DEFAULT_PASSWORD, VARIANTS
+from guidecast.samples.expense_app.server import start_sample_app
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m samples.expense_app", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m guidecast.samples.expense_app", description=__doc__)
     parser.add_argument("--variant", choices=VARIANTS, default="base")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (default 8000)")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from samples.expense_app.store import CATEGORIES, ROLES, Store, parse_expense_form
+from guidecast.samples.expense_app.store import CATEGORIES, ROLES, Store, parse_expense_form
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "expensely_session"

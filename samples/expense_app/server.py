@@ -8,7 +8,7 @@ import time
 import httpx
 import uvicorn
 
-from samples.expense_app.app import create_app
+from guidecast.samples.expense_app.app import create_app
 
 HOST = "127.0.0.1"
 
@@ -36,7 +36,7 @@ class SampleApp:
             self._server.force_exit = True
             self._thread.join(timeout / 2)
 
-    def __enter__(self) -> "SampleApp":
+    def __enter__(self) -> SampleApp:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from server.models import Base
+from guidecast.server.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -12,6 +12,8 @@ def run() -> None:
     conn = config.attributes.get("connection")
     if conn is None:  # `alembic` on the command line: -x url=sqlite:///path/to/guidecast.db
         url = context.get_x_argument(as_dictionary=True).get("url")
+        if not url:
+            raise SystemExit("alembic: give the database as -x url=sqlite:///path/to/guidecast.db")
         with create_engine(url).begin() as c:
             _migrate(c)
     else:

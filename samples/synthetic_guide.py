@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import colorsys
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from capture.bundle import Box
-from composer.annotate import annotate, font
-from composer.guide import Guide, GuideSource, GuideStep, save_guide
+from guidecast.composer.annotate import annotate
+from guidecast.composer.guide import Guide, GuideSource, GuideStep, save_guide
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.fonts import font
 
 TEXTS = (
     ("click", "Click **New expense**."),
@@ -82,7 +83,7 @@ def make_guide(folder: str | Path, steps: int = 5, size: tuple[int, int] = (1280
                              image_size=size, highlight=hl))
     final, _ = screenshot(steps, size)
     (folder / "images" / "final.png").write_bytes(final)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     guide = Guide(id=f"guide-synthetic-{steps}", title=title,
                   intro="In this guide you record a business expense and send it for approval.",
                   outro="Done. You should now see the Expense submitted page.", steps=out,

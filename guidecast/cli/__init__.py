@@ -1,47 +1,66 @@
-"""`guidecast ...`: parse the command line, call the stage's core function, report errors in one line."""
+"""`guidecast ...`: parse the command line, call the core or a stage's function, report errors in one line.
+
+User mistakes (`GuidecastError`) become a `UserError`, a click exception: one line on stderr, the error's
+exit code, no traceback, in a subprocess and under click's `CliRunner` alike.
+"""
 from __future__ import annotations
 
-import json
 import os
-import sys
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import IO, Any
 
 import click
-from rich.markup import escape
 
-from capture.errors import GuidecastError
-from capture.files import atomic_write_text
-from capture.replay import capture_workflow
-from composer.compose import compose_guide
-from guidecast.cmd_compose import compose_options, run_compose
-from guidecast.cmd_narrate import narrate_options, run_narrate
-from guidecast.progress import console, stage_progress
-from guidecast.sample import sample_app as sample_app_ctx
-from narration.tts import ENGINES
+from guidecast.cli.guide import compose_options, run_compose
+from guidecast.cli.progress import bars, console, stage_progress
+from guidecast.cli.sample import sample_app as sample_app_ctx
+from guidecast.cli.video import narrate_options, run_narrate
+from guidecast.kernel.errors import GuidecastError
+from guidecast.narration.tts import ENGINES
 
-REVIEW_DAYS = 90  # default review-by: a quarter after the build
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+EXIT_INTERRUPTED = 130
+
+
+class UserError(click.ClickException):
+    """A `GuidecastError` as click shows errors: `error: message` on stderr, exit code of the error."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if file is None:
+            console.print("[red]error:[/red] ", end="", highlight=False)
+            console.out(self.message, highlight=False)  # literally: messages hold [brackets] of their own
+        else:
+            click.echo(f"error: {self.message}", file=file)
+
+
+class Interrupted(click.ClickException):
+    exit_code = EXIT_INTERRUPTED
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.message, err=True)
+
+
+class GuidecastGroup(click.Group):
+    """Runs a command; a user mistake or Ctrl+C becomes a click exception instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GuidecastError as e:
+            raise UserError(str(e), e.exit_code) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; outputs already written are unchanged") from None
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except GuidecastError as e:
-        console.print("[red]error:[/red] " + escape(str(e)), highlight=False, soft_wrap=True)
-        sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        console.print("aborted")
-        sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        console.print("interrupted; outputs already written are unchanged")
-        sys.exit(130)
+    cli(prog_name="guidecast")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuidecastGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool) -> None:
@@ -81,6 +100,8 @@ def _narrate_options(f):
 def capture(obj, workflow: Path, out: Path | None, base_url, headed, device_scale, browser_path, find_timeout,
             sample_app, settle_timeout, strip_query) -> None:
     """Replay WORKFLOW in Chromium and write a capture bundle (screenshots + element semantics)."""
+    from guidecast.capture.replay import capture_workflow
+
     out = out or Path("out") / workflow.stem / "capture"
     with sample_app_ctx(sample_app) as app, stage_progress("capture", obj["quiet"]) as p:
         bundle = capture_workflow(workflow, out, base_url=app.url if app else base_url, headless=not headed,
@@ -112,18 +133,14 @@ def compose(obj, capture_dir: Path, out: Path | None, **composer_opts) -> None:
 def narrate(obj, guide_dir: Path, out: Path | None, engine, voice, rate, size, cache_dir, **engine_opts) -> None:
     """Voice each step of a guide and render the narrated video with captions and chapters."""
     out = out or guide_dir.parent / "video"
-    m = _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir, **engine_opts)
+    m = run_narrate(obj, guide_dir, out, engine, voice, rate, SIZES[size], cache_dir, **engine_opts)
     click.echo(f"video: {out / m.files['video']} ({m.duration:.1f} s, captions {out / m.files['captions_vtt']})")
-
-
-def _narrate(obj, guide_dir, out, engine, voice, rate, size, cache_dir, **engine_opts):
-    return run_narrate(obj, guide_dir, out, engine, voice, rate, SIZES[size], cache_dir, **engine_opts)
 
 
 @cli.command()
 @click.argument("workflow", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: out/<workflow name>).")
-@click.option("--owner", help="Who owns this guide (e.g. an email); recorded in the manifest.")
+@click.option("--owner", help="Who owns this guide (e.g. an email; default: your user name); recorded in the manifest.")
 @click.option("--review-by", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date by which the owner reviews the guide.")
 @_capture_options
 @_narrate_options
@@ -143,33 +160,23 @@ def build(obj, workflow: Path, out: Path | None, owner, review_by, base_url, hea
 def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
               find_timeout=10.0, sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None,
               owner=None, review_by=None) -> dict[str, Path]:
+    """`guidecast build` (and `demo`): the core's build with this command line's flags."""
+    from guidecast.core.build import CaptureOptions, NarrateOptions
+    from guidecast.core.build import build as core_build
+    from guidecast.narration.manifest import RenderSettings
+
+    width, height = SIZES[size]
     with sample_app_ctx(sample_app) as app:
-        with stage_progress("capture", obj["quiet"]) as p:
-            bundle = capture_workflow(workflow, out / "capture", base_url=app.url if app else base_url,
-                                      headless=not headed, device_scale_factor=device_scale,
-                                      browser_path=browser_path, progress=p, find_timeout=find_timeout)
-    with stage_progress("compose", obj["quiet"]) as p:
-        guide = compose_guide(out / "capture", out / "guide", progress=p)
-    m = _narrate(obj, out / "guide", out / "video", engine, voice, rate, size, cache_dir or out / ".cache")
-    paths = {
-        "guide (HTML)": out / "guide" / "guide.html",
-        "guide (Markdown)": out / "guide" / "guide.md",
-        "video": out / "video" / m.files["video"],
-        "captions": out / "video" / m.files["captions_vtt"],
-        "manifest": out / "manifest.json",
-    }
-    manifest = {
-        "workflow": {"path": str(workflow), "sha256": bundle.workflow.sha256, "title": bundle.workflow.title},
-        "capture": {"id": bundle.id, "dir": "capture", "captured_at": bundle.captured_at},
-        "guide": {"id": guide.id, "dir": "guide", "html": "guide/guide.html", "markdown": "guide/guide.md"},
-        "video": {"dir": "video", "file": f"video/{m.files['video']}", "duration": m.duration, "engine": m.engine},
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "owner": owner or os.environ.get("USER") or None,
-        "review_by": (review_by or (datetime.now(timezone.utc) + timedelta(days=REVIEW_DAYS)).date()).isoformat(),
-    }
-    manifest["last_verified"] = manifest["built_at"]
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2))
-    return paths
+        result = core_build(
+            workflow, out,
+            capture=CaptureOptions(base_url=app.url if app else base_url, headless=not headed,
+                                   device_scale=device_scale, browser_path=browser_path, find_timeout=find_timeout),
+            narrate=NarrateOptions(engine=engine, voice=voice, rate=rate,
+                                   settings=RenderSettings(width=width, height=height), cache_dir=cache_dir),
+            owner=owner or os.environ.get("USER") or None, review_by=review_by, stages=bars(obj["quiet"]))
+    r = result.render
+    click.echo(f"segments: {len(r.rendered)} rendered, {len(r.reused)} reused; {len(r.voiced)} clip(s) voiced")
+    return result.outputs(out)
 
 
 @cli.command()
@@ -179,7 +186,7 @@ def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, de
 def demo(obj, out: Path, engine: str) -> None:
     """Start the sample app, build the sample guide and video, print where they are, stop the app."""
 
-    from samples import WORKFLOWS_DIR
+    from guidecast.samples import WORKFLOWS_DIR
 
     os.environ.setdefault("EXPENSELY_PASSWORD", "demo-password")
     paths = run_build(obj, WORKFLOWS_DIR / "submit-expense.yaml", out, sample_app="base", engine=engine)
@@ -195,7 +202,7 @@ def sample_app_cmd(variant: str, port: int) -> None:
     """Run the bundled sample app (Expensely) in the foreground."""
     import uvicorn
 
-    from samples.expense_app import create_app
+    from guidecast.samples.expense_app import create_app
 
     click.echo(f"Expensely ({variant}) on http://127.0.0.1:{port}  (Ctrl+C to stop)")
     uvicorn.run(create_app(variant), host="127.0.0.1", port=port, log_level="warning")
@@ -207,8 +214,8 @@ def sample_app_cmd(variant: str, port: int) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Database and assets (default out/server, or GUIDECAST_DATA_DIR).")
 def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
     """Run the web app: library, editor, learner view, sharing and jobs (settings: GUIDECAST_* env)."""
-    from server.app import run
-    from server.settings import load_settings
+    from guidecast.server.app import run
+    from guidecast.server.settings import load_settings
 
     settings = load_settings(host=host, port=port, data_dir=data_dir)
     click.echo(f"guidecast on http://{settings.host}:{settings.port}  data in {settings.data_dir}  (Ctrl+C to stop)")
@@ -216,9 +223,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
 
 
 def _register_area_commands() -> None:
-    from guidecast import cmd_capture, cmd_compose, cmd_freshness, cmd_narrate, cmd_server
+    from guidecast.cli import freshness, guide, record, server, video
 
-    for mod in (cmd_capture, cmd_compose, cmd_narrate, cmd_server, cmd_freshness):
+    for mod in (record, guide, video, server, freshness):
         mod.register(cli)
 
 

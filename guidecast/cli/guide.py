@@ -5,11 +5,11 @@ from pathlib import Path
 
 import click
 
-from capture.errors import GuidecastError
-from composer.edits import EDITS_FILE, EditSet, load_edits, read_edits
-from composer.export import FORMATS
-from composer.guide import Callout, Guide, load_guide
-from guidecast.progress import stage_progress
+from guidecast.cli.progress import stage_progress
+from guidecast.composer.edits import EDITS_FILE, EditSet, load_edits, read_edits
+from guidecast.composer.export import FORMATS
+from guidecast.composer.guide import Callout, Guide, load_guide
+from guidecast.kernel.errors import GuidecastError
 
 
 def compose_options(f):
@@ -25,8 +25,8 @@ def compose_options(f):
 
 def run_compose(obj, capture_dir: Path, out: Path, *, edits_file=None, polish=False, polish_model=None,
                 polish_base_url=None) -> Guide:
-    from composer.compose import compose_guide
-    from composer.polish import PolishSettings
+    from guidecast.composer.compose import compose_guide
+    from guidecast.composer.polish import PolishSettings
 
     settings = PolishSettings.from_env(polish_model, polish_base_url) if polish else None
     with stage_progress("compose", obj["quiet"]) as p:
@@ -58,11 +58,11 @@ def report(guide: Guide) -> None:
 @click.option("--video", type=click.Path(path_type=Path), help="Narrated video to include (html, html-folder, scorm).")
 def export_cmd(guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, video: Path | None) -> None:
     """Export a composed guide as HTML, an HTML folder, Markdown, PDF or a SCORM 1.2 package."""
-    from composer.export import export_guide
+    from guidecast.composer.export import export_guide
 
     path = export_guide(guide_dir, fmt, out, template_dir=template_dir, video=video)
     if fmt == "scorm":
-        from composer.scorm import validate_package
+        from guidecast.composer.scorm import validate_package
 
         info = validate_package(path)
         click.echo(f"scorm: {path} (SCORM 1.2, launches {info.launch}, {info.files} files)")
@@ -119,7 +119,7 @@ def edit_cmd(obj, guide_dir: Path, list_: bool, apply_file, set_text, set_title,
         raise GuidecastError(f"{guide_dir}: the capture it was made from ({capture_dir}) is gone; capture the "
                              f"workflow again and run `guidecast compose CAPTURE_DIR -o {guide_dir}`")
     obj = obj or {"quiet": True}
-    from composer.compose import compose_guide
+    from guidecast.composer.compose import compose_guide
 
     with stage_progress("compose", obj.get("quiet", True)) as p:
         new = compose_guide(capture_dir, guide_dir, edits=edits, progress=p)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from guidecast.progress import stage_progress
+from guidecast.cli.progress import stage_progress
 
 
 def narrate_options(f):
@@ -23,9 +22,9 @@ def narrate_options(f):
 
 def run_narrate(obj, guide_dir: Path, out: Path, engine: str, voice, rate, size: tuple[int, int], cache_dir,
                 language=None, tts_base_url=None, tts_model=None, tts_timeout=60.0, jobs=None):
-    from narration.manifest import RenderSettings
-    from narration.narrate import RenderReport, narrate_guide
-    from narration.tts import make_engine
+    from guidecast.narration.manifest import RenderSettings
+    from guidecast.narration.narrate import RenderReport, narrate_guide
+    from guidecast.narration.tts import make_engine
 
     eng = make_engine(engine, language=language, base_url=tts_base_url, model=tts_model, timeout=tts_timeout)
     report = RenderReport()
@@ -46,7 +45,7 @@ def register(cli: click.Group) -> None:
     @click.option("--language", help="Only voices for this language (e.g. en, de).")
     def voices(engine: str, language: str | None) -> None:
         """List the voices of a voice engine (ids for --voice)."""
-        from narration.tts import make_engine
+        from guidecast.narration.tts import make_engine
 
         lang = (language or "").lower()
         for v in make_engine(engine).voices():
@@ -61,7 +60,7 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     def status(video_dir: Path, guide_dir: Path | None, as_json: bool) -> None:
         """Is the video in VIDEO_DIR current or stale relative to its guide, and why (exit 1 when stale)."""
-        from narration.freshness import video_status
+        from guidecast.narration.freshness import video_status
 
         st = video_status(video_dir, guide_dir)
         if as_json:
@@ -70,4 +69,4 @@ def register(cli: click.Group) -> None:
             for line in st.lines():
                 click.echo(line)
         if not st.current:
-            sys.exit(1)
+            click.get_current_context().exit(1)

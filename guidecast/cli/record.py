@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from capture.errors import GuidecastError
+from guidecast.kernel.errors import GuidecastError
 
 
 def register(cli: click.Group) -> None:
     """Add this area's commands to `cli`: record and import."""
-    from guidecast.progress import console
+    from guidecast.cli.progress import console
 
     @cli.command()
     @click.argument("url")
@@ -26,7 +26,7 @@ def register(cli: click.Group) -> None:
     @click.option("--cdp-port", type=int, help="Also open Chrome DevTools Protocol on this port (automation).")
     def record(url, out: Path, headless, title, secret_prefix, viewport, no_screenshots, browser_path, cdp_port):
         """Open URL in Chromium and record what you do there as a workflow."""
-        from capture.recording import record_interactive
+        from guidecast.capture.recording import record_interactive
 
         m = re.fullmatch(r"(\d+)x(\d+)", viewport)
         if not m:
@@ -55,9 +55,9 @@ def register(cli: click.Group) -> None:
     @click.option("--strict", is_flag=True, help="Fail when a step has no workflow equivalent instead of leaving it out.")
     def import_cmd(recording: Path, out: Path, test_name, title, strict):
         """Convert a Chrome DevTools Recorder JSON or Selenium IDE .side file into a workflow."""
-        from capture.files import atomic_write_text
-        from capture.imports import import_recording
-        from capture.workflow import dump_workflow
+        from guidecast.capture.imports import import_recording
+        from guidecast.capture.workflow import dump_workflow
+        from guidecast.kernel.files import atomic_write_text
 
         result = import_recording(recording, test=test_name)
         for issue in result.issues:

@@ -27,10 +27,10 @@ def user_add(email: str, role: str, password: str, data_dir: Path | None) -> Non
     """Create a user, e.g. the first admin: guidecast user add EMAIL --role admin."""
     from fastapi import HTTPException
 
-    from capture.errors import GuidecastError
-    from server.app import make_context
-    from server.routes_auth import create_user
-    from server.settings import load_settings
+    from guidecast.kernel.errors import GuidecastError
+    from guidecast.server.app import make_context
+    from guidecast.server.routes_auth import create_user
+    from guidecast.server.settings import load_settings
 
     ctx = make_context(load_settings(data_dir=data_dir))
     try:
@@ -51,12 +51,11 @@ def check_due(data_dir: Path | None, interval_hours: float | None, limit: int | 
 
     Exit code: 0 every checked guide is unchanged (or none was due), 1 some app changed, 3 some app could not
     be verified, 4 some check failed (its job's error is printed)."""
-    import sys
 
-    from capture.errors import GuidecastError
-    from server.app import make_context
-    from server.freshness import run_due
-    from server.settings import load_settings
+    from guidecast.kernel.errors import GuidecastError
+    from guidecast.server.app import make_context
+    from guidecast.server.freshness import run_due
+    from guidecast.server.settings import load_settings
 
     ctx = make_context(load_settings(data_dir=data_dir))
     hours = interval_hours if interval_hours is not None else (ctx.settings.check_interval_hours or 24.0)
@@ -83,4 +82,4 @@ def check_due(data_dir: Path | None, interval_hours: float | None, limit: int | 
     ran = run_due(ctx, hours, limit, report)
     if not ran:
         click.echo(f"no guide is due (interval {hours:g} h)")
-    sys.exit(worst[0])
+    click.get_current_context().exit(worst[0])

@@ -1,0 +1,196 @@
+"""`check_build` and `refresh`: is a guide still true to the app, and bringing it up to date.
+
+`apply_capture` is the part the CLI and the server share: a new capture composed into the guide folder
+(the edit layer applies; edits on gone steps become conflicts, overrides of renamed targets are flagged
+for review), the video rendered again with the cache (only changed segments render), and the
+`ChangelogEntry` that says what changed. `refresh` wraps it for a build folder: check, archive the old
+capture, apply, record the version in the manifest and CHANGELOG.md.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from guidecast.capture.bundle import load_capture
+from guidecast.capture.check import check_capture
+from guidecast.capture.check_report import LABELS, write_html, write_json
+from guidecast.capture.compare import FreshnessReport
+from guidecast.composer.compose import compose_guide
+from guidecast.composer.edits import EditSet
+from guidecast.composer.guide import Guide, load_guide
+from guidecast.core.build import NarrateOptions, now_iso
+from guidecast.core.manifest import (
+    BuildManifest,
+    CaptureChange,
+    CaptureRef,
+    ChangelogEntry,
+    ReviewEntry,
+    StepChangeEntry,
+    append_changelog,
+    is_build,
+    load_build_manifest,
+    save_build_manifest,
+)
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.progress import Stages, quiet_stage
+from guidecast.narration.manifest import VideoManifest, load_manifest
+from guidecast.narration.narrate import RenderReport, narrate_guide
+
+EXIT_CHANGED = 1
+EXIT_UNVERIFIED = 3
+
+
+def needs_refresh(report: FreshnessReport) -> bool:
+    """Something changed, or a page around an unchanged target looks different (its pictures are stale)."""
+    return report.changed or any(s.user_visible for s in report.steps)
+
+
+def exit_code(report: FreshnessReport) -> int:
+    if not report.verified:
+        return EXIT_UNVERIFIED
+    return EXIT_CHANGED if report.changed else 0
+
+
+def page_changes(report: FreshnessReport) -> list[str]:
+    return [s.id for s in report.steps if s.status == "unchanged" and s.user_visible]
+
+
+# -- check ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Target:
+    """What a check compares: the baseline capture, where results go, the workflow (None: the capture's)."""
+
+    baseline: Path
+    results: Path
+    workflow: Path | None
+    build: Path | None = None
+
+
+def resolve_target(target: Path) -> Target:
+    """The baseline of a build folder, a guide folder or a capture folder."""
+    target = Path(target)
+    if target.is_file():
+        raise GuidecastError(f"{target}: name a build folder (from `guidecast build`), a guide folder or a capture "
+                             "folder; a workflow file alone has no baseline to compare with")
+    if is_build(target) and (target / "capture" / "capture.json").exists():
+        m = load_build_manifest(target)
+        return Target(target / "capture", target / "check", Path(m.workflow.path) if m.workflow.path else None,
+                      target)
+    if (target / "guide.json").exists():
+        g = load_guide(target)
+        return Target(Path(g.source.capture_dir), target.parent / "check", Path(g.source.workflow_path))
+    if (target / "capture.json").exists():
+        return Target(target, target.parent / "check", None)
+    raise GuidecastError(f"{target}: not a build, guide or capture folder (no manifest.json, guide.json or capture.json)")
+
+
+def check_build(target: Path, *, base_url: str | None = None, workflow: Path | None = None, retry: bool = True,
+                find_timeout: float = 5.0, browser_path: str | None = None,
+                stages: Stages = quiet_stage) -> tuple[FreshnessReport, Path]:
+    """Replay the workflow behind `target` and compare; writes `check/report.{json,html}` and the replay in
+    `check/capture/`. A verified, unchanged build records `last_verified`. Returns (report, results folder)."""
+    t = resolve_target(target)
+    current = t.results / "capture"
+    with stages("check", 1) as p:
+        report = check_capture(t.baseline, workflow=workflow or t.workflow, base_url=base_url, keep_dir=current,
+                               retry=retry, find_timeout=find_timeout, browser_path=browser_path, progress=p)
+    write_json(report, t.results / "report.json")
+    write_html(report, t.results / "report.html", t.baseline, current if current.exists() else None)
+    if t.build is not None and report.verified and not needs_refresh(report):
+        m = load_build_manifest(t.build)
+        save_build_manifest(m.model_copy(update={"last_verified": report.checked_at}), t.build)
+    return report, t.results
+
+
+def ownership_line(build: Path, today: date | None = None) -> str:
+    """`owner, last verified, review by (OVERDUE)` for a build folder."""
+    m = load_build_manifest(build)
+    today = today or date.today()
+    overdue = bool(m.review_by) and date.fromisoformat(m.review_by or "") < today
+    return (f"{Path(build).name}: owner {m.owner or 'nobody'}, last verified {m.last_verified or 'never'}, "
+            f"review by {m.review_by or 'not set'}" + (" — OVERDUE" if overdue else ""))
+
+
+# -- refresh -------------------------------------------------------------------------------------------
+
+@dataclass
+class Applied:
+    guide: Guide
+    video: VideoManifest
+    entry: ChangelogEntry
+
+
+def changelog_entry(report: FreshnessReport, guide: Guide, rendered: RenderReport, *, version: int,
+                    refreshed_at: str, check: int | None = None) -> ChangelogEntry:
+    return ChangelogEntry(
+        version=version, refreshed_at=refreshed_at, check=check, checked_at=report.checked_at,
+        capture=CaptureChange(before=report.baseline_capture, after=guide.source.capture_id),
+        changes=[StepChangeEntry(id=s.id, number=s.number, status=s.status, classes=list(s.classes),
+                                 labels=[LABELS[c] for c in s.classes], details=list(s.details))
+                 for s in report.changed_steps],
+        flow=[f.model_dump() for f in report.flow],
+        page_changes=page_changes(report),
+        conflicts=[c.model_dump() for c in guide.conflicts],
+        review=[ReviewEntry(step=s.id, number=s.number, why=s.review) for s in guide.steps if s.review],
+        new_steps=list(guide.new_step_ids),
+        segments_rendered=list(rendered.rendered), segments_reused=list(rendered.reused),
+    )
+
+
+def apply_capture(report: FreshnessReport, capture_dir: Path, guide_dir: Path, video_dir: Path, *,
+                  narrate: NarrateOptions, edits: EditSet | None = None, version: int | None = None,
+                  check: int | None = None, stages: Stages = quiet_stage) -> Applied:
+    """Compose `capture_dir` into `guide_dir` (with `edits`, else the folder's own edit layer) and render
+    `video_dir` again, reusing every unchanged segment from the cache. `version` (default: the guide's own)
+    names the version the changelog entry describes."""
+    with stages("compose", 1) as p:
+        guide = compose_guide(capture_dir, guide_dir, edits=edits, progress=p)
+    rendered = RenderReport()
+    with stages("narrate", 6) as p:
+        video = narrate_guide(guide_dir, video_dir, engine=narrate.engine, voice=narrate.voice, rate=narrate.rate,
+                              settings=narrate.settings, cache_dir=narrate.cache_dir, progress=p,
+                              jobs=narrate.jobs, report=rendered)
+    entry = changelog_entry(report, guide, rendered, version=version if version is not None else guide.version,
+                            refreshed_at=now_iso(), check=check)
+    return Applied(guide, video, entry)
+
+
+def refresh(build: Path, *, base_url: str | None = None, workflow: Path | None = None, engine: str | None = None,
+            retry: bool = True, find_timeout: float = 5.0, browser_path: str | None = None,
+            stages: Stages = quiet_stage) -> tuple[FreshnessReport, ChangelogEntry | None]:
+    """Check the build; when the app changed, re-capture, re-compose with the edit layer, re-voice and
+    re-render only what changed, and record a new version with a changelog. Returns (report, entry)."""
+    build = Path(build)
+    manifest: BuildManifest = load_build_manifest(build)
+    report, results = check_build(build, base_url=base_url, workflow=workflow, retry=retry,
+                                  find_timeout=find_timeout, browser_path=browser_path, stages=stages)
+    if not report.verified or not needs_refresh(report):
+        return report, None  # nothing to do (check_build recorded a verified, unchanged app)
+    old = load_capture(build / "capture")
+    archive = build / "captures" / old.id
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        (build / "capture").rename(archive)
+    else:
+        shutil.rmtree(build / "capture")
+    (results / "capture").rename(build / "capture")
+    options = NarrateOptions(engine=engine or manifest.video.engine, cache_dir=build / ".cache")
+    if (build / manifest.video.dir / "video.json").is_file():  # the voice and size the video was made with
+        made = load_manifest(build / manifest.video.dir)
+        options.voice, options.rate, options.settings = made.voice, made.rate, made.settings
+    done = apply_capture(report, build / "capture", build / "guide", build / "video", narrate=options,
+                         stages=stages)
+    guide, video, entry = done.guide, done.video, done.entry
+    manifest = manifest.model_copy(update={
+        "capture": CaptureRef(id=guide.source.capture_id, captured_at=guide.source.captured_at),
+        "guide": manifest.guide.model_copy(update={"id": guide.id, "version": guide.version}),
+        "video": manifest.video.model_copy(update={"duration": video.duration, "engine": video.engine}),
+        "last_verified": entry.refreshed_at,
+        "history": [*manifest.history, entry],
+    })
+    save_build_manifest(manifest, build)
+    append_changelog(build, entry)
+    return report, entry

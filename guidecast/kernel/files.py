@@ -1,0 +1,112 @@
+"""Safe file output shared by every stage: nothing already saved is lost when a run fails.
+
+Scratch entries (staging folders, half-written files, cache temporaries) are named `.<kind>.p<pid>.<rest>`
+after the process that owns them; `sweep_scratch` removes those whose process is gone, so a killed run
+leaves nothing the next run does not clean up. One scheme for every stage.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_SCRATCH = re.compile(r"^\.(?P<kind>.+?)\.p(?P<pid>\d+)\.")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` still running (on this machine)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def scratch_prefix(kind: str) -> str:
+    """The name prefix of a scratch entry of `kind` owned by this process."""
+    return f".{kind}.p{os.getpid()}."
+
+
+def sweep_scratch(folder: Path, kind: str | None = None) -> None:
+    """Delete the scratch entries in `folder` (of `kind`, or of any kind) whose process is gone."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        m = _SCRATCH.match(p.name)
+        if not m or (kind is not None and m.group("kind") != kind):
+            continue
+        pid = int(m.group("pid"))
+        if pid != os.getpid() and not pid_alive(pid):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside `path`, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=scratch_prefix(path.name), suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def store_content_addressed(folder: Path, data: bytes, suffix: str) -> str:
+    """Store `data` under its hash in `folder`; returns the file name."""
+    name = sha256_bytes(data)[:32] + suffix
+    target = Path(folder) / name
+    if not target.exists():
+        atomic_write_bytes(target, data)
+    return name
+
+
+@contextmanager
+def staged_dir(target: Path) -> Iterator[Path]:
+    """Yield a fresh staging folder; on success it replaces `target` whole, on failure it is removed
+    and `target` stays as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_scratch(target.parent, target.name)
+    stage = Path(tempfile.mkdtemp(prefix=scratch_prefix(target.name), suffix=".staging", dir=target.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=scratch_prefix(target.name), suffix=".old", dir=target.parent))
+        os.replace(target, old / target.name)
+    os.replace(stage, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
