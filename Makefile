@@ -36,7 +36,7 @@ types: venv
 	@.venv/bin/mypy
 
 # Everything: lint, types, then the whole suite (browser and video tests included).
-test: setup lint
+test: setup lint types
 	@$(PY) -m pytest -q
 
 # The fast tier: unit and in-process tests, no browser, no video, no wheel build (well under 90 s).

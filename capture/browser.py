@@ -8,9 +8,13 @@ import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from guidecast.kernel.errors import GuidecastError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # Without these, Chromium keeps trying to reach Google's services on a closed network.
 CHROMIUM_ARGS = [
@@ -56,7 +60,7 @@ def _playwright_managed_exists() -> bool:
 
 @contextmanager
 def launch_browser(headless: bool = True, executable: str | None = None, args: list[str] | None = None
-                   ) -> Iterator[object]:
+                   ) -> Iterator[Browser]:
     """Yield a launched Playwright Browser; closes it and the driver on exit. `args`: extra Chromium flags."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from guidecast.capture.browser import launch_browser
 from guidecast.capture.bundle import CaptureBundle, load_capture
 from guidecast.capture.compare import FreshnessReport, StepChange, compare_captures, looks_like_sign_in
 from guidecast.capture.replay import capture_workflow, partial_dir
 from guidecast.kernel.errors import CaptureError, GuidecastError, TargetNotFound
+from guidecast.kernel.progress import Progress
 
-Progress = Callable[[int, int, str], None]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 def check_capture(
@@ -27,6 +31,7 @@ def check_capture(
     browser_path: str | None = None,
     progress: Progress | None = None,
     allowed_hosts: list[str] | None = None,
+    browser: Browser | None = None,
 ) -> FreshnessReport:
     """Replay the baseline's workflow against `base_url` (default: where the baseline was captured) and
     classify every step. A step only counts as changed when a second replay agrees (flaky content is not
@@ -39,14 +44,17 @@ def check_capture(
         raise GuidecastError(f"{wf_path}: the workflow this capture came from is gone; pass --workflow FILE")
     url = base_url or base.base_url
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with tempfile.TemporaryDirectory(prefix="guidecast-check-") as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="guidecast-check-"))
+        if browser is None and allowed_hosts is None:  # one browser for both replays
+            browser = stack.enter_context(launch_browser(headless=headless, executable=browser_path))
         runs = 2 if retry else 1
         reports: list[FreshnessReport] = []
         captures: list[Path] = []
         for k in range(runs):
             out = Path(tmp) / f"run{k}"
             report = _run_once(base, baseline_dir, wf_path, out, url, checked_at, find_timeout, headless,
-                               browser_path, _scaled(progress, k, runs), allowed_hosts)
+                               browser_path, _scaled(progress, k, runs), allowed_hosts, browser)
             reports.append(report)
             captures.append(out)
             if not report.verified or not report.changed:
@@ -61,11 +69,11 @@ def check_capture(
 
 def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path, url: str | None, checked_at: str,
               find_timeout: float, headless: bool, browser_path: str | None, progress,
-              allowed_hosts: list[str] | None = None) -> FreshnessReport:
+              allowed_hosts: list[str] | None = None, browser: Browser | None = None) -> FreshnessReport:
     try:
         cur = capture_workflow(wf_path, out, base_url=url, find_timeout=find_timeout, headless=headless,
                                browser_path=browser_path, progress=progress, allowed_hosts=allowed_hosts,
-                               device_scale_factor=base.device_scale_factor)
+                               device_scale_factor=base.device_scale_factor, browser=browser)
         return compare_captures(base, baseline_dir, cur, out, checked_at=checked_at)
     except CaptureError as e:
         part = partial_dir(out)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from guidecast.capture.browser import Hosts, host_allowed, host_resolver_rules, launch_browser, parse_hosts, url_host
 from guidecast.capture.bundle import SCREENSHOT_DIR, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
@@ -25,8 +27,11 @@ from guidecast.capture.workflow import LoadedWorkflow, Step, load_workflow
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.errors import CaptureError, GuidecastError, TargetAmbiguous, TargetNotFound, WorkflowError
 from guidecast.kernel.files import sha256_bytes, staged_dir, store_content_addressed
+from guidecast.kernel.progress import Progress
 
-Progress = Callable[[int, int, str], None]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 FIND_TIMEOUT_S = 10.0
 ACTION_TIMEOUT_MS = 15000
 NAV_TIMEOUT_MS = 30000
@@ -49,6 +54,7 @@ def capture_workflow(
     find_timeout: float = FIND_TIMEOUT_S,
     strip_query_strings: bool | None = None,
     allowed_hosts: Iterable[str] | None = None,
+    browser: Browser | None = None,
 ) -> CaptureBundle:
     """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success).
 
@@ -59,6 +65,9 @@ def capture_workflow(
     leave every other host unresolvable (redirect hops, which routes do not see, included). A page that
     goes to another host (link, redirect, script, popup) stops the capture with a CaptureError naming the
     step and the host; other requests to such hosts (images, iframes) are just not answered.
+    `browser`: a launched Chromium to replay in (a fresh context each time; it stays open), e.g. one
+    browser for several replays. With `allowed_hosts` the replay launches its own: the resolver rules are
+    launch flags.
     """
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
     out = Path(out_dir)
@@ -68,9 +77,11 @@ def capture_workflow(
                   device_scale_factor=device_scale_factor, hosts=hosts,
                   strip_query=lw.workflow.privacy.strip_query if strip_query_strings is None else strip_query_strings)
     args = None if hosts is None else [f"--host-resolver-rules={host_resolver_rules(hosts)}"]
-    with staged_dir(out) as stage, launch_browser(headless=headless, executable=browser_path, args=args) as browser:
+    opened = nullcontext(browser) if browser is not None and args is None else \
+        launch_browser(headless=headless, executable=browser_path, args=args)
+    with staged_dir(out) as stage, opened as b:
         try:
-            bundle = run.execute(browser, stage / SCREENSHOT_DIR)
+            bundle = run.execute(b, stage / SCREENSHOT_DIR)
         except (GuidecastError, KeyboardInterrupt) as e:
             raise _keep_partial(run, e, stage / SCREENSHOT_DIR, partial_dir(out)) from None
         save_capture(bundle, stage)
@@ -277,7 +288,8 @@ class _Replay:
             self._close(step.page or tabs.current)
         page, page_name = tabs.page, tabs.current
         value = self.secrets[step.secret] if step.secret else step.value
-        rec = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": [], "ignore": []}
+        rec: dict[str, Any] = {"element": None, "locator": None, "rank": None, "heading": None, "blurred": [],
+                               "ignore": []}
         try:
             if closing:
                 self._settle(page)

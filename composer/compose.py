@@ -1,7 +1,6 @@
 """Capture bundle (+ the edit layer) -> guide bundle: the composer stage's core function."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from guidecast.composer.versions import carry_versions, current_guide, history, 
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import atomic_write_bytes, atomic_write_text, sha256_bytes, staged_dir
+from guidecast.kernel.progress import Progress
 
-Progress = Callable[[int, int, str], None]
 CLICK_ACTIONS = {"click", "check", "uncheck"}
 
 

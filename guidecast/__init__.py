@@ -25,6 +25,8 @@ _EXPORTS = {
     "narrate_guide": "guidecast.narration.narrate",
     "check_capture": "guidecast.capture.check",
     "build": "guidecast.core.build",
+    "CaptureOptions": "guidecast.core.build",
+    "NarrateOptions": "guidecast.core.build",
     "refresh": "guidecast.core.refresh",
     "check_build": "guidecast.core.refresh",
     "GuidecastError": "guidecast.kernel.errors",
@@ -38,7 +40,7 @@ _EXPORTS = {
     "ChangelogEntry": "guidecast.core.manifest",
 }
 __all__ = [
-    "BuildManifest", "CaptureBundle", "ChangelogEntry", "EditSet", "FreshnessReport", "Guide", "GuidecastError",
+    "BuildManifest", "CaptureBundle", "CaptureOptions", "ChangelogEntry", "NarrateOptions", "EditSet", "FreshnessReport", "Guide", "GuidecastError",
     "VideoManifest", "Workflow", "build", "capture_workflow", "check_build", "check_capture", "compose_guide",
     "narrate_guide", "refresh",
 ]
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from guidecast.composer.compose import compose_guide
     from guidecast.composer.edits import EditSet
     from guidecast.composer.guide import Guide
-    from guidecast.core.build import build
+    from guidecast.core.build import CaptureOptions, NarrateOptions, build
     from guidecast.core.manifest import BuildManifest, ChangelogEntry
     from guidecast.core.refresh import check_build, refresh
     from guidecast.kernel.errors import GuidecastError

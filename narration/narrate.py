@@ -11,16 +11,17 @@ import math
 import os
 import tempfile
 import threading
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
 from guidecast.composer.guide import load_guide
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import scratch_prefix, sha256_file, sweep_scratch
+from guidecast.kernel.progress import Progress
 from guidecast.narration.assemble import frame_count, start_audio_encode, write_audio_track
 from guidecast.narration.manifest import RenderSettings, Segment, VideoManifest
 from guidecast.narration.media import encoder, tool
@@ -30,7 +31,6 @@ from guidecast.narration.segments import SegmentSpec, pictures_memory, render_se
 from guidecast.narration.stage import target_centre
 from guidecast.narration.tts import Engine, SpeechCache, make_engine
 
-Progress = Callable[[int, int, str], None]
 # Segments per encoder process: at most MAX_BATCH (fewer start-ups), at most 1/TAIL of a worker's share of
 # the segments still to come, so that batches shrink toward the end and the workers finish together.
 MAX_BATCH, TAIL = 6, 2
@@ -211,8 +211,8 @@ def _picture_facts(item: ScriptItem, guide_dir: Path) -> tuple[Path, str, tuple[
 
 def _spec(item: ScriptItem, guide, guide_dir: Path, picture, frames: int, audio_sha: str, cursor) -> SegmentSpec:
     path, image_sha, size = picture if picture else (None, None, None)
-    common = dict(id=item.id, kind=item.kind, frames=frames, audio_sha256=audio_sha, where=item.where,
-                  image=str(path) if path else None, image_sha256=image_sha)
+    common: dict[str, Any] = dict(id=item.id, kind=item.kind, frames=frames, audio_sha256=audio_sha,
+                                  where=item.where, image=str(path) if path else None, image_sha256=image_sha)
     if item.kind == "intro":
         return SegmentSpec(**common, title=guide.title, subtitle=f"Step-by-step guide · {len(guide.steps)} steps")
     if item.kind == "outro":

@@ -4,8 +4,10 @@ Run it with `guidecast serve` (or `run(settings)`). The JSON API is documented a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,6 +19,7 @@ from guidecast.server.assets import AssetStore
 from guidecast.server.auth import SigninLimiter
 from guidecast.server.db import Database, sqlite_url
 from guidecast.server.jobs import JobRunner
+from guidecast.server.models import utcnow
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
@@ -30,6 +33,7 @@ class Context:
     assets: AssetStore
     limiter: SigninLimiter
     jobs: JobRunner = field(init=False)
+    clock: Callable[[], datetime] = utcnow  # what "now" is for expiry; tests move it instead of sleeping
     scheduler: freshness.Scheduler = field(init=False)
 
 

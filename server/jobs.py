@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.progress import Progress
 from guidecast.server.models import Job, utcnow
 
 log = logging.getLogger("guidecast.jobs")
@@ -28,7 +29,7 @@ class JobCancelled(Exception):
     pass
 
 
-Handler = Callable[[Any, Job, Callable[[int, int, str], None]], dict | None]
+Handler = Callable[[Any, Job, Progress], dict | None]
 
 
 class JobRunner:
@@ -120,7 +121,7 @@ class JobRunner:
                     return job_id
         return None
 
-    def _progress(self, job_id: int) -> Callable[[int, int, str], None]:
+    def _progress(self, job_id: int) -> Progress:
         last = [0.0]
 
         def progress(done: int, total: int, what: str) -> None:

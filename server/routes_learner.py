@@ -107,19 +107,19 @@ def learn_file(request: Request, guide_id: int, number: int, path: str, user: Us
 
 @router.get("/s/{token}", include_in_schema=False)
 def shared(request: Request, token: str, db: Session = DB):
-    _, g, v = resolve(db, token)
+    _, g, v = resolve(db, token, request.app.state.ctx.clock())
     return learner_page(request, g, v, f"/s/{token}/files/", share=token)
 
 
 @router.get("/s/{token}/files/{path:path}", include_in_schema=False)
 def shared_file(request: Request, token: str, path: str, db: Session = DB):
-    _, _, v = resolve(db, token)
+    _, _, v = resolve(db, token, request.app.state.ctx.clock())
     return version_file(request.app.state.ctx, v, path)
 
 
 @router.get("/embed/{token}", include_in_schema=False)
 def embed(request: Request, token: str, db: Session = DB):
-    _, g, v = resolve(db, token)
+    _, g, v = resolve(db, token, request.app.state.ctx.clock())
     return learner_page(request, g, v, f"/s/{token}/files/", embed=True, share=token)
 
 
@@ -137,7 +137,7 @@ def oembed(request: Request, url: str, format: str = "json", maxwidth: int | Non
     segs = parts.path.strip("/").split("/")
     if parts.netloc != base.netloc or len(segs) != 2 or segs[0] != "s":
         raise HTTPException(404, "not a share link of this server")
-    _, g, v = resolve(db, segs[1])
+    _, g, v = resolve(db, segs[1], request.app.state.ctx.clock())
     w, h = EMBED_SIZE
     if maxwidth and maxwidth < w:
         w, h = maxwidth, round(maxwidth * 9 / 16)

@@ -167,7 +167,7 @@ def guide_page(request: Request, guide_id: int, user: User = Depends(require("ed
     fresh = freshness.states(db, [g.id]).get(g.id) or freshness.State()
     latest_check, changed = fresh.latest, fresh.changed(g)
     return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, fresh), jobs=[job_json(j) for j in jobs],
-                links=[(lk, link_state(lk)) for lk in links], members=members, stats=stats, chart=chart,
+                links=[(lk, link_state(lk, ctx.clock())) for lk in links], members=members, stats=stats, chart=chart,
                 base_url=str(request.base_url).rstrip("/"),
                 check=freshness.check_json(latest_check, g) if latest_check else None,
                 changed=freshness.check_json(changed, g) if changed and changed is not latest_check else None,

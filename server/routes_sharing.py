@@ -18,18 +18,19 @@ router = APIRouter()
 
 def _link_json(request: Request, link: ShareLink) -> dict:
     url = f"{public_base(request)}/s/{link.token}"
-    return {"id": link.id, "url": url, "version": link.version, "state": link_state(link),
+    return {"id": link.id, "url": url, "version": link.version, "state": link_state(link, request.app.state.ctx.clock()),
             "expires_at": link.expires_at.isoformat() if link.expires_at else None,
             "embed": f'<iframe src="{public_base(request)}/embed/{link.token}" width="960" height="540" '
                      'frameborder="0" allowfullscreen></iframe>'}
 
 
 @router.post("/guides/{guide_id}/links", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def new_link(guide_id: int, version: str = Form(""), expires_days: str = Form(""),
+def new_link(request: Request, guide_id: int, version: str = Form(""), expires_days: str = Form(""),
              user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     try:
-        create_link(db, g, user, int(version) if version else None, float(expires_days) if expires_days else None)
+        create_link(db, g, user, int(version) if version else None, float(expires_days) if expires_days else None,
+                    now=request.app.state.ctx.clock())
     except ValueError:
         raise HTTPException(422, "version and expiry must be numbers") from None
     return RedirectResponse(f"/guides/{g.id}#links", 303)
@@ -40,7 +41,7 @@ def api_new_link(request: Request, guide_id: int, version: int | None = None, ex
                  user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """A share link for the guide: pinned to `version`, or following the latest published version."""
     g = guide_for(db, user, guide_id, "edit")
-    return _link_json(request, create_link(db, g, user, version, expires_days))
+    return _link_json(request, create_link(db, g, user, version, expires_days, now=request.app.state.ctx.clock()))
 
 
 def _revoke(db: Session, user: User, guide_id: int, link_id: int) -> ShareLink:

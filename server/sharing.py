@@ -3,7 +3,7 @@ version or follows the latest published one. A guide taken back to draft answers
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import HTTPException
 from sqlalchemy import select
@@ -13,14 +13,14 @@ from guidecast.server.models import Guide, GuideVersion, ShareLink, User, utcnow
 
 
 def create_link(db: Session, guide: Guide, user: User, version: int | None = None,
-                expires_in_days: float | None = None) -> ShareLink:
+                expires_in_days: float | None = None, now: datetime | None = None) -> ShareLink:
     v = version_of(guide, version) if version is not None else None
     if version is not None and v is None:
         raise HTTPException(422, f"guide has no version {version}")
     if v is not None and v.draft:
         raise HTTPException(422, f"version {version} is a draft; publish it before sharing it")
     link = ShareLink(guide_id=guide.id, token=secrets.token_urlsafe(24), version=version, created_by=user.id,
-                     expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None)
+                     expires_at=(now or utcnow()) + timedelta(days=expires_in_days) if expires_in_days else None)
     db.add(link)
     db.flush()
     return link
@@ -33,20 +33,20 @@ def version_of(guide: Guide, number: int | None) -> GuideVersion | None:
     return next((v for v in guide.versions if v.number == number), None)
 
 
-def link_state(link: ShareLink) -> str:
+def link_state(link: ShareLink, now: datetime) -> str:
     if link.revoked_at is not None:
         return "revoked"
-    if link.expires_at is not None and link.expires_at <= utcnow():
+    if link.expires_at is not None and link.expires_at <= now:
         return "expired"
     return "live"
 
 
-def resolve(db: Session, token: str) -> tuple[ShareLink, Guide, GuideVersion]:
+def resolve(db: Session, token: str, now: datetime) -> tuple[ShareLink, Guide, GuideVersion]:
     """The link's guide and version; 404 for unknown tokens, 410 for revoked/expired/unpublished."""
     link = db.scalar(select(ShareLink).where(ShareLink.token == token)) if len(token) <= 64 else None
     if link is None:
         raise HTTPException(404, "no such share link")
-    state = link_state(link)
+    state = link_state(link, now)
     if state != "live":
         raise HTTPException(410, f"this share link has been {state}")
     guide = link.guide

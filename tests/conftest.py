@@ -33,7 +33,23 @@ requires_browser = pytest.mark.skipif(not _have_browser(), reason="no Chromium: 
 # Fixtures that drive Chromium or render video: a test using one is marked so, whatever its file says,
 # so that `-m "not browser and not video"` (the fast tier) really leaves out every test that needs them.
 BROWSER_FIXTURES = {"submit_expense_capture", "submit_expense_guide"}
-VIDEO_FIXTURES: set[str] = set()
+VIDEO_FIXTURES = {"renders_video"}
+
+
+@pytest.fixture(scope="session")
+def renders_video():
+    """Requested by fixtures whose server renders videos in background jobs (its tests are marked video)."""
+
+
+@pytest.fixture(autouse=True)
+def _markers_are_true(request, monkeypatch):
+    """A test not marked `browser` finds no Chromium and one not marked `video` no ffmpeg encoder (in this
+    process and in the subprocesses it starts), so a missing marker fails loudly instead of slowing the fast
+    tier down. Tests about a missing browser or encoder set these variables themselves."""
+    if request.node.get_closest_marker("browser") is None:
+        monkeypatch.setenv("GUIDECAST_CHROMIUM", "/nonexistent/test-not-marked-browser")
+    if request.node.get_closest_marker("video") is None:
+        monkeypatch.setenv("GUIDECAST_FFMPEG", "/nonexistent/test-not-marked-video")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, requires_browser, requires_ffmpeg
 
 GOOD_HEAD = """schema_version: 1
@@ -77,6 +79,7 @@ def test_relative_url_without_base_url(tmp_path):
 
 
 @requires_browser
+@pytest.mark.browser
 def test_unreachable_start_url(tmp_path):
     wf = write(tmp_path, GOOD_HEAD)
     assert_clean_error(run_cli("capture", str(wf), "--base-url", "http://127.0.0.1:9"),
@@ -84,6 +87,7 @@ def test_unreachable_start_url(tmp_path):
 
 
 @requires_browser
+@pytest.mark.browser
 def test_locator_that_matches_nothing_keeps_the_previous_capture(tmp_path, sample_app):
     out = tmp_path / "cap"
     good = write(tmp_path, GOOD_HEAD, "good.yaml")
@@ -97,6 +101,7 @@ def test_locator_that_matches_nothing_keeps_the_previous_capture(tmp_path, sampl
 
 
 @requires_browser
+@pytest.mark.browser
 def test_ambiguous_locator_says_which_elements(tmp_path, sample_app):
     wf = write(tmp_path, GOOD_HEAD + "  - {action: click, target: {role: textbox}}\n")
     assert_clean_error(run_cli("capture", str(wf), "--base-url", sample_app.url, "--find-timeout", "1"),

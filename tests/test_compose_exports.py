@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 SCORM12_JS = REPO / ".cache" / "node" / "node_modules" / "scorm-again" / "dist" / "scorm12.js"
 EVIL = "<script>alert('pwned')</script>"
 
-pytestmark = requires_browser
+pytestmark = [requires_browser, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import requires_browser
 
@@ -49,6 +50,7 @@ def changed_workflow(src: Path, dst: Path) -> Path:
 
 
 @requires_browser
+@pytest.mark.browser
 def test_base_workflow_still_completes_on_the_changed_app_through_its_fallback(tmp_path, sample_app_changed,
                                                                                submit_expense_workflow):
     cap = capture_workflow(submit_expense_workflow, tmp_path / "cap", base_url=sample_app_changed.url)
@@ -57,6 +59,7 @@ def test_base_workflow_still_completes_on_the_changed_app_through_its_fallback(t
 
 
 @requires_browser
+@pytest.mark.browser
 def test_recapture_keeps_edits_reports_conflicts_and_marks_new_steps(tmp_path, submit_expense_capture,
                                                                      sample_app_changed, submit_expense_workflow):
     guide_dir = tmp_path / "guide"

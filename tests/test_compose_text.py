@@ -110,6 +110,7 @@ def test_golden_submit_expense(submit_expense_guide):
 
 
 @requires_browser
+@pytest.mark.browser
 def test_golden_invite_teammate(tmp_path, sample_app):
     from guidecast.capture.replay import capture_workflow
     from guidecast.composer.compose import compose_guide

@@ -15,7 +15,7 @@ from guidecast.composer.guide import load_guide
 from guidecast.narration.manifest import load_manifest
 from tests.conftest import REPO, requires_browser, requires_ffmpeg
 
-pytestmark = [requires_browser, requires_ffmpeg]
+pytestmark = [requires_browser, requires_ffmpeg, pytest.mark.browser, pytest.mark.video]
 
 # What the sample app's "changed" variant changes on purpose, as check must classify it.
 EXPECTED = {

@@ -22,7 +22,7 @@ from guidecast.samples.synthetic_guide import make_guide
 from tests.conftest import REPO, requires_ffmpeg
 from tests.test_cli_errors import assert_clean_error, run_cli
 
-pytestmark = [requires_ffmpeg]
+pytestmark = [requires_ffmpeg, pytest.mark.video]
 
 
 def narrate_cli(guide: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from guidecast.cli import cli
 from guidecast.composer.guide import load_guide, save_guide
 from guidecast.kernel.files import sha256_file
-from guidecast.narration.freshness import video_status
 from guidecast.narration.narrate import RenderReport, narrate_guide
+from guidecast.narration.video_status import video_status
 from guidecast.samples.synthetic_guide import make_guide, screenshot
 from tests.conftest import requires_ffmpeg
 from tests.test_narration_video import FPS, decode_frames

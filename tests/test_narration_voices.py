@@ -23,7 +23,7 @@ from tests.conftest import requires_ffmpeg
 from tests.test_cli_errors import assert_clean_error, run_cli
 from tests.test_narration_video import FPS, decode_audio, frame_at, highlight_pixels
 
-pytestmark = [requires_ffmpeg]
+pytestmark = [requires_ffmpeg, pytest.mark.video]
 
 
 class FakeOpenAI(BaseHTTPRequestHandler):

@@ -19,7 +19,7 @@ from guidecast.narration.manifest import load_manifest
 from guidecast.narration.media import probe
 from tests.conftest import REPO, requires_browser, requires_ffmpeg
 
-pytestmark = [requires_browser, requires_ffmpeg]
+pytestmark = [requires_browser, requires_ffmpeg, pytest.mark.browser, pytest.mark.video]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ XSS_CALLOUT = '<script>alert("callout")</script> Keep the receipt.'
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, submit_expense_capture):
+def site(tmp_path_factory, submit_expense_capture, renders_video):
     data = tmp_path_factory.mktemp("browser-server")
     st = load_settings(environ={}, data_dir=data / "srv", tts_engine="silent", video_width=480, video_height=270)
     bundle = data / "capture.zip"

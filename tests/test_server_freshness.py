@@ -16,7 +16,7 @@ from guidecast.server.settings import load_settings
 from guidecast.server.testing import add_user, publish, running_server, sign_in, upload, wait_jobs
 from tests.conftest import requires_browser, requires_ffmpeg
 
-pytestmark = [requires_browser, requires_ffmpeg]
+pytestmark = [requires_browser, requires_ffmpeg, pytest.mark.browser, pytest.mark.video]
 
 OWNER, OTHER, VIEWER = "owner@example.com", "other@example.com", "viewer@example.com"
 # What the sample app's "changed" variant changes on purpose (as tests/test_freshness.py checks on the CLI)

@@ -86,10 +86,10 @@ def import_selenium(data: dict, source: Path, test: str | None = None) -> Import
         where += f" ({c})"
         targets = [target] + [t[0] for t in cmd.get("targets") or [] if isinstance(t, list) and t]
         locs = rank([selenium_locator(t, list(frames)) for t in targets])
-        tgt = {"target": locs[0], "fallbacks": locs[1:]} if locs else None
+        tgt: dict[str, object] = {"target": locs[0], "fallbacks": locs[1:]} if locs else {}
         needs_target = c in ("click", "clickAt", "doubleClick", "doubleClickAt", "type", "select", "check",
                              "uncheck", "mouseOver", "waitForElementVisible", "waitForElementPresent")
-        if needs_target and tgt is None:
+        if needs_target and not tgt:
             raise b.error(where, f"field 'target': {target!r} is not a locator guidecast understands "
                                  "(id=, name=, css=, xpath=, linkText=, partialLinkText=)")
         on = b.on_page(page) if c not in ("open", "selectFrame", "selectWindow", "setWindowSize") else {}

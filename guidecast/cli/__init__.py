@@ -27,7 +27,11 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.code = exit_code
+
+    @property  # click reads `exit_code` when it exits
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self.code
 
     def show(self, file: IO[Any] | None = None) -> None:
         if file is None:

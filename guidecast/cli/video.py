@@ -60,7 +60,7 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     def status(video_dir: Path, guide_dir: Path | None, as_json: bool) -> None:
         """Is the video in VIDEO_DIR current or stale relative to its guide, and why (exit 1 when stale)."""
-        from guidecast.narration.freshness import video_status
+        from guidecast.narration.video_status import video_status
 
         st = video_status(video_dir, guide_dir)
         if as_json:
