@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from guidecast.capture.workflow import Action, Locator, Viewport
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.model import Strict, read_model, write_model
+from guidecast.kernel.paths import SafeName, inside
 
 CAPTURE_SCHEMA_VERSION: Final = 1
 CAPTURE_FILE = "capture.json"
@@ -43,7 +44,7 @@ class DialogInfo(Strict):
 
 
 class CapturedStep(Strict):
-    id: str
+    id: SafeName
     index: int
     action: Action
     value: str | None = None
@@ -57,7 +58,7 @@ class CapturedStep(Strict):
     url: str
     title: str
     heading: str | None = None
-    screenshot: str
+    screenshot: SafeName
     timing_ms: float
     # Added with the recorder / privacy work; all optional so older bundles still load.
     page: str = "main"  # which tab the step ran in: main, popup-1, ...
@@ -86,15 +87,26 @@ class CaptureBundle(Strict):
     viewport: Viewport
     device_scale_factor: float = 1.0
     steps: list[CapturedStep] = Field(default_factory=list)
-    final_screenshot: str | None = None
+    final_screenshot: SafeName | None = None
     final_url: str | None = None
     final_title: str | None = None
     final_dialog: str | None = None  # heading of a modal dialog open at the end, if any
     partial: bool = False  # True for `<out>.partial/`: the steps captured before a failure
     error: str | None = None  # why a partial capture stopped, and where
 
+    @model_validator(mode="after")
+    def _ids_unique(self) -> CaptureBundle:
+        seen: dict[str, int] = {}
+        for i, s in enumerate(self.steps, 1):
+            if s.id in seen:
+                raise ValueError(f"steps {seen[s.id]} and {i} both have the id '{s.id}'; the bundle is damaged: "
+                                 "capture again")
+            seen[s.id] = i
+        return self
+
     def screenshot_path(self, bundle_dir: Path, name: str) -> Path:
-        return Path(bundle_dir) / SCREENSHOT_DIR / name
+        """Where screenshot `name` is: inside the bundle's screenshots folder, or the bundle is refused."""
+        return inside(Path(bundle_dir) / SCREENSHOT_DIR, name, what="screenshot", source=Path(bundle_dir) / CAPTURE_FILE)
 
 
 def save_capture(bundle: CaptureBundle, bundle_dir: Path) -> Path:

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guidecast.capture.browser import Hosts, host_allowed, host_resolver_rules, launch_browser, parse_hosts, url_host
-from guidecast.capture.bundle import SCREENSHOT_DIR, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
+from guidecast.capture.bundle import (
+    CAPTURE_FILE,
+    SCREENSHOT_DIR,
+    CaptureBundle,
+    CapturedStep,
+    ElementInfo,
+    WorkflowRef,
+    save_capture,
+)
 from guidecast.capture.locate import describe_matches, frame_root, probe, suggest_locator, to_playwright
 from guidecast.capture.privacy import scrub, secret_kind, strip_query
 from guidecast.capture.shots import Redactor
@@ -27,6 +35,7 @@ from guidecast.capture.workflow import LoadedWorkflow, Step, load_workflow
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.errors import CaptureError, GuidecastError, TargetAmbiguous, TargetNotFound, WorkflowError
 from guidecast.kernel.files import sha256_bytes, staged_dir, store_content_addressed
+from guidecast.kernel.paths import check_output
 from guidecast.kernel.progress import Progress
 
 if TYPE_CHECKING:
@@ -71,6 +80,7 @@ def capture_workflow(
     """
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
     out = Path(out_dir)
+    check_output(out, [lw.path], ours=[CAPTURE_FILE])
     hosts = None if allowed_hosts is None else parse_hosts(allowed_hosts)
     run = _Replay(lw, base_url=base_url, env=os.environ if env is None else env, progress=progress,
                   settle_timeout_s=settle_timeout_s, find_timeout=find_timeout,

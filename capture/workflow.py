@@ -23,9 +23,10 @@ from typing import Any, Final, Literal
 from urllib.parse import urljoin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from guidecast.kernel.errors import WorkflowError, describe_validation_error
+from guidecast.kernel.inputs import InputError, load_yaml, read_input
 from guidecast.kernel.model import Strict
 
 WORKFLOW_SCHEMA_VERSION: Final = 1
@@ -37,6 +38,9 @@ Action = Literal[
 ACTIONS_WITH_TARGET = {"click", "dblclick", "fill", "select", "check", "uncheck", "hover", "upload", "wait_for"}
 LOCATOR_KINDS = ("role", "label", "test_id", "text", "placeholder", "css", "xpath")
 PAGE_NAME = r"^(main|popup-[1-9][0-9]*)$"
+MAX_ID = 80  # a step id becomes part of file names (images/03-<id>.png)
+MAX_STEPS = 2000
+MAX_WORKFLOW_BYTES = 5 * 1024 * 1024
 
 
 class Locator(Strict):
@@ -92,7 +96,7 @@ class Viewport(Strict):
 
 
 class Step(Strict):
-    id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=MAX_ID)
     action: Action
     target: Locator | None = None
     fallbacks: list[Locator] = []
@@ -106,6 +110,11 @@ class Step(Strict):
     page: str | None = Field(None, pattern=PAGE_NAME)  # switch to this tab first: main, popup-1, ...
     opens_popup: bool = False  # the action opens a new tab/popup; later steps run in it
     dialog: Literal["accept", "dismiss"] | None = None  # answer to alert/confirm/prompt (default accept)
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, v: str | None) -> str | None:
+        return None if v is None else web_url(v, "url")
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> Step:
@@ -147,7 +156,24 @@ class Workflow(Strict):
     # Regions whose content changes from run to run (dates, counters, avatars): their boxes are recorded
     # with every screenshot and freshness checks do not compare their pixels.
     dynamic: list[Locator] = []
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+
+    @field_validator("start_url", "base_url")
+    @classmethod
+    def _web_urls(cls, v: str | None) -> str | None:
+        return None if v is None else web_url(v, "the URL")
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> Workflow:
+        first: dict[str, int] = {}
+        for i, s in enumerate(self.steps, 1):
+            if s.id is None:
+                continue
+            if s.id in first:
+                raise ValueError(f"steps {first[s.id]} and {i} both have the id '{s.id}'; step ids must be unique "
+                                 "(rename one, or leave its id out to have one derived)")
+            first[s.id] = i
+        return self
 
     @model_validator(mode="after")
     def _secrets_declared(self) -> Workflow:
@@ -160,18 +186,29 @@ class Workflow(Strict):
         return self
 
     def step_ids(self) -> list[str]:
-        """Stable ids: the step's own `id`, else a slug of action and target, made unique."""
+        """Stable ids: the step's own `id`, else a slug of action and target, made unique: a derived id never
+        takes an id another step has, explicitly or derived (`fill-email`, `fill-email-2`, ...)."""
+        taken = {s.id for s in self.steps if s.id}
         seen: dict[str, int] = {}
         ids = []
         for s in self.steps:
-            base = s.id or _slug(s)
-            n = seen.get(base, 0) + 1
+            if s.id:
+                ids.append(s.id)
+                continue
+            base = _slug(s)
+            n = seen.get(base, 0)
+            while True:
+                n += 1
+                sid = base if n == 1 else f"{base[:MAX_ID - 6]}-{n}"
+                if sid not in taken:
+                    break
             seen[base] = n
-            ids.append(base if n == 1 else f"{base}-{n}")
+            taken.add(sid)
+            ids.append(sid)
         return ids
 
     def resolve_url(self, url: str, base_url: str | None) -> str:
-        if re.match(r"^[a-z][a-z0-9+.-]*:", url):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I):
             return url
         base_url = base_url or self.base_url
         if not base_url:
@@ -185,6 +222,18 @@ def with_step_ids(steps: list[Step]) -> list[Step]:
     """The steps with their stable ids written out (`id:`), as `Workflow.step_ids` derives them."""
     draft = Workflow.model_construct(title="", start_url="", steps=steps)
     return [s.model_copy(update={"id": sid}) for s, sid in zip(steps, draft.step_ids(), strict=True)]
+
+
+def web_url(url: str, what: str) -> str:
+    """`url` if it is a web address (http or https) or a path relative to the app; else ValueError. Pages
+    from `file:`, `data:` or `javascript:` URLs are not the app and would read local files."""
+    u = url.strip()
+    if not u:
+        raise ValueError(f"{what} is empty; give a path such as /login or an http(s) URL")
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", u)
+    if m and m.group(1).lower() not in ("http", "https"):
+        raise ValueError(f"{what} {u[:60]!r}: only http and https URLs (or a path such as /login) can be replayed")
+    return url
 
 
 def origin_of(url: str) -> str | None:
@@ -237,7 +286,7 @@ def describe_yaml_error(e: yaml.YAMLError) -> str:
 
 def parse_workflow(text: str, source: str = "<workflow>") -> Workflow:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as e:
         raise WorkflowError(f"{source}: {describe_yaml_error(e)}") from None
     if not isinstance(data, dict):
@@ -273,14 +322,10 @@ def dump_workflow(wf: Workflow, header: str = "") -> str:
 
 def load_workflow(path: str | Path) -> LoadedWorkflow:
     p = Path(path)
-    if p.is_dir():
-        raise WorkflowError(f"{p}: is a folder; name a workflow file (.yaml)")
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise WorkflowError(f"{p}: no such workflow file") from None
-    except OSError as e:
-        raise WorkflowError(f"{p}: cannot read: {e.strerror}") from None
+        raw = read_input(p, "workflow file (.yaml)", MAX_WORKFLOW_BYTES)
+    except InputError as e:
+        raise WorkflowError(str(e)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -8,7 +8,7 @@ from guidecast.capture.bundle import CaptureBundle, CapturedStep, load_capture
 from guidecast.composer.annotate import Marks, inside, png_size, render_marks
 from guidecast.composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
 from guidecast.composer.export import write_exports
-from guidecast.composer.guide import IMAGE_DIR, Guide, GuideSource, GuideStep, save_guide
+from guidecast.composer.guide import GUIDE_FILE, IMAGE_DIR, Guide, GuideSource, GuideStep, save_guide
 from guidecast.composer.plan import Draft, Plan, plan_guide
 from guidecast.composer.polish import PolishSettings, Texts, polish_texts
 from guidecast.composer.text import intro_text, outro_text, page_title_heading, step_text
@@ -16,6 +16,8 @@ from guidecast.composer.versions import carry_versions, current_guide, history, 
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import atomic_write_bytes, atomic_write_text, sha256_bytes, staged_dir
+from guidecast.kernel.inputs import check_image
+from guidecast.kernel.paths import check_output, relative_path
 from guidecast.kernel.progress import Progress
 
 CLICK_ACTIONS = {"click", "check", "uncheck"}
@@ -27,6 +29,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
     applying the edit layer: `edits` (a file or an EditSet, which then becomes `out_dir/edits.yaml`) or
     else the `edits.yaml` already in `out_dir`. Earlier versions in `out_dir/versions/` are kept."""
     capture_dir, out_dir = Path(capture_dir), Path(out_dir)
+    check_output(out_dir, [capture_dir], ours=[GUIDE_FILE])  # an edits file inside the guide folder is kept
     cap = load_capture(capture_dir)
     progress = progress or (lambda *_: None)
     prev = current_guide(out_dir)
@@ -61,7 +64,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
             ))
         guide = Guide(
             id="", title=plan.title, intro=plan.intro, outro=plan.outro, steps=steps,
-            source=GuideSource(capture_id=cap.id, capture_dir=str(capture_dir.resolve()),
+            source=GuideSource(capture_id=cap.id, capture_dir=relative_path(capture_dir, out_dir),
                                workflow_path=cap.workflow.path, workflow_sha256=cap.workflow.sha256,
                                captured_at=cap.captured_at, app_url=cap.base_url),
             edits_sha256=edit_set.digest(),
@@ -172,9 +175,11 @@ class _Pictures:
     def _read(self, name: str, step_id: str) -> bytes:
         path = self.cap.screenshot_path(self.capture_dir, name)
         try:
-            return path.read_bytes()
+            data = path.read_bytes()
         except OSError:
             raise GuidecastError(f"{path}: screenshot of step '{step_id}' is missing; capture again") from None
+        check_image(data, f"screenshot of step '{step_id}'", path)
+        return data
 
     def final(self) -> str | None:
         cap = self.cap

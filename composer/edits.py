@@ -33,6 +33,7 @@ from pydantic import Field, ValidationError, field_validator
 from guidecast.composer.guide import Callout
 from guidecast.kernel.errors import GuidecastError, describe_validation_error
 from guidecast.kernel.files import atomic_write_text, sha256_bytes
+from guidecast.kernel.inputs import InputError, load_yaml, read_text
 from guidecast.kernel.model import Strict
 
 EDITS_SCHEMA_VERSION: Final = 1
@@ -137,7 +138,7 @@ class EditSet(Strict):
 
 def parse_edits(text: str, source: str) -> EditSet:
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = load_yaml(text) if text.strip() else {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
@@ -156,11 +157,9 @@ def read_edits(path: str | Path) -> tuple[EditSet, str]:
     """The edit set in `path` and the exact text it was read from."""
     p = Path(path)
     try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
-        raise EditError(f"{p}: no such edits file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise EditError(f"{p}: cannot read the edits file: {getattr(e, 'strerror', None) or e}") from None
+        text = read_text(p, "edits file")
+    except InputError as e:
+        raise EditError(str(e)) from None
     return parse_edits(text, str(p)), text
 
 

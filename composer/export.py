@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guidecast.composer.brand import load_brand
-from guidecast.composer.guide import Guide, GuideStep, load_guide
+from guidecast.composer.guide import GUIDE_FILE, Guide, GuideStep, load_guide
 from guidecast.composer.render import render
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import atomic_write_text, staged_dir
+from guidecast.kernel.inputs import check_image
+from guidecast.kernel.paths import check_output, inside
 
 HTML_FILE = "guide.html"
 MD_FILE = "guide.md"
@@ -40,6 +42,15 @@ def sections(guide: Guide) -> list[Section]:
     return out
 
 
+def picture(guide_dir: Path, rel: str) -> Path:
+    """A picture of the guide, checked: inside the guide folder (links too), there, and a readable image."""
+    path = inside(guide_dir, rel, what="image", source=Path(guide_dir) / GUIDE_FILE)
+    if not path.is_file():
+        raise GuidecastError(f"{path}: picture of the guide is missing; compose the guide again")
+    check_image(path, "picture of the guide")
+    return path
+
+
 def data_uri(path: Path) -> str:
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
@@ -52,7 +63,7 @@ def page_html(guide: Guide, guide_dir: Path, *, mode: str = "web", inline_images
     guide_dir = Path(guide_dir)
 
     def src(rel: str) -> str:
-        return data_uri(guide_dir / rel) if inline_images else rel
+        return data_uri(picture(guide_dir, rel)) if inline_images else rel
 
     return render("guide.html.j2", template_dir, guide=guide, sections=sections(guide), src=src, mode=mode,
                   brand=load_brand(template_dir), video=video)
@@ -93,9 +104,7 @@ def image_files(guide: Guide) -> list[str]:
 
 def copy_images(guide: Guide, guide_dir: Path, dest: Path) -> None:
     for rel in image_files(guide):
-        src = Path(guide_dir) / rel
-        if not src.is_file():
-            raise GuidecastError(f"{src}: picture of the guide is missing; compose the guide again")
+        src = picture(guide_dir, rel)
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest / rel)
 
@@ -137,6 +146,8 @@ def export_guide(guide_dir: str | Path, fmt: str, out: str | Path, *, template_d
     template_dir = Path(template_dir) if template_dir else None
     video = Path(video) if video else None
     guide = load_guide(guide_dir)
+    # (a folder export checks its own mark: it says which folders are its exports)
+    check_output(out, [guide_dir, video, template_dir], folder=fmt in ("html-folder", "md"), ours=None)
     if fmt == "html":
         return export_html(guide, guide_dir, out, template_dir=template_dir, video=video)
     if fmt in ("html-folder", "md"):

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.model import Strict, read_model, write_model
+from guidecast.kernel.paths import SafeName, SafeRelPath, resolve_recorded
 
 GUIDE_SCHEMA_VERSION: Final = 1
 GUIDE_FILE = "guide.json"
@@ -24,13 +25,13 @@ class Callout(Strict):
 
 
 class GuideStep(Strict):
-    id: str
+    id: SafeName
     number: int
     action: str
     text: str  # inline markup: **bold** only; everything else is plain text
     section: str | None = None  # a heading that starts here ("On the New expense page")
-    image: str | None = None  # annotated screenshot, relative to the guide folder
-    video_image: str | None = None  # the same without the click marker, for the video (which animates one)
+    image: SafeRelPath | None = None  # annotated screenshot, relative to the guide folder
+    video_image: SafeRelPath | None = None  # the same without the click marker, for the video (which animates one)
     image_size: tuple[int, int] | None = None  # pixels (width, height)
     highlight: Box | None = None  # the target's box in image pixels
     narration: str | None = None  # spoken text override
@@ -53,11 +54,16 @@ class EditConflict(Strict):
 
 class GuideSource(Strict):
     capture_id: str
-    capture_dir: str
+    capture_dir: str  # relative to the guide folder (a build folder moves as a whole), or absolute
     workflow_path: str
     workflow_sha256: str
     captured_at: str
     app_url: str | None = None
+
+
+def capture_path(guide: Guide, guide_dir: Path | str) -> Path:
+    """The capture folder the guide was composed from."""
+    return resolve_recorded(guide.source.capture_dir, guide_dir)
 
 
 class Guide(Strict):
@@ -70,7 +76,7 @@ class Guide(Strict):
     source: GuideSource
     edits_sha256: str | None = None
     composed_at: str
-    final_image: str | None = None
+    final_image: SafeRelPath | None = None
     version: int = 0  # the immutable snapshot `versions/<version>/` this guide is (0: not versioned)
     previous_version: int | None = None
     capture_step_ids: list[str] = Field(default_factory=list)  # every step id of the capture, hidden ones too

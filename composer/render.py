@@ -43,6 +43,10 @@ def render(name: str, template_dir: Path | None = None, **context) -> str:
     except TemplateError as e:
         where, line = _template_frame(env, name)
         raise TemplateProblem(f"{where}:{line}: template error: {e.message or e}") from None
+    except RecursionError:
+        where, line = _template_frame(env, name)
+        raise TemplateProblem(f"{where}:{line}: the template includes or extends itself, directly or through "
+                              "another; break the loop") from None
 
 
 def _template_frame(env: Environment, name: str) -> tuple[str, int | str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from guidecast.composer.export import MEDIA_DIR, image_files, page_html
+from guidecast.composer.export import MEDIA_DIR, image_files, page_html, picture
 from guidecast.composer.guide import Guide
 from guidecast.composer.render import render
 from guidecast.kernel.errors import GuidecastError
@@ -40,7 +40,7 @@ def export_scorm(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path
                  video: Path | None = None) -> Path:
     """Write the SCORM 1.2 zip to `out` (checked with validate_package before it replaces anything)."""
     guide_dir, out = Path(guide_dir), Path(out)
-    files: dict[str, Path | bytes] = {rel: guide_dir / rel for rel in image_files(guide)}
+    files: dict[str, Path | bytes] = {rel: picture(guide_dir, rel) for rel in image_files(guide)}
     video_src = None
     if video is not None:
         if not Path(video).is_file():

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
 from guidecast.composer.guide import load_guide
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import scratch_prefix, sha256_file, sweep_scratch
+from guidecast.kernel.inputs import check_image
+from guidecast.kernel.paths import check_output
 from guidecast.kernel.progress import Progress
 from guidecast.narration.assemble import frame_count, start_audio_encode, write_audio_track
-from guidecast.narration.manifest import RenderSettings, Segment, VideoManifest
+from guidecast.narration.manifest import MANIFEST_FILE, RenderSettings, Segment, VideoManifest
 from guidecast.narration.media import encoder, tool
 from guidecast.narration.publish import poster, publish
 from guidecast.narration.script import ScriptItem, build_script
@@ -60,6 +60,7 @@ def narrate_guide(
 ) -> VideoManifest:
     """Voice every step of the guide and render the video, captions and chapters into `out_dir`."""
     guide_dir, out_dir = Path(guide_dir), Path(out_dir)
+    check_output(out_dir, [guide_dir], ours=[MANIFEST_FILE])
     guide = load_guide(guide_dir)
     settings = settings or RenderSettings()
     report = report if report is not None else RenderReport()
@@ -73,6 +74,8 @@ def narrate_guide(
     pictures = {it.id: _picture_facts(it, guide_dir) for it in script
                 if it.image and (it.kind == "step" or (guide_dir / it.image).is_file())}
     cache = Path(cache_dir) if cache_dir else out_dir.parent / ".guidecast-cache"
+    if cache.exists() and not cache.is_dir():
+        raise GuidecastError(f"{cache}: the cache folder (--cache-dir) is a file; name a folder")
     seg_dir = cache / "segments"
     for d in (cache, seg_dir, cache / "speech"):
         d.mkdir(parents=True, exist_ok=True)
@@ -200,12 +203,7 @@ def _picture_facts(item: ScriptItem, guide_dir: Path) -> tuple[Path, str, tuple[
     path = guide_dir / item.image
     if not path.is_file():
         raise GuidecastError(f"{path}: the screenshot of {item.where} is missing; compose the guide again")
-    try:
-        with Image.open(path) as im:
-            size = im.size
-    except (UnidentifiedImageError, OSError) as e:
-        raise GuidecastError(f"{path}: the screenshot of {item.where} is not a readable image ({e}); compose "
-                             "the guide again") from None
+    size = check_image(path, f"screenshot of {item.where}", whole=False)  # rendering reads it whole
     return path, sha256_file(path), size
 
 

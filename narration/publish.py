@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from guidecast.kernel.files import atomic_write_bytes, atomic_write_text, staged_dir
+from guidecast.kernel.paths import relative_path
 from guidecast.narration import captions
 from guidecast.narration.assemble import assemble
 from guidecast.narration.frames import card, png_bytes, screenshot_frame
@@ -35,7 +36,7 @@ def publish(guide, guide_dir: Path, out_dir: Path, script, segments, seg_files, 
         assemble(seg_files, audio, stage / "guide.srt", meta, stage / VIDEO_FILE, audio.parent)
         (stage / "poster.png").write_bytes(poster(script, pictures, settings, seg_dir))
         manifest = VideoManifest(
-            guide_id=guide.id, guide_title=guide.title, guide_dir=str(guide_dir.resolve()),
+            guide_id=guide.id, guide_title=guide.title, guide_dir=relative_path(guide_dir, out_dir),
             guide_version=getattr(guide, "version", None) or None,
             workflow_path=guide.source.workflow_path, workflow_sha256=guide.source.workflow_sha256,
             capture_id=guide.source.capture_id, engine=eng.name,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from guidecast.composer.guide import load_guide
 from guidecast.kernel.errors import GuidecastError
-from guidecast.kernel.files import sha256_file
+from guidecast.kernel.files import recover, sha256_file
+from guidecast.kernel.paths import resolve_recorded
 from guidecast.narration.manifest import VideoManifest, load_manifest
 from guidecast.narration.script import ScriptItem, build_script
 from guidecast.narration.segments import RENDERER_VERSION
@@ -51,8 +52,11 @@ class VideoStatus:
 def video_status(video_dir: str | Path, guide_dir: str | Path | None = None) -> VideoStatus:
     """Compare the video's manifest with the guide (by default the one it was rendered from)."""
     video_dir = Path(video_dir)
+    recover(video_dir.parent)  # a build (or a render) killed while it swapped its folder in is put back first
+    recover(video_dir)
     m = load_manifest(video_dir)
-    gdir = Path(guide_dir) if guide_dir else (Path(m.guide_dir) if m.guide_dir else video_dir.parent / "guide")
+    gdir = Path(guide_dir) if guide_dir else (resolve_recorded(m.guide_dir, video_dir) if m.guide_dir
+                                              else video_dir.parent / "guide")
     if not (gdir / "guide.json").exists():
         raise GuidecastError(f"{gdir}: no guide here to compare the video with; pass --guide GUIDE_DIR")
     guide = load_guide(gdir)

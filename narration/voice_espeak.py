@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 from pathlib import Path
 
@@ -48,8 +49,9 @@ class Pyttsx3Engine(EngineBase):
     def resolve_voice(self, voice: str | None) -> str:
         if voice:
             if self._info(voice) is None:
-                near = [v.id for v in self.voices() if voice.split("/")[-1].split("-")[0] in v.id] or \
-                       [v.id for v in self.voices() if v.id.startswith("gmw/en")]
+                ids = [v.id for v in self.voices()]
+                near = difflib.get_close_matches(voice, ids, n=8, cutoff=0.6) or \
+                    [i for i in ids if i.startswith("gmw/en")]  # nothing close: the English voices
                 raise TTSError(f"voice '{voice}' is not installed for espeak-ng; try one of: {', '.join(near[:8])} "
                                "(all: `guidecast voices`)")
             return voice

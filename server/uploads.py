@@ -11,7 +11,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from guidecast.capture.bundle import CaptureBundle, load_capture
+from guidecast.capture.bundle import SCREENSHOT_DIR, CaptureBundle, load_capture
 from guidecast.kernel.errors import GuidecastError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -121,7 +121,7 @@ def check_capture(folder: Path) -> CaptureBundle:
     """Validate a capture bundle folder: capture.json parses and every screenshot is a real PNG."""
     bundle = _load(load_capture, folder, "capture.json")
     names = [s.screenshot for s in bundle.steps] + ([bundle.final_screenshot] if bundle.final_screenshot else [])
-    _check_images(folder, [bundle.screenshot_path(Path(), n).as_posix() for n in names], "screenshot")
+    _check_images(folder, [f"{SCREENSHOT_DIR}/{n}" for n in names], "screenshot")  # names: plain (the model checks)
     return bundle
 
 

@@ -31,3 +31,46 @@ def test_staging_left_by_a_killed_process_is_removed_by_the_next_run(tmp_path):
     with staged_dir(tmp_path / "out") as s:
         (s / "y").write_text("2")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_a_swap_killed_between_its_two_renames_is_undone_by_the_next_reader_or_writer(tmp_path):
+    from guidecast.kernel.files import recover
+
+    pid = _dead_pid()
+    for trial in ("reader", "writer"):
+        out = tmp_path / trial
+        aside = tmp_path / f".{trial}.p{pid}.abc.old"
+        (aside / trial).mkdir(parents=True)
+        (aside / trial / "manifest.json").write_text("previous build")
+        (tmp_path / f".{trial}.p{pid}.def.staging").mkdir()  # the new build, never swapped in
+        assert not out.exists()
+        if trial == "reader":
+            recover(out)
+        else:
+            with pytest.raises(RuntimeError), staged_dir(out):
+                raise RuntimeError("this writer fails too")
+        assert (out / "manifest.json").read_text() == "previous build"
+        assert not aside.exists() and not (tmp_path / f".{trial}.p{pid}.def.staging").exists()
+
+
+def test_one_writer_at_a_time(tmp_path):
+    from guidecast.kernel.files import FolderBusy, folder_lock
+
+    code = ("import sys, time; from pathlib import Path; from guidecast.kernel.files import folder_lock\n"
+            f"with folder_lock(Path({str(tmp_path / 'out')!r})):\n"
+            "    print('locked', flush=True); time.sleep(30)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(FolderBusy, match=f"pid {holder.pid}"), folder_lock(tmp_path / "out"):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with folder_lock(tmp_path / "out"):  # the lock died with its holder
+        pass

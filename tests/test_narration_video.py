@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from guidecast.kernel.files import sha256_file
+from guidecast.kernel.paths import resolve_recorded
 from guidecast.narration import motion
 from guidecast.narration.manifest import RenderSettings, load_manifest
 from guidecast.narration.media import probe
@@ -196,7 +197,8 @@ def test_progress_is_monotonic_and_ends_complete(rendered):
 def test_manifest_poster_and_report(rendered):
     guide, video, m, _, report = rendered
     again = load_manifest(video)
-    assert again == m and again.engine == "tone" and again.guide_dir == str(guide.resolve())
+    assert again == m and again.engine == "tone" and again.guide_dir == "../guide"  # relative: the two move together
+    assert resolve_recorded(again.guide_dir, video) == guide.resolve()
     assert [s.id for s in m.segments] == ["intro"] + [f"step-{i}" for i in range(1, STEPS + 1)] + ["outro"]
     assert m.segments[1].image_sha256 == sha256_file(guide / "images/001-step.png")
     assert len({s.segment_sha256 for s in m.segments}) == len(m.segments)

@@ -11,6 +11,7 @@ from pathlib import Path
 from guidecast.capture.imports.common import ImportFormatError, ImportResult, Issue
 from guidecast.capture.imports.devtools import import_devtools, is_devtools
 from guidecast.capture.imports.selenium import import_selenium, is_selenium
+from guidecast.kernel.inputs import InputError, read_text
 
 __all__ = ["ImportFormatError", "ImportResult", "Issue", "import_recording"]
 
@@ -19,17 +20,15 @@ def import_recording(path: str | Path, *, test: str | None = None) -> ImportResu
     """Read a recording file and convert it; raises ImportFormatError with file, step and field."""
     p = Path(path)
     try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
-        raise ImportFormatError(f"{p}: no such recording file") from None
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{p}: not a UTF-8 text file; export the recording as JSON") from None
-    except OSError as e:
-        raise ImportFormatError(f"{p}: cannot read: {e.strerror}") from None
+        text = read_text(p, "recording file")
+    except InputError as e:
+        raise ImportFormatError(str(e)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ImportFormatError(f"{p}: line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}") from None
+    except RecursionError:
+        raise ImportFormatError(f"{p}: the JSON is nested too deeply to be a recording") from None
     if is_selenium(data):
         return import_selenium(data, p, test)
     if is_devtools(data):

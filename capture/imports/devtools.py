@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from guidecast.capture.imports.common import Builder, ImportFormatError, ImportResult, css_locator, rank
 from guidecast.capture.workflow import Locator, Viewport
 
@@ -34,10 +36,19 @@ def frame_path(b: Builder, where: str, frame) -> list[str]:
 
 
 def selector_locator(sel, frame: list[str]) -> Locator | None:
+    """The locator, or None where the recording's selector has no workflow equivalent (empty, or not one the
+    workflow model accepts)."""
+    try:
+        return _selector_locator(sel, frame)
+    except ValidationError:
+        return None
+
+
+def _selector_locator(sel, frame: list[str]) -> Locator | None:
     """One DevTools selector as a workflow locator (None for ones that have no equivalent)."""
     if isinstance(sel, list):
         if len(sel) == 1:
-            return selector_locator(sel[0], frame)
+            return _selector_locator(sel[0], frame)
         if all(isinstance(s, str) and not re.match(r"^(aria|text|xpath|pierce)/", s) for s in sel):
             return Locator(css=" >> ".join(sel), frame=frame)  # Playwright's CSS pierces open shadow roots
         return None

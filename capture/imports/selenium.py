@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
+from pydantic import ValidationError
+
 from guidecast.capture.imports.common import Builder, ImportFormatError, ImportResult, css_locator, rank
 from guidecast.capture.workflow import Locator, Viewport
 
@@ -33,6 +35,15 @@ def is_selenium(data) -> bool:
 
 
 def selenium_locator(target: str, frame: list[str]) -> Locator | None:
+    """The locator, or None where the recording's selector has no workflow equivalent (empty, or not one the
+    workflow model accepts)."""
+    try:
+        return _selenium_locator(target, frame)
+    except ValidationError:
+        return None
+
+
+def _selenium_locator(target: str, frame: list[str]) -> Locator | None:
     if not isinstance(target, str) or not target:
         return None
     kind, _, rest = target.partition("=")

@@ -75,9 +75,9 @@ def cli(ctx: click.Context, quiet: bool) -> None:
 def _capture_options(f):
     f = click.option("--base-url", help="Where the app runs; relative URLs in the workflow are resolved against it.")(f)
     f = click.option("--headed", is_flag=True, help="Show the browser window (needs a display or xvfb-run).")(f)
-    f = click.option("--device-scale", type=float, default=1.0, show_default=True, help="Device pixel ratio of screenshots.")(f)
+    f = click.option("--device-scale", type=click.FloatRange(0.5, 4), default=1.0, show_default=True, help="Device pixel ratio of screenshots.")(f)
     f = click.option("--browser", "browser_path", help="Chromium executable (default: Debian's chromium, else Playwright's).")(f)
-    f = click.option("--find-timeout", type=float, default=10.0, show_default=True,
+    f = click.option("--find-timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
                      help="Seconds to wait for each step's target to appear.")(f)
     f = click.option("--sample-app", type=click.Choice(["base", "changed"]),
                      help="Start the bundled sample app for this run and use it as --base-url.")(f)
@@ -87,7 +87,7 @@ def _capture_options(f):
 def _narrate_options(f):
     f = click.option("--engine", type=click.Choice(sorted(ENGINES)), default="pyttsx3", show_default=True, help="Voice engine.")(f)
     f = click.option("--voice", help="Voice id of the engine (e.g. gmw/en-US for espeak-ng).")(f)
-    f = click.option("--rate", type=int, default=165, show_default=True, help="Speaking rate, words per minute.")(f)
+    f = click.option("--rate", type=click.IntRange(60, 450), default=165, show_default=True, help="Speaking rate, words per minute.")(f)
     f = click.option("--size", type=click.Choice(sorted(SIZES)), default="720p", show_default=True, help="Video size.")(f)
     f = click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech and segment cache (default: beside the output).")(f)
     return f
@@ -96,7 +96,7 @@ def _narrate_options(f):
 @cli.command()
 @click.argument("workflow", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Capture bundle folder (default: out/<workflow>/capture).")
-@click.option("--settle-timeout", type=float, default=30.0, show_default=True,
+@click.option("--settle-timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="Seconds to wait for a page to finish loading before giving up.")
 @click.option("--strip-query", is_flag=True, help="Store URLs without ?query and #fragment.")
 @_capture_options
@@ -201,7 +201,7 @@ def demo(obj, out: Path, engine: str) -> None:
 
 @cli.command("sample-app")
 @click.option("--variant", type=click.Choice(["base", "changed"]), default="base", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 def sample_app_cmd(variant: str, port: int) -> None:
     """Run the bundled sample app (Expensely) in the foreground."""
     import uvicorn
@@ -214,7 +214,7 @@ def sample_app_cmd(variant: str, port: int) -> None:
 
 @cli.command()
 @click.option("--host", help="Interface to listen on (default 127.0.0.1, or GUIDECAST_HOST).")
-@click.option("--port", type=int, help="Port (default 8080, or GUIDECAST_PORT).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080, or GUIDECAST_PORT).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Database and assets (default out/server, or GUIDECAST_DATA_DIR).")
 def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
     """Run the web app: library, editor, learner view, sharing and jobs (settings: GUIDECAST_* env)."""

@@ -25,7 +25,7 @@ def register(cli: click.Group) -> None:
 @click.option("--workflow", type=click.Path(path_type=Path), help="Workflow file (default: the one recorded in the build).")
 @click.option("--sample-app", type=click.Choice(["base", "changed"]), help="Check against the bundled sample app.")
 @click.option("--no-retry", is_flag=True, help="Do not replay a second time to rule out flaky content.")
-@click.option("--find-timeout", type=float, default=5.0, show_default=True)
+@click.option("--find-timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of text.")
 @click.pass_context
 def check(ctx: click.Context, target, all_dir, base_url, workflow, sample_app, no_retry, find_timeout,

@@ -8,8 +8,9 @@ import click
 from guidecast.cli.progress import stage_progress
 from guidecast.composer.edits import EDITS_FILE, EditSet, load_edits, read_edits
 from guidecast.composer.export import FORMATS
-from guidecast.composer.guide import Callout, Guide, load_guide
+from guidecast.composer.guide import Callout, Guide, capture_path, load_guide
 from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import folder_lock
 
 
 def compose_options(f):
@@ -89,8 +90,16 @@ def edit_cmd(obj, guide_dir: Path, list_: bool, apply_file, set_text, set_title,
     if not changing:
         list_steps(guide, guide_dir)
         return
+    with folder_lock(guide_dir, "guide"):  # two edits at once: the second waits its turn by being refused
+        _edit(obj, guide, guide_dir, list_, apply_file, set_text, set_title, narration, callout, hide, unhide)
+
+
+def _edit(obj, guide: Guide, guide_dir: Path, list_: bool, apply_file, set_text, set_title, narration, callout,
+          hide, unhide) -> None:
+    guide = load_guide(guide_dir)  # again, under the lock: what another edit made meanwhile counts
     kept = guide_dir / EDITS_FILE
     edits = load_edits(apply_file) if apply_file else (read_edits(kept)[0] if kept.is_file() else EditSet())
+    only_file = apply_file and not (set_text or set_title or narration or callout or hide or unhide)
     known = set(guide.capture_step_ids) | {s.id for s in guide.steps} | {f.id for f in edits.insert}
 
     def step(sid: str, option: str):
@@ -114,7 +123,7 @@ def edit_cmd(obj, guide_dir: Path, list_: bool, apply_file, set_text, set_title,
     for sid in unhide:
         step(sid, "--unhide").hidden = False
     edits = EditSet.model_validate(edits.model_dump())
-    capture_dir = Path(guide.source.capture_dir)
+    capture_dir = capture_path(guide, guide_dir)
     if not (capture_dir / "capture.json").is_file():
         raise GuidecastError(f"{guide_dir}: the capture it was made from ({capture_dir}) is gone; capture the "
                              f"workflow again and run `guidecast compose CAPTURE_DIR -o {guide_dir}`")
@@ -122,7 +131,8 @@ def edit_cmd(obj, guide_dir: Path, list_: bool, apply_file, set_text, set_title,
     from guidecast.composer.compose import compose_guide
 
     with stage_progress("compose", obj.get("quiet", True)) as p:
-        new = compose_guide(capture_dir, guide_dir, edits=edits, progress=p)
+        # with --apply alone, the file itself: a mistake in it is reported with its name
+        new = compose_guide(capture_dir, guide_dir, edits=apply_file if only_file else edits, progress=p)
     report(new)
     if list_:
         list_steps(new, guide_dir)

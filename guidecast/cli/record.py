@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.paths import check_output
 
 
 def register(cli: click.Group) -> None:
@@ -23,7 +24,7 @@ def register(cli: click.Group) -> None:
     @click.option("--viewport", default="1280x720", show_default=True, help="Window content size, WIDTHxHEIGHT.")
     @click.option("--no-screenshots", is_flag=True, help="Record the workflow only, no capture bundle.")
     @click.option("--browser", "browser_path", help="Chromium executable.")
-    @click.option("--cdp-port", type=int, help="Also open Chrome DevTools Protocol on this port (automation).")
+    @click.option("--cdp-port", type=click.IntRange(1, 65535), help="Also open Chrome DevTools Protocol on this port (automation).")
     def record(url, out: Path, headless, title, secret_prefix, viewport, no_screenshots, browser_path, cdp_port):
         """Open URL in Chromium and record what you do there as a workflow."""
         from guidecast.capture.recording import record_interactive
@@ -59,6 +60,7 @@ def register(cli: click.Group) -> None:
         from guidecast.capture.workflow import dump_workflow
         from guidecast.kernel.files import atomic_write_text
 
+        check_output(out, [recording], flag="-o", folder=False)
         result = import_recording(recording, test=test_name)
         for issue in result.issues:
             tag = "warning" if issue.unsupported else "note"

@@ -43,9 +43,9 @@ def user_add(email: str, role: str, password: str, data_dir: Path | None) -> Non
 
 @click.command("check-due")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="As for `guidecast serve`.")
-@click.option("--interval-hours", type=float,
+@click.option("--interval-hours", type=click.FloatRange(0, min_open=True),
               help="Check guides not checked for this long (default: GUIDECAST_CHECK_INTERVAL_HOURS, or 24 when off).")
-@click.option("--limit", type=int, help="Run at most this many checks.")
+@click.option("--limit", type=click.IntRange(1), help="Run at most this many checks.")
 def check_due(data_dir: Path | None, interval_hours: float | None, limit: int | None) -> None:
     """Run the web app's due freshness checks once, one after the other (for cron).
 

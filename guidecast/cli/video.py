@@ -14,7 +14,7 @@ def narrate_options(f):
     f = click.option("--language", help="Language of the offline voice when --voice is not given (e.g. de, fr, es).")(f)
     f = click.option("--tts-base-url", help="OpenAI-compatible endpoint for --engine openai (default: $OPENAI_BASE_URL).")(f)
     f = click.option("--tts-model", help="Model for --engine openai (default: tts-1).")(f)
-    f = click.option("--tts-timeout", type=float, default=60.0, show_default=True,
+    f = click.option("--tts-timeout", type=click.FloatRange(0, 3600, min_open=True), default=60.0, show_default=True,
                      help="Seconds to wait for the voice engine to answer one request.")(f)
     f = click.option("--jobs", type=click.IntRange(1, 16), help="Segments rendered at once (default: the CPU count, at most 4).")(f)
     return f

@@ -1,17 +1,33 @@
 """`build`: a workflow replayed, composed and narrated into one build folder, with its manifest."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import shutil
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from guidecast.capture.browser import find_chromium
 from guidecast.capture.replay import capture_workflow
+from guidecast.capture.workflow import load_workflow
 from guidecast.composer.compose import compose_guide
-from guidecast.core.manifest import BuildManifest, CaptureRef, GuideRef, VideoRef, WorkflowRef, save_build_manifest
+from guidecast.core.manifest import (
+    MANIFEST_FILE,
+    BuildManifest,
+    CaptureRef,
+    GuideRef,
+    VideoRef,
+    WorkflowRef,
+    save_build_manifest,
+)
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import folder_lock, staged_dir
+from guidecast.kernel.paths import check_output
 from guidecast.kernel.progress import Stages, quiet_stage
 from guidecast.narration.manifest import RenderSettings
+from guidecast.narration.media import encoder, tool
 from guidecast.narration.narrate import RenderReport, narrate_guide
-from guidecast.narration.tts import Engine
+from guidecast.narration.tts import Engine, make_engine
 
 REVIEW_DAYS = 90  # default review-by: a quarter after the build
 
@@ -54,11 +70,56 @@ class BuildResult:
         return self.manifest.outputs(out)
 
 
+def preflight(workflow: Path, out: Path, c: CaptureOptions, n: NarrateOptions) -> NarrateOptions:
+    """Everything a build needs, checked before anything is replaced: the output folder, the workflow, the
+    browser, the voice (engine, voice, key), the encoder and the cache. Returns `n` with its engine made."""
+    check_output(out, [workflow], ours=[MANIFEST_FILE])
+    load_workflow(workflow)
+    find_chromium(c.browser_path)
+    eng = make_engine(n.engine) if isinstance(n.engine, str) else n.engine
+    voice = eng.resolve_voice(n.voice)
+    eng.check("", voice)
+    tool("ffmpeg")
+    encoder()
+    cache = n.cache_dir or out / ".cache"
+    if cache.exists() and not cache.is_dir():
+        raise GuidecastError(f"{cache}: the cache folder (--cache-dir) is a file; name a folder")
+    return replace(n, engine=eng)
+
+
+# What a rebuild keeps of the previous build: the guide folder (its versions and the person's edit layer),
+# archived captures and the changelog. Everything else is made anew.
+KEPT = ("guide", "captures", "CHANGELOG.md")
+
+
 def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, narrate: NarrateOptions | None = None,
           owner: str | None = None, review_by: date | None = None, stages: Stages = quiet_stage) -> BuildResult:
-    """Capture, compose and narrate `workflow` into `out` (`capture/`, `guide/`, `video/`, `manifest.json`)."""
+    """Capture, compose and narrate `workflow` into `out` (`capture/`, `guide/`, `video/`, `manifest.json`).
+
+    A transaction: the new build is made in a staging folder beside `out` and swapped in whole when every
+    stage succeeded, so a failure or a kill at any point leaves the previous build as it was (and `status`
+    truthful). One writer at a time: a second build of the same folder is refused while one runs."""
     out = Path(out)
     c, n = capture or CaptureOptions(), narrate or NarrateOptions()
+    with folder_lock(out, "build folder"):
+        n = preflight(workflow, out, c, n)
+        shared_cache = n.cache_dir is None and (out / ".cache").is_dir()
+        cache = n.cache_dir or out / ".cache"
+        with staged_dir(out) as stage:
+            for name in KEPT:
+                if (out / name).is_dir():
+                    shutil.copytree(out / name, stage / name, symlinks=True)
+                elif (out / name).is_file():
+                    shutil.copy2(out / name, stage / name)
+            manifest, report = _make(workflow, stage, c, n, cache if n.cache_dir or shared_cache else stage / ".cache",
+                                     owner, review_by, stages)
+            if shared_cache:  # the speech and segment cache goes with the build (moved last: a kill before
+                os.replace(out / ".cache", stage / ".cache")  # the swap only loses cached work)
+    return BuildResult(manifest, report)
+
+
+def _make(workflow: Path, out: Path, c: CaptureOptions, n: NarrateOptions, cache: Path, owner: str | None,
+          review_by: date | None, stages: Stages) -> tuple[BuildManifest, RenderReport]:
     with stages("capture", 3) as p:
         bundle = capture_workflow(workflow, out / "capture", base_url=c.base_url, headless=c.headless,
                                   device_scale_factor=c.device_scale, browser_path=c.browser_path, progress=p,
@@ -69,8 +130,7 @@ def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, n
     report = RenderReport()
     with stages("narrate", 6) as p:
         video = narrate_guide(out / "guide", out / "video", engine=n.engine, voice=n.voice, rate=n.rate,
-                              settings=n.settings, cache_dir=n.cache_dir or out / ".cache", progress=p,
-                              jobs=n.jobs, report=report)
+                              settings=n.settings, cache_dir=cache, progress=p, jobs=n.jobs, report=report)
     built_at = now_iso()
     manifest = BuildManifest(
         workflow=WorkflowRef(path=str(workflow), sha256=bundle.workflow.sha256, title=bundle.workflow.title),
@@ -82,4 +142,4 @@ def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, n
         review_by=(review_by or (datetime.now(UTC) + timedelta(days=REVIEW_DAYS)).date()).isoformat(),
     )
     save_build_manifest(manifest, out)
-    return BuildResult(manifest, report)
+    return manifest, report

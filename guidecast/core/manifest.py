@@ -7,7 +7,7 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, model_validator
 
-from guidecast.kernel.files import atomic_write_text
+from guidecast.kernel.files import atomic_write_text, recover
 from guidecast.kernel.model import Strict, read_model, write_model
 
 BUILD_SCHEMA_VERSION: Final = 1
@@ -136,10 +136,12 @@ class BuildManifest(Strict):
 
 
 def is_build(folder: Path) -> bool:
+    recover(Path(folder))  # a build killed while it swapped its new folder in is put back first
     return (Path(folder) / MANIFEST_FILE).is_file()
 
 
 def load_build_manifest(build_dir: Path) -> BuildManifest:
+    recover(Path(build_dir))
     return read_model(BuildManifest, build_dir, MANIFEST_FILE,
                       "not a build folder (no manifest.json); run `guidecast build WORKFLOW -o FOLDER` first")
 

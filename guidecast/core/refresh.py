@@ -19,7 +19,7 @@ from guidecast.capture.check_report import LABELS, write_html, write_json
 from guidecast.capture.compare import FreshnessReport
 from guidecast.composer.compose import compose_guide
 from guidecast.composer.edits import EditSet
-from guidecast.composer.guide import Guide, load_guide
+from guidecast.composer.guide import Guide, capture_path, load_guide
 from guidecast.core.build import NarrateOptions, now_iso
 from guidecast.core.manifest import (
     BuildManifest,
@@ -81,7 +81,7 @@ def resolve_target(target: Path) -> Target:
                       target)
     if (target / "guide.json").exists():
         g = load_guide(target)
-        return Target(Path(g.source.capture_dir), target.parent / "check", Path(g.source.workflow_path))
+        return Target(capture_path(g, target), target.parent / "check", Path(g.source.workflow_path))
     if (target / "capture.json").exists():
         return Target(target, target.parent / "check", None)
     raise GuidecastError(f"{target}: not a build, guide or capture folder (no manifest.json, guide.json or capture.json)")

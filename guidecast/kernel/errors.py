@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+MAX_LINES = 20  # problems listed in one message
+
 
 class GuidecastError(Exception):
     """An error caused by input or environment, with a message that says what to do."""
@@ -116,9 +118,11 @@ def clean_message(msg: str) -> str:
 
 
 def describe_validation_error(source: str | Path, err: ValidationError, steps_key: str = "steps") -> str:
-    """One readable line per problem: `file: step 3 (field 'target'): what is wrong`."""
+    """One readable line per problem: `file: step 3 (field 'target'): what is wrong`; the first MAX_LINES, then
+    how many more."""
     lines = []
-    for e in err.errors():
+    problems = err.errors()
+    for e in problems[:MAX_LINES]:
         loc = list(e["loc"])
         where = []
         if len(loc) >= 2 and loc[0] == steps_key and isinstance(loc[1], int):
@@ -134,4 +138,6 @@ def describe_validation_error(source: str | Path, err: ValidationError, steps_ke
         elif e["type"] == "missing":
             msg = "required field is missing"
         lines.append(f"{source}: {', '.join(where) or 'top level'}: {msg}")
+    if len(problems) > MAX_LINES:
+        lines.append(f"{source}: ... and {len(problems) - MAX_LINES} more problems like these")
     return "\n".join(lines)

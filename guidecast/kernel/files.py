@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from guidecast.kernel.errors import GuidecastError
+
 _SCRATCH = re.compile(r"^\.(?P<kind>.+?)\.p(?P<pid>\d+)\.")
 
 
@@ -47,20 +49,33 @@ def scratch_prefix(kind: str) -> str:
 
 
 def sweep_scratch(folder: Path, kind: str | None = None) -> None:
-    """Delete the scratch entries in `folder` (of `kind`, or of any kind) whose process is gone."""
+    """Delete the scratch entries in `folder` (of `kind`, or of any kind) whose process is gone. A swap that
+    was killed half-way (the old `kind` moved aside, the new one not yet in place) is undone first: the old
+    folder goes back where it was."""
     folder = Path(folder)
     if not folder.is_dir():
         return
-    for p in folder.iterdir():
+    for p in sorted(folder.iterdir(), key=lambda q: not q.name.endswith(".old")):
         m = _SCRATCH.match(p.name)
         if not m or (kind is not None and m.group("kind") != kind):
             continue
         pid = int(m.group("pid"))
-        if pid != os.getpid() and not pid_alive(pid):
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+        if pid == os.getpid() or pid_alive(pid):
+            continue
+        name = m.group("kind")
+        if p.name.endswith(".old") and (p / name).exists() and not (folder / name).exists():
+            os.replace(p / name, folder / name)  # killed between the two renames of staged_dir
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def recover(target: Path) -> None:
+    """Put `target` back if a killed writer left it moved aside (see `sweep_scratch`); cheap when it is there."""
+    target = Path(target)
+    if not target.exists():
+        sweep_scratch(target.parent, target.name)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -110,3 +125,31 @@ def staged_dir(target: Path) -> Iterator[Path]:
     os.replace(stage, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+class FolderBusy(GuidecastError):
+    """Another guidecast process is writing the same folder."""
+
+
+@contextmanager
+def folder_lock(target: Path, what: str = "folder") -> Iterator[None]:
+    """Hold the writer's lock of `target` (a lock file beside it) for the block; a second writer is refused at
+    once with the first one's process id. The lock ends with the process, however it ends."""
+    import fcntl
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f".{target.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            raise FolderBusy(f"{target}: another guidecast ({holder}) is writing this {what} now; wait for it to "
+                             "finish, or write somewhere else") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

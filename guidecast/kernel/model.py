@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from guidecast.kernel.errors import GuidecastError, describe_validation_error
 from guidecast.kernel.files import atomic_write_text
+from guidecast.kernel.inputs import read_text
 
 
 class Strict(BaseModel):
@@ -34,7 +35,8 @@ def read_model(cls: type[M], where: str | Path, filename: str, missing: str) -> 
     path = d / filename if d.is_dir() else d
     if not path.exists():
         raise GuidecastError(f"{path}: {missing}")
+    text = read_text(path, filename)
     try:
-        return cls.model_validate_json(path.read_text("utf-8"))
+        return cls.model_validate_json(text)
     except ValidationError as e:
         raise GuidecastError(describe_validation_error(path, e)) from None

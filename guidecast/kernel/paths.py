@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from guidecast.kernel.errors import GuidecastError
 
@@ -56,17 +59,35 @@ def inside(base: Path, name: str, *, what: str, source: Path | str) -> Path:
     return target
 
 
+def relative_path(target: Path | str, start: Path | str) -> str:
+    """`target` as recorded in a bundle at `start`: relative (the two move together), absolute when they are on
+    different roots."""
+    import os
+
+    t, s = Path(target).resolve(), Path(start).resolve()
+    try:
+        return os.path.relpath(t, s)
+    except ValueError:
+        return str(t)
+
+
+def resolve_recorded(recorded: str, start: Path | str) -> Path:
+    """A path `relative_path` recorded, read back from the bundle at `start` (absolute ones as they are)."""
+    p = Path(recorded)
+    return p if p.is_absolute() else (Path(start) / p).resolve()
+
+
 def _related(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def check_output(out: Path, inputs: Iterable[Path | None], *, flag: str = "-o", folder: bool = True,
-                 ours: Iterable[str] = ()) -> None:
+def check_output(out: Path | str, inputs: Iterable[Path | str | None], *, flag: str = "output", folder: bool = True,
+                 ours: Iterable[str] | None = ()) -> None:
     """Refuse an output that would destroy an input or someone's files.
 
     `out` may not be an input, hold one or sit inside one. For a folder output (`folder`), an existing file is
     refused, and an existing folder is replaced only when it is empty or holds one of `ours` (the model file or
-    marker guidecast writes there)."""
+    marker guidecast writes there); `ours=None`: the caller checks ownership itself."""
     out_r = Path(out).resolve()
     for given in inputs:
         if given is None:
@@ -76,12 +97,21 @@ def check_output(out: Path, inputs: Iterable[Path | None], *, flag: str = "-o", 
             where = "is" if out_r == src else ("holds" if out_r in src.parents else "is inside")
             raise UnsafePath(f"{flag} {out}: the output {where} the input {given}; write the output somewhere "
                              "else (nothing was changed)")
+    for up in out_r.parents:
+        if up.exists():
+            if not up.is_dir():
+                raise UnsafePath(f"{flag} {out}: {up} is a file, so nothing can be written under it")
+            break
     if not folder:
         if out_r.is_dir():
             raise UnsafePath(f"{flag} {out}: is a folder; name the file to write")
         return
     if out_r.exists() and not out_r.is_dir():
         raise UnsafePath(f"{flag} {out}: is a file; name a folder to write (nothing was changed)")
-    if out_r.is_dir() and any(out_r.iterdir()) and not any((out_r / m).exists() for m in ours):
+    if ours is not None and out_r.is_dir() and any(out_r.iterdir()) and not any((out_r / m).exists() for m in ours):
         raise UnsafePath(f"{flag} {out}: the folder exists and holds files guidecast did not write; name a new or "
                          "empty folder (nothing was changed)")
+
+
+SafeName = Annotated[str, AfterValidator(lambda v: safe_name(v, "the name"))]
+SafeRelPath = Annotated[str, AfterValidator(lambda v: safe_relative(v, "the path"))]
