@@ -41,10 +41,12 @@ def _stage(build: Path, pid: int) -> Path | None:
     return next(iter(build.parent.glob(f".{build.name}.p{pid}.*.staging")), None)
 
 
-POINTS = {  # what the staging folder shows while the build is at that point
-    "capturing": lambda st: any(st.glob(".capture.p*.staging")),
-    "composing": lambda st: (st / "capture" / "capture.json").is_file() and any(st.glob(".guide.p*.staging")),
-    "rendering": lambda st: any(st.glob(".video.p*.staging")),
+POINTS = {  # what the staging folder (or the build's cache) shows while the build is at that point
+    "capturing": lambda st, cache, pid: any(st.glob(".capture.p*.staging")),
+    "composing": lambda st, cache, pid: (st / "capture" / "capture.json").is_file() and any(st.glob(".guide.p*.staging")),
+    "voicing": lambda st, cache, pid: any((cache / "speech").glob(f".voicing.p{pid}.*")),
+    "rendering": lambda st, cache, pid: any((cache / "segments").glob(f".batch.p{pid}.*")),
+    "publishing": lambda st, cache, pid: any(st.glob(".video.p*.staging")),
 }
 
 
@@ -52,16 +54,18 @@ POINTS = {  # what the staging folder shows while the build is at that point
 def test_sigkill_during_a_build_leaves_the_previous_build_whole(previous, sample_app_changed, submit_expense_workflow,
                                                                point):
     before = digest(previous)
-    proc = subprocess.Popen(build_cmd(submit_expense_workflow, previous, sample_app_changed.url), cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = build_cmd(submit_expense_workflow, previous, sample_app_changed.url)
+    if point == "voicing":  # a real voice: every clip is voiced again, slowly enough to be caught at it
+        cmd[cmd.index("silent")] = "pyttsx3"
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     reached = False
     while time.monotonic() < deadline and proc.poll() is None:
         st = _stage(previous, proc.pid)
-        if st is not None and POINTS[point](st):
+        if st is not None and POINTS[point](st, previous / ".cache", proc.pid):
             reached = True
             break
-        time.sleep(0.01)
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert reached, f"the build never reached '{point}' ({proc.stderr.read().decode()[-500:]})"
