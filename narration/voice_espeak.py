@@ -90,10 +90,10 @@ class Pyttsx3Engine(EngineBase):
         # pyttsx3 2.99's espeak driver returns an empty file on every other call: try again.
         for _attempt in range(3):
             out.unlink(missing_ok=True)
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()):  # the driver prints "Audio saved to ..." as it syncs
                 eng.save_to_file(text, str(out))
                 eng.runAndWait()
-            sync()
+                sync()
             if out.exists() and out.stat().st_size > 100:
                 return
         raise TTSError(f"the offline voice produced no audio for: {text[:60]!r}")
