@@ -18,6 +18,7 @@ from guidecast.composer.export import MEDIA_DIR, image_files, page_html, picture
 from guidecast.composer.guide import Guide
 from guidecast.composer.render import render
 from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import FILE_MODE
 
 MANIFEST = "imsmanifest.xml"
 LAUNCH = "index.html"
@@ -53,6 +54,7 @@ def export_scorm(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path
                       launch=LAUNCH, files=[LAUNCH] + sorted(k for k in files if k != LAUNCH))
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.chmod(tmp, FILE_MODE)  # published with the usual mode, not mkstemp's private one
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:

@@ -3,6 +3,7 @@ build succeeds: the new build is made in a staging folder beside the old one and
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -85,6 +86,38 @@ def test_after_the_kills_a_build_succeeds_and_sweeps_what_they_left(previous, sa
     assert after != before and after["guide/guide.json"] != before["guide/guide.json"]
     leftovers = [p.name for p in previous.parent.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]
     assert leftovers == []
+    status = subprocess.run([sys.executable, "-m", "guidecast", "status", str(previous / "video")], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stdout + status.stderr
+
+
+REFRESH_POINTS = {k: POINTS[k] for k in ("composing", "rendering", "publishing")}
+
+
+@pytest.mark.parametrize("point", list(REFRESH_POINTS))
+def test_sigkill_during_a_refresh_leaves_the_build_whole(previous, sample_app, sample_app_changed, point):
+    """A refresh is a transaction too: killed while it composes, renders or publishes, the build is as it was
+    (its check/ results aside), and a refresh afterwards succeeds."""
+    def seen() -> dict[str, str]:
+        return {k: v for k, v in digest(previous).items() if not k.startswith("check/")}
+
+    before = seen()
+    built_from = json.loads((previous / "capture" / "capture.json").read_text())["base_url"]
+    other = sample_app_changed if built_from == sample_app.url else sample_app  # so that there is a change
+    cmd = [sys.executable, "-m", "guidecast", "-q", "refresh", str(previous), "--base-url", other.url, "--no-retry"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    reached = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        st = _stage(previous, proc.pid)
+        if st is not None and REFRESH_POINTS[point](st, previous / ".cache", proc.pid):
+            reached = True
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert reached, f"the refresh never reached '{point}' ({proc.stderr.read().decode()[-500:]})"
+    assert seen() == before
     status = subprocess.run([sys.executable, "-m", "guidecast", "status", str(previous / "video")], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stdout + status.stderr

@@ -74,3 +74,18 @@ def test_one_writer_at_a_time(tmp_path):
         holder.wait()
     with folder_lock(tmp_path / "out"):  # the lock died with its holder
         pass
+
+
+def test_published_outputs_have_the_usual_modes_under_umask_022(tmp_path):
+    from tests.fixtures.compose.synthetic import make_capture
+
+    cap = make_capture(tmp_path / "cap")
+    guide, zipped = tmp_path / "guide", tmp_path / "guide.zip"
+    cmd = (f"umask 022 && {sys.executable} -m guidecast -q compose {cap} -o {guide} && "
+           f"{sys.executable} -m guidecast -q export {guide} --format md -o {tmp_path / 'md'}")
+    subprocess.run(["sh", "-c", cmd], cwd=REPO, check=True, capture_output=True)
+    for f in (guide / "guide.html", guide / "guide.md", guide / "guide.json", tmp_path / "md" / "index.md"):
+        assert f.stat().st_mode & 0o777 == 0o644, f
+    for d in (guide, guide / "images", tmp_path / "md"):
+        assert d.stat().st_mode & 0o777 == 0o755, d
+    assert not zipped.exists()

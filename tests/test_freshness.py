@@ -2,6 +2,7 @@
 what changed."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -150,6 +151,11 @@ def test_refresh_with_an_updated_workflow_reports_conflicts_and_new_steps(build,
     assert {"save-expense", "confirm-submit"} <= set(guide.new_step_ids)
     assert all(s.is_new for s in guide.steps if s.id in {"save-expense", "confirm-submit"})
     assert load_manifest(work / "video").guide_id == guide.id
+    recorded = json.loads((work / "manifest.json").read_text())["workflow"]
+    assert recorded["path"] == str(updated)  # the build now follows the updated workflow
+    assert recorded["sha256"] == hashlib.sha256(updated.read_bytes()).hexdigest()
+    assert (work / "captures").is_dir() and not any(p.name.startswith(".") for p in work.parent.iterdir()
+                                                      if not p.name.endswith(".lock"))
 
 
 def test_dynamic_regions_marked_in_the_workflow_are_not_compared(tmp_path):

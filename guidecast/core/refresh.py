@@ -8,6 +8,7 @@ capture, apply, record the version in the manifest and CHANGELOG.md.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -28,12 +29,14 @@ from guidecast.core.manifest import (
     ChangelogEntry,
     ReviewEntry,
     StepChangeEntry,
+    WorkflowRef,
     append_changelog,
     is_build,
     load_build_manifest,
     save_build_manifest,
 )
 from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import folder_lock, staged_dir
 from guidecast.kernel.progress import Stages, quiet_stage
 from guidecast.narration.manifest import VideoManifest, load_manifest
 from guidecast.narration.narrate import RenderReport, narrate_guide
@@ -94,6 +97,7 @@ def check_build(target: Path, *, base_url: str | None = None, workflow: Path | N
     `check/capture/`. A verified, unchanged build records `last_verified`. Returns (report, results folder)."""
     t = resolve_target(target)
     current = t.results / "capture"
+    shutil.rmtree(current, ignore_errors=True)  # an earlier check's replay is never taken for this one's
     with stages("check", 1) as p:
         report = check_capture(t.baseline, workflow=workflow or t.workflow, base_url=base_url, keep_dir=current,
                                retry=retry, find_timeout=find_timeout, browser_path=browser_path, progress=p)
@@ -162,35 +166,59 @@ def refresh(build: Path, *, base_url: str | None = None, workflow: Path | None =
             retry: bool = True, find_timeout: float = 5.0, browser_path: str | None = None,
             stages: Stages = quiet_stage) -> tuple[FreshnessReport, ChangelogEntry | None]:
     """Check the build; when the app changed, re-capture, re-compose with the edit layer, re-voice and
-    re-render only what changed, and record a new version with a changelog. Returns (report, entry)."""
+    re-render only what changed, and record a new version with a changelog. Returns (report, entry).
+
+    A transaction, like `build`: the refreshed build is made in a staging folder (a copy of the build, the new
+    capture in place, the old one archived under `captures/`) and swapped in whole, so a failure or a kill
+    leaves the build as it was; one writer at a time."""
     build = Path(build)
-    manifest: BuildManifest = load_build_manifest(build)
-    report, results = check_build(build, base_url=base_url, workflow=workflow, retry=retry,
-                                  find_timeout=find_timeout, browser_path=browser_path, stages=stages)
-    if not report.verified or not needs_refresh(report):
-        return report, None  # nothing to do (check_build recorded a verified, unchanged app)
-    old = load_capture(build / "capture")
-    archive = build / "captures" / old.id
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        (build / "capture").rename(archive)
+    with folder_lock(build, "build folder"):
+        manifest: BuildManifest = load_build_manifest(build)
+        report, results = check_build(build, base_url=base_url, workflow=workflow, retry=retry,
+                                      find_timeout=find_timeout, browser_path=browser_path, stages=stages)
+        if not report.verified or not needs_refresh(report):
+            return report, None  # nothing to do (check_build recorded a verified, unchanged app)
+        with staged_dir(build) as stage:
+            shutil.copytree(build, stage, symlinks=True, dirs_exist_ok=True,
+                            ignore=lambda d, names: [".cache"] if Path(d) == build else [])
+            _archive_capture(stage, results.relative_to(build))
+            entry = _apply(report, stage, manifest, engine, workflow, build / ".cache", stages)
+            if (build / ".cache").is_dir():  # the cache goes with the build, moved last
+                os.replace(build / ".cache", stage / ".cache")
+    return report, entry
+
+
+def _archive_capture(stage: Path, results: Path) -> None:
+    """In the staged build: the old capture under captures/<id>/, this check's replay as the capture."""
+    old = load_capture(stage / "capture")
+    archive = stage / "captures" / old.id
+    if archive.exists():
+        shutil.rmtree(stage / "capture")
     else:
-        shutil.rmtree(build / "capture")
-    (results / "capture").rename(build / "capture")
-    options = NarrateOptions(engine=engine or manifest.video.engine, cache_dir=build / ".cache")
-    if (build / manifest.video.dir / "video.json").is_file():  # the voice and size the video was made with
-        made = load_manifest(build / manifest.video.dir)
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        (stage / "capture").rename(archive)
+    (stage / results / "capture").rename(stage / "capture")
+
+
+def _apply(report: FreshnessReport, stage: Path, manifest: BuildManifest, engine: str | None,
+           workflow: Path | None, cache: Path, stages: Stages) -> ChangelogEntry:
+    options = NarrateOptions(engine=engine or manifest.video.engine, cache_dir=cache)
+    if (stage / manifest.video.dir / "video.json").is_file():  # the voice and size the video was made with
+        made = load_manifest(stage / manifest.video.dir)
         options.voice, options.rate, options.settings = made.voice, made.rate, made.settings
-    done = apply_capture(report, build / "capture", build / "guide", build / "video", narrate=options,
+    done = apply_capture(report, stage / "capture", stage / "guide", stage / "video", narrate=options,
                          stages=stages)
     guide, video, entry = done.guide, done.video, done.entry
+    captured = load_capture(stage / "capture").workflow
     manifest = manifest.model_copy(update={
+        "workflow": WorkflowRef(path=str(workflow) if workflow else manifest.workflow.path, sha256=captured.sha256,
+                                title=captured.title),
         "capture": CaptureRef(id=guide.source.capture_id, captured_at=guide.source.captured_at),
         "guide": manifest.guide.model_copy(update={"id": guide.id, "version": guide.version}),
         "video": manifest.video.model_copy(update={"duration": video.duration, "engine": video.engine}),
         "last_verified": entry.refreshed_at,
         "history": [*manifest.history, entry],
     })
-    save_build_manifest(manifest, build)
-    append_changelog(build, entry)
-    return report, entry
+    save_build_manifest(manifest, stage)
+    append_changelog(stage, entry)
+    return entry

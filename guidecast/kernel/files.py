@@ -20,6 +20,19 @@ from guidecast.kernel.errors import GuidecastError
 _SCRATCH = re.compile(r"^\.(?P<kind>.+?)\.p(?P<pid>\d+)\.")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# What a published file or folder gets: the usual modes under the process's umask (644/755 under 022), not
+# the private 600/700 that temporary names are created with. Read once: setting the umask is process-wide.
+UMASK = _umask()
+FILE_MODE = 0o666 & ~UMASK
+DIR_MODE = 0o777 & ~UMASK
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -86,6 +99,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -113,6 +127,7 @@ def staged_dir(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_scratch(target.parent, target.name)
     stage = Path(tempfile.mkdtemp(prefix=scratch_prefix(target.name), suffix=".staging", dir=target.parent))
+    os.chmod(stage, DIR_MODE)
     try:
         yield stage
     except BaseException:
