@@ -23,9 +23,22 @@ def as_text(report: FreshnessReport) -> str:
     for f in report.flow:
         lines.append(f"  flow after {f.after_step}: {f.kind.replace('_', ' ')}: {f.after} (was {f.before})")
     if report.verified:
-        n = len(report.changed_steps)
-        lines.append("no user-visible change" if not report.changed else f"{n} step{'s' * (n != 1)} changed")
+        lines.append(summary_line(report))
     return "\n".join(lines)
+
+
+def summary_line(report: FreshnessReport) -> str:
+    """`2 steps changed, 3 not verified`: steps the replay could not reach are not counted as changed."""
+    if not report.changed:
+        return "no user-visible change"
+    unverified = sum(1 for s in report.changed_steps if s.status == "unverified")
+    changed = len(report.changed_steps) - unverified
+    parts = [f"{changed} step{'s' * (changed != 1)} changed"] if changed else []
+    if report.flow:
+        parts.append(f"{len(report.flow)} new page{'s' * (len(report.flow) != 1)} or dialog{'s' * (len(report.flow) != 1)}")
+    if unverified:
+        parts.append(f"{unverified} not verified (the replay stopped before them)")
+    return ", ".join(parts) or "changed"
 
 
 def _data_uri(path: Path | None) -> str | None:

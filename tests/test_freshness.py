@@ -187,3 +187,4 @@ def test_dynamic_regions_marked_in_the_workflow_are_not_compared(tmp_path):
                 assert step.page_diff > 0.0  # the clock's pixels differ between the two runs
     finally:
         server.shutdown()
+
