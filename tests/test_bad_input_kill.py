@@ -51,6 +51,22 @@ POINTS = {  # what the staging folder (or the build's cache) shows while the bui
 }
 
 
+def kill_at(cmd: list[str], build: Path, point: str, timeout: float = 120) -> None:
+    """Run `cmd` (a build or refresh of `build`) and SIGKILL it as soon as it is at `point`."""
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    reached = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        st = _stage(build, proc.pid)
+        if st is not None and POINTS[point](st, build / ".cache", proc.pid):
+            reached = True
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert reached, f"{cmd[4]} never reached '{point}' ({proc.stderr.read().decode()[-500:]})"
+
+
 @pytest.mark.parametrize("point", list(POINTS))
 def test_sigkill_during_a_build_leaves_the_previous_build_whole(previous, sample_app_changed, submit_expense_workflow,
                                                                point):
@@ -58,18 +74,7 @@ def test_sigkill_during_a_build_leaves_the_previous_build_whole(previous, sample
     cmd = build_cmd(submit_expense_workflow, previous, sample_app_changed.url)
     if point == "voicing":  # a real voice: every clip is voiced again, slowly enough to be caught at it
         cmd[cmd.index("silent")] = "pyttsx3"
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    reached = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        st = _stage(previous, proc.pid)
-        if st is not None and POINTS[point](st, previous / ".cache", proc.pid):
-            reached = True
-            break
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert reached, f"the build never reached '{point}' ({proc.stderr.read().decode()[-500:]})"
+    kill_at(cmd, previous, point)
     assert digest(previous) == before
     status = subprocess.run([sys.executable, "-m", "guidecast", "status", str(previous / "video")], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
@@ -91,10 +96,7 @@ def test_after_the_kills_a_build_succeeds_and_sweeps_what_they_left(previous, sa
     assert status.returncode == 0, status.stdout + status.stderr
 
 
-REFRESH_POINTS = {k: POINTS[k] for k in ("composing", "rendering", "publishing")}
-
-
-@pytest.mark.parametrize("point", list(REFRESH_POINTS))
+@pytest.mark.parametrize("point", ["composing", "rendering", "publishing"])
 def test_sigkill_during_a_refresh_leaves_the_build_whole(previous, sample_app, sample_app_changed, point):
     """A refresh is a transaction too: killed while it composes, renders or publishes, the build is as it was
     (its check/ results aside), and a refresh afterwards succeeds."""
@@ -105,18 +107,7 @@ def test_sigkill_during_a_refresh_leaves_the_build_whole(previous, sample_app, s
     built_from = json.loads((previous / "capture" / "capture.json").read_text())["base_url"]
     other = sample_app_changed if built_from == sample_app.url else sample_app  # so that there is a change
     cmd = [sys.executable, "-m", "guidecast", "-q", "refresh", str(previous), "--base-url", other.url, "--no-retry"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
-    reached = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        st = _stage(previous, proc.pid)
-        if st is not None and REFRESH_POINTS[point](st, previous / ".cache", proc.pid):
-            reached = True
-            break
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert reached, f"the refresh never reached '{point}' ({proc.stderr.read().decode()[-500:]})"
+    kill_at(cmd, previous, point, timeout=180)
     assert seen() == before
     status = subprocess.run([sys.executable, "-m", "guidecast", "status", str(previous / "video")], cwd=REPO,
                             capture_output=True, text=True, timeout=60)

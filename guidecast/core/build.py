@@ -103,18 +103,19 @@ def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, n
     c, n = capture or CaptureOptions(), narrate or NarrateOptions()
     with folder_lock(out, "build folder"):
         n = preflight(workflow, out, c, n)
-        shared_cache = n.cache_dir is None and (out / ".cache").is_dir()
-        cache = n.cache_dir or out / ".cache"
+        own_cache = out / ".cache"  # the build's own cache (no --cache-dir): it goes with the build
+        kept_cache = n.cache_dir is None and own_cache.is_dir()
         with staged_dir(out) as stage:
             for name in KEPT:
                 if (out / name).is_dir():
                     shutil.copytree(out / name, stage / name, symlinks=True)
                 elif (out / name).is_file():
                     shutil.copy2(out / name, stage / name)
-            manifest, report = _make(workflow, stage, c, n, cache if n.cache_dir or shared_cache else stage / ".cache",
-                                     owner, review_by, stages)
-            if shared_cache:  # the speech and segment cache goes with the build (moved last: a kill before
-                os.replace(out / ".cache", stage / ".cache")  # the swap only loses cached work)
+            # an existing cache is used where it is and moved in last (a kill before the swap loses no cached work)
+            cache = n.cache_dir or (own_cache if kept_cache else stage / ".cache")
+            manifest, report = _make(workflow, stage, c, n, cache, owner, review_by, stages)
+            if kept_cache:
+                os.replace(own_cache, stage / ".cache")
     return BuildResult(manifest, report)
 
 

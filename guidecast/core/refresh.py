@@ -145,11 +145,11 @@ def changelog_entry(report: FreshnessReport, guide: Guide, rendered: RenderRepor
 
 
 def apply_capture(report: FreshnessReport, capture_dir: Path, guide_dir: Path, video_dir: Path, *,
-                  narrate: NarrateOptions, edits: EditSet | None = None, version: int | None = None,
+                  narrate: NarrateOptions, edits: EditSet | None = None,
                   check: int | None = None, stages: Stages = quiet_stage) -> Applied:
     """Compose `capture_dir` into `guide_dir` (with `edits`, else the folder's own edit layer) and render
-    `video_dir` again, reusing every unchanged segment from the cache. `version` (default: the guide's own)
-    names the version the changelog entry describes."""
+    `video_dir` again, reusing every unchanged segment from the cache. The changelog entry names the guide's
+    own version; the server, which numbers its versions itself, sets its number when it stores the entry."""
     with stages("compose", 1) as p:
         guide = compose_guide(capture_dir, guide_dir, edits=edits, progress=p)
     rendered = RenderReport()
@@ -157,7 +157,7 @@ def apply_capture(report: FreshnessReport, capture_dir: Path, guide_dir: Path, v
         video = narrate_guide(guide_dir, video_dir, engine=narrate.engine, voice=narrate.voice, rate=narrate.rate,
                               settings=narrate.settings, cache_dir=narrate.cache_dir, progress=p,
                               jobs=narrate.jobs, report=rendered)
-    entry = changelog_entry(report, guide, rendered, version=version if version is not None else guide.version,
+    entry = changelog_entry(report, guide, rendered, version=guide.version,
                             refreshed_at=now_iso(), check=check)
     return Applied(guide, video, entry)
 
