@@ -19,6 +19,23 @@ CAPTURE_FILE = "capture.json"
 SCREENSHOT_DIR = "screenshots"
 
 
+class ElementContext(Strict):
+    """What a person sees around the element (capture/context.js): what to call it when it has no name
+    of its own, and what a password field's form is for. Never a value someone typed."""
+
+    placeholder: str | None = None  # a field's placeholder, or a list's empty first option ("- column -")
+    column: str | None = None  # the table column header above it
+    row: str | None = None  # the first words of its table row or list item ("Buy milk")
+    group: str | None = None  # the legend or heading of the group or form it sits in ("Sign in")
+    before: str | None = None  # the text just before it ("=")
+    ordinal: int | None = None  # its position among like controls without a name in its form (1-based)
+    count: int | None = None  # how many such controls there are
+    autocomplete: str | None = None  # the field's autocomplete hint ("current-password", "new-password")
+    form_passwords: int | None = None  # password fields in its form
+    password_index: int | None = None  # which of them it is (1-based)
+    submit: str | None = None  # the name of its form's submit button ("Sign in", "Add user")
+
+
 class ElementInfo(Strict):
     """What the target element is, as a person and assistive technology would name it."""
 
@@ -31,6 +48,7 @@ class ElementInfo(Strict):
     test_id: str | None = None
     in_dialog: bool = False
     in_navigation: str | None = None
+    context: ElementContext | None = None
     box: Box | None = None
     box_device: Box | None = None
 

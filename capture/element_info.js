@@ -1,8 +1,10 @@
-// Runs in the page on the target element (ARIA is capture/aria.js, spliced in by locate.py).
+// Runs in the page on the target element (ARIA is capture/aria.js, CONTEXT capture/context.js, spliced
+// in by locate.py).
 // Scrolls it into view when it is not fully visible, then returns what a person (and assistive
 // technology) sees, its box in CSS pixels of its frame's viewport, and the page context.
 (el) => {
   const A = __ARIA__;
+  const contextOf = (__CONTEXT__)(A);
   const clean = (s) => A.norm(s) || null;
   const tag = el.tagName.toLowerCase();
   let r = el.getBoundingClientRect();
@@ -34,6 +36,7 @@
       test_id: el.getAttribute("data-testid"),
       in_dialog: !!dialog,
       in_navigation: nav ? (clean(nav.getAttribute("aria-label")) || "navigation") : null,
+      context: contextOf(el),
     },
     box: { x: r.x, y: r.y, width: r.width, height: r.height },
     heading,

@@ -11,10 +11,12 @@ HERE = Path(__file__).parent
 
 @cache
 def script(name: str) -> str:
-    """A page script from this folder, with the shared ARIA helpers (aria.js) spliced in for `__ARIA__`."""
+    """A page script from this folder, with the shared helpers spliced in: `__ARIA__` (aria.js) and
+    `__CONTEXT__` (context.js)."""
     text = (HERE / name).read_text("utf-8")
-    if "__ARIA__" in text:
-        text = text.replace("__ARIA__", (HERE / "aria.js").read_text("utf-8").strip().rstrip(";"))
+    for mark, part in (("__CONTEXT__", "context.js"), ("__ARIA__", "aria.js")):
+        if mark in text:
+            text = text.replace(mark, (HERE / part).read_text("utf-8").strip().rstrip(";"))
     return text
 
 

@@ -8,6 +8,7 @@ from guidecast.capture.bundle import CaptureBundle, CapturedStep, load_capture
 from guidecast.composer.annotate import Marks, inside, png_size, render_marks
 from guidecast.composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
 from guidecast.composer.export import write_exports
+from guidecast.composer.fold import fold_steps
 from guidecast.composer.guide import GUIDE_FILE, IMAGE_DIR, Guide, GuideSource, GuideStep, save_guide
 from guidecast.composer.plan import Draft, Plan, plan_guide
 from guidecast.composer.polish import PolishSettings, Texts, polish_texts
@@ -35,7 +36,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
     prev = current_guide(out_dir)
     edit_set, edits_text, source = _edit_layer(edits, out_dir)
     hist = history(prev, cap)
-    texts = {cs.id: step_text(cs, cap.viewport.width) for cs in cap.steps}
+    texts = {f.main.id: step_text(f.main, cap.viewport.width, then_key=f.then_key) for f in fold_steps(cap.steps)}
     title, outro = cap.workflow.title, outro_text(page_title_heading(cap.final_title))
     count = len(plan_guide(cap, texts, title, "", outro, edit_set, hist, source).steps)
     intro = intro_text(title, cap.workflow.description, count)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from guidecast.capture.bundle import CaptureBundle, CapturedStep
 from guidecast.composer.edits import EditError, EditSet, StepEdit
+from guidecast.composer.fold import fold_steps
 from guidecast.composer.guide import Callout, EditConflict
 from guidecast.composer.text import section_title
 
@@ -65,10 +66,15 @@ class _Planner:
         self.edits, self.history, self.source = edits, history, source
         self.conflicts: list[EditConflict] = []
         self.drafts = [
-            Draft(id=cs.id, sources=[cs], text=texts[cs.id], section=section_title(cs), image_of=cs.id,
-                  is_new=cs.id in history.new, callouts=[Callout(kind="note", text=cs.note)] if cs.note else [])
-            for cs in cap.steps
+            Draft(id=f.main.id, sources=[f.main, *f.absorbed], text=texts[f.main.id],
+                  section=section_title(f.parts[0]) or section_title(f.main), image_of=f.main.id,
+                  is_new=any(p.id in history.new for p in f.parts),
+                  callouts=[Callout(kind="note", text=p.note) for p in f.parts if p.note])
+            for f in fold_steps(cap.steps)
         ]
+        # steps folded into the one they serve (a click into a field, the Enter after typing): their ids
+        # still reach the folded step, so edits made before folding, or naming either part, keep working
+        self.folded_into = {p.id: f.main.id for f in fold_steps(cap.steps) for p in f.absorbed}
         self.merged_into: dict[str, str] = {}
         for i, f in enumerate(edits.insert):
             if any(d.id == f.id for d in self.drafts):
@@ -88,6 +94,7 @@ class _Planner:
     def resolve(self, step_id: str, where: str, fields: list[str] | None = None) -> str | None:
         """The draft id `step_id` now lives under, or None after recording a conflict."""
         step_id = self.merged_into.get(step_id, step_id)
+        step_id = self.folded_into.get(step_id, step_id)
         if any(d.id == step_id for d in self.drafts):
             return step_id
         base = step_id.split("-part-")[0]
@@ -128,6 +135,8 @@ class _Planner:
                 continue
             ka, kb = self.index(a), self.index(b)
             if a == b:
+                if m.first in self.folded_into or m.second in self.folded_into:
+                    continue  # already one step: guidecast folded them
                 raise self.fail(where, f"'{m.first}' and '{m.second}' are the same step")
             if kb != ka + 1:
                 between = [d for d in self.drafts[ka + 1:kb]] if kb > ka else []
@@ -219,6 +228,6 @@ def plan_guide(cap: CaptureBundle, texts: dict[str, str], title: str, intro: str
     if not visible:
         raise EditError(f"{source}: steps: every step is hidden; a guide needs at least one step")
     p.sections(visible)
-    all_ids = [d.id for d in p.drafts] + list(p.merged_into)
+    all_ids = [d.id for d in p.drafts] + list(p.merged_into) + list(p.folded_into)
     return Plan(title=edits.title or title, intro=edits.intro or intro, outro=edits.outro or outro,
                 steps=visible, all_ids=all_ids, conflicts=p.conflicts)

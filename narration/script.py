@@ -40,6 +40,6 @@ def build_script(guide: Guide) -> list[ScriptItem]:
         items.append(ScriptItem(st.id, "step", spoken(st.narration or st.text), plain(st.text),
                                 st.video_image or st.image, st.highlight, f"Step {st.number}: {plain(st.text)}",
                                 f"step {st.number} ('{st.id}')", st.action, st.image_size))
-    items.append(ScriptItem(OUTRO, OUTRO, spoken(guide.outro), guide.outro, guide.final_image, None, "Done",
+    items.append(ScriptItem(OUTRO, OUTRO, spoken(guide.outro), plain(guide.outro), guide.final_image, None, "Done",
                             "the outro"))
     return items
