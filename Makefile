@@ -4,9 +4,9 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
-.PHONY: setup system-deps venv node-deps demo lint types test test-fast bench clean
+.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench clean
 
-setup: system-deps venv node-deps
+setup: system-deps venv node-deps apps-deps
 
 # Debian packages: installed only when a command is missing.
 system-deps:
@@ -15,6 +15,10 @@ system-deps:
 # npm packages the tests use (scorm-again, a SCORM 1.2 runtime), into .cache/node/ (git-ignored).
 node-deps: system-deps
 	@bash scripts/node-deps.sh
+
+# Third-party apps the real-app tests record (Datasette, Wagtail), each in its own venv under .cache/apps/.
+apps-deps: system-deps
+	@bash scripts/apps-deps.sh
 
 venv: $(VENV_STAMP)
 
