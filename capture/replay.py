@@ -160,6 +160,7 @@ class _Replay:
             final_name = store_content_addressed(shots, final, ".png")
             final_url, final_title = page.url, page.title()
             self.final_dialog = _open_dialog(page)
+            self.final_heading = _page_heading(page)
             self.progress(total, total, "done")
         except PlaywrightError as e:
             raise self._browser_error(e) from None
@@ -185,6 +186,7 @@ class _Replay:
             final_url=self._url(final_url),
             final_title=final_title,
             final_dialog=getattr(self, "final_dialog", None),
+            final_heading=getattr(self, "final_heading", None),
             partial=error is not None,
             error=error,
         )

@@ -37,7 +37,8 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
     edit_set, edits_text, source = _edit_layer(edits, out_dir)
     hist = history(prev, cap)
     texts = {f.main.id: step_text(f.main, cap.viewport.width, then_key=f.then_key) for f in fold_steps(cap.steps)}
-    title, outro = cap.workflow.title, outro_text(page_title_heading(cap.final_title))
+    title = cap.workflow.title
+    outro = outro_text(cap.final_heading or page_title_heading(cap.final_title), cap.final_dialog)
     count = len(plan_guide(cap, texts, title, "", outro, edit_set, hist, source).steps)
     intro = intro_text(title, cap.workflow.description, count)
     notices: list[str] = []
