@@ -28,6 +28,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="viewer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # sessions carry the generation they were signed in at; sign-out, a new password and deactivation move it
+    # on, which ends every session of the user at once
+    session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def end_sessions(self) -> None:
+        self.session_gen = (self.session_gen or 0) + 1
 
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -205,7 +211,7 @@ class Event(Base):
     """One analytics beacon: view, play, step (reached), complete, ended."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_guide_version", "guide_id", "version"),)
+    __table_args__ = (Index("ix_events_guide_version", "guide_id", "version"), Index("ix_events_session", "guide_id", "session"))
     id: Mapped[int] = mapped_column(primary_key=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)

@@ -9,6 +9,7 @@ from guidecast.server import analytics
 from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.models import ShareLink, User, utcnow
+from guidecast.server.params import Id, QueryId
 from guidecast.server.permissions import guide_for
 from guidecast.server.routes_learner import public_base
 from guidecast.server.sharing import create_link, link_state
@@ -25,7 +26,7 @@ def _link_json(request: Request, link: ShareLink) -> dict:
 
 
 @router.post("/guides/{guide_id}/links", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def new_link(request: Request, guide_id: int, version: str = Form(""), expires_days: str = Form(""),
+def new_link(request: Request, guide_id: Id, version: str = Form(""), expires_days: str = Form(""),
              user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     try:
@@ -37,14 +38,14 @@ def new_link(request: Request, guide_id: int, version: str = Form(""), expires_d
 
 
 @router.post("/api/guides/{guide_id}/links", tags=["sharing"], status_code=201, dependencies=[Depends(csrf_protect)])
-def api_new_link(request: Request, guide_id: int, version: int | None = None, expires_days: float | None = None,
+def api_new_link(request: Request, guide_id: Id, version: QueryId | None = None, expires_days: float | None = None,
                  user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """A share link for the guide: pinned to `version`, or following the latest published version."""
     g = guide_for(db, user, guide_id, "edit")
     return _link_json(request, create_link(db, g, user, version, expires_days, now=request.app.state.ctx.clock()))
 
 
-def _revoke(db: Session, user: User, guide_id: int, link_id: int) -> ShareLink:
+def _revoke(db: Session, user: User, guide_id: Id, link_id: Id) -> ShareLink:
     g = guide_for(db, user, guide_id, "edit")
     link = db.get(ShareLink, link_id)
     if link is None or link.guide_id != g.id:
@@ -55,19 +56,19 @@ def _revoke(db: Session, user: User, guide_id: int, link_id: int) -> ShareLink:
 
 @router.post("/guides/{guide_id}/links/{link_id}/revoke", include_in_schema=False,
              dependencies=[Depends(csrf_protect)])
-def revoke_link(guide_id: int, link_id: int, user: User = Depends(require("editor")), db: Session = DB):
+def revoke_link(guide_id: Id, link_id: Id, user: User = Depends(require("editor")), db: Session = DB):
     _revoke(db, user, guide_id, link_id)
     return RedirectResponse(f"/guides/{guide_id}#links", 303)
 
 
 @router.delete("/api/guides/{guide_id}/links/{link_id}", tags=["sharing"], dependencies=[Depends(csrf_protect)])
-def api_revoke_link(request: Request, guide_id: int, link_id: int, user: User = Depends(require("editor")),
+def api_revoke_link(request: Request, guide_id: Id, link_id: Id, user: User = Depends(require("editor")),
                     db: Session = DB) -> dict:
     return _link_json(request, _revoke(db, user, guide_id, link_id))
 
 
 @router.get("/guides/{guide_id}/analytics.csv", tags=["analytics"], response_class=PlainTextResponse)
-def analytics_csv(guide_id: int, user: User = Depends(require("editor")), db: Session = DB):
+def analytics_csv(guide_id: Id, user: User = Depends(require("editor")), db: Session = DB):
     """Views, plays, completions and drop-off per version, as CSV."""
     g = guide_for(db, user, guide_id, "edit")
     return PlainTextResponse(analytics.csv_text(analytics.summary(db, g.id), g.id), media_type="text/csv",

@@ -2,6 +2,7 @@
 version or follows the latest published one. A guide taken back to draft answers no link."""
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from guidecast.server.models import Guide, GuideVersion, ShareLink, User, utcnow
 
+MAX_DAYS = 3650
+
 
 def create_link(db: Session, guide: Guide, user: User, version: int | None = None,
                 expires_in_days: float | None = None, now: datetime | None = None) -> ShareLink:
@@ -19,6 +22,9 @@ def create_link(db: Session, guide: Guide, user: User, version: int | None = Non
         raise HTTPException(422, f"guide has no version {version}")
     if v is not None and v.draft:
         raise HTTPException(422, f"version {version} is a draft; publish it before sharing it")
+    if expires_in_days is not None and not (math.isfinite(expires_in_days) and 0 < expires_in_days <= MAX_DAYS):
+        raise HTTPException(422, f"expires_days: a number of days above 0 and at most {MAX_DAYS}, or leave it out "
+                                 "for a link that does not expire")
     link = ShareLink(guide_id=guide.id, token=secrets.token_urlsafe(24), version=version, created_by=user.id,
                      expires_at=(now or utcnow()) + timedelta(days=expires_in_days) if expires_in_days else None)
     db.add(link)
