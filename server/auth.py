@@ -118,7 +118,7 @@ def current_user(request: Request, db: Session = DB) -> User | None:
 def require(role: str = "viewer"):
     """Dependency: a signed-in user with at least `role`."""
 
-    def dep(user: User | None = Depends(current_user)) -> User:
+    async def dep(user: User | None = Depends(current_user)) -> User:  # no I/O: no thread of its own
         if user is None:
             raise NotSignedIn()
         if not user.at_least(role):

@@ -107,7 +107,7 @@ def revoke_token(token_id: Id, user: User = Depends(require("viewer")), db: Sess
 
 
 @router.get("/api/me", tags=["account"])
-def me(user: User = Depends(require("viewer"))) -> dict:
+async def me(user: User = Depends(require("viewer"))) -> dict:
     """Who the session or API token belongs to."""
     return {"id": user.id, "email": user.email, "role": user.role}
 

@@ -187,6 +187,7 @@ def serve_process(data_dir: Path, env: dict[str, str] | None = None) -> Iterator
     import sys
 
     port = free_port()
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
     log = open(Path(data_dir) / "serve.log", "wb")
     exe = Path(sys.executable).with_name("guidecast")
     proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
