@@ -147,7 +147,9 @@ class ShareLink(Base):
     __tablename__ = "share_links"
     id: Mapped[int] = mapped_column(primary_key=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"))
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # sha256 of the link's token, never the token; the token is HMAC(secret key, nonce) (server/sharing.py)
+    token_hash: Mapped[str] = mapped_column("token", String(64), unique=True)
+    nonce: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: a link made before tokens were hashed
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: follow the latest published
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

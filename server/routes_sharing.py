@@ -12,17 +12,19 @@ from guidecast.server.models import ShareLink, User, utcnow
 from guidecast.server.params import Id, QueryId
 from guidecast.server.permissions import guide_for
 from guidecast.server.routes_learner import public_base
-from guidecast.server.sharing import create_link, link_state
+from guidecast.server.sharing import create_link, link_state, link_token
 
 router = APIRouter()
 
 
 def _link_json(request: Request, link: ShareLink) -> dict:
-    url = f"{public_base(request)}/s/{link.token}"
-    return {"id": link.id, "url": url, "version": link.version, "state": link_state(link, request.app.state.ctx.clock()),
+    ctx = request.app.state.ctx
+    token = link_token(link, ctx.settings.secret_key)
+    return {"id": link.id, "url": f"{public_base(request)}/s/{token}" if token else None, "version": link.version,
+            "state": link_state(link, ctx.clock()),
             "expires_at": link.expires_at.isoformat() if link.expires_at else None,
-            "embed": f'<iframe src="{public_base(request)}/embed/{link.token}" width="960" height="540" '
-                     'frameborder="0" allowfullscreen></iframe>'}
+            "embed": f'<iframe src="{public_base(request)}/embed/{token}" width="960" height="540" '
+                     'frameborder="0" allowfullscreen></iframe>' if token else None}
 
 
 @router.post("/guides/{guide_id}/links", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -31,7 +33,7 @@ def new_link(request: Request, guide_id: Id, version: str = Form(""), expires_da
     g = guide_for(db, user, guide_id, "edit")
     try:
         create_link(db, g, user, int(version) if version else None, float(expires_days) if expires_days else None,
-                    now=request.app.state.ctx.clock())
+                    now=request.app.state.ctx.clock(), secret=request.app.state.ctx.settings.secret_key)
     except ValueError:
         raise HTTPException(422, "version and expiry must be numbers") from None
     return RedirectResponse(f"/guides/{g.id}#links", 303)
@@ -42,7 +44,9 @@ def api_new_link(request: Request, guide_id: Id, version: QueryId | None = None,
                  user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """A share link for the guide: pinned to `version`, or following the latest published version."""
     g = guide_for(db, user, guide_id, "edit")
-    return _link_json(request, create_link(db, g, user, version, expires_days, now=request.app.state.ctx.clock()))
+    ctx = request.app.state.ctx
+    return _link_json(request, create_link(db, g, user, version, expires_days, now=ctx.clock(),
+                                           secret=ctx.settings.secret_key))
 
 
 def _revoke(db: Session, user: User, guide_id: Id, link_id: Id) -> ShareLink:

@@ -613,3 +613,47 @@ def test_guidecast_gc_command(tmp_path):
     r = CliRunner().invoke(cli, ["gc", "--data-dir", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "deleted 1 files" in r.output and not ctx.assets.blob_path(orphan).exists()
+
+
+def test_share_tokens_are_not_stored_in_the_database(site, tmp_path):
+    gid, token = _evil_guide(site, tmp_path)
+    with site.ctx.db.engine.connect() as conn:
+        dump = "\n".join(conn.connection.iterdump())
+    assert token not in dump
+    assert site.client().get(f"/s/{token}/files/guide/page.png").status_code == 200
+    assert f"/s/{token}" in site.client(EDITOR).get(f"/guides/{gid}").text  # derived again for its editors
+
+
+def test_a_link_made_before_tokens_were_hashed_still_opens(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from PIL import Image
+    from sqlalchemy import text
+
+    from guidecast.server.assets import AssetStore
+    from guidecast.server.db import MIGRATIONS_DIR, make_engine, sqlite_url
+
+    (tmp_path / "tree").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "tree" / "a.png")
+    tree = AssetStore(tmp_path / "assets").put_tree(tmp_path / "tree")
+    engine = make_engine(sqlite_url(tmp_path))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:  # a database as the revision before hashing left it, with a plain token
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(text("INSERT INTO users (id, email, password_hash, role, active, created_at, session_gen) "
+                          "VALUES (1, 'old@x.test', 'x', 'editor', 1, '2026-01-01', 0)"))
+        conn.execute(text("INSERT INTO guides (id, title, owner_id, status, tags_json, created_at, updated_at, "
+                          "search_text) VALUES (1, 'Old', 1, 'published', '[]', '2026-01-01', '2026-01-01', '')"))
+        conn.execute(text("INSERT INTO guide_versions (guide_id, number, title, guide_tree, composed_guide_id, "
+                          "edits_json, edits_revision, created_at, draft) VALUES (1, 1, 'Old', :t, 'x', '{}', 0, "
+                          "'2026-01-01', 0)"), {"t": tree})
+        conn.execute(text("INSERT INTO share_links (guide_id, token, created_at) VALUES (1, 'plain-old-token', "
+                          "'2026-01-01')"))
+    engine.dispose()
+    st = load_settings(environ={}, data_dir=tmp_path)
+    with running_server(st) as (url, app), httpx.Client(base_url=url) as c:  # migrates to the newest revision
+        assert c.get("/s/plain-old-token/files/guide/a.png").status_code == 200
+        with app.state.ctx.db.engine.connect() as conn:
+            assert "plain-old-token" not in "\n".join(conn.connection.iterdump())
