@@ -48,7 +48,7 @@ def make_context(settings: Settings) -> Context:
     db = Database(sqlite_url(settings.data_dir), pool_size(settings.request_threads, settings.job_workers))
     db.migrate()
     ctx = Context(settings, db, AssetStore(settings.path("assets")),
-                  SigninLimiter(settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
+                  SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
                   Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
                   RateLimit(settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
     ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, "gc": storage.gc_job})

@@ -1,14 +1,15 @@
 """Rate limits and who is asking from where.
 
 - `SigninLimiter`: failed sign-ins per client address and per account (the account named the way the
-  lookup names it, `normal_email`, so " Me@X.test" and "me@x.test" share one count).
+  lookup names it, `normal_email`, so " Me@X.test" and "me@x.test" share one count), in the database
+  so that several server processes share the count.
 - `RateLimit`: requests per client address on the routes anyone may call (beacon, oEmbed): a token
   bucket, over it 429 + Retry-After.
 - `client_ip`: the peer address; `X-Forwarded-For` counts only when the peer is one of the configured
   `TRUSTED_PROXIES` (uvicorn itself is told to trust no proxy header, server/app.py `uvicorn_config`).
 
-Counts live in this process's memory: a restart forgets them, and several processes behind a load
-balancer each keep their own (`guidecast serve` runs one).
+The anonymous rate limit lives in this process's memory: a restart forgets it, and several processes
+behind a load balancer each keep their own (`guidecast serve` runs one).
 """
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import ipaddress
 import threading
 import time
 import unicodedata
-from collections import defaultdict, deque
 
 from fastapi import HTTPException, Request
+from sqlalchemy import delete, func, select
+
+from guidecast.server.models import SigninFailure
 
 
 def normal_email(email: str) -> str:
@@ -27,39 +30,37 @@ def normal_email(email: str) -> str:
 
 
 class SigninLimiter:
-    """Failed sign-ins per IP and per account in a sliding window; over the limit: HTTP 429."""
+    """Failed sign-ins per client address and per account in a sliding window; over the limit: HTTP 429.
+    Counted in the database (`signin_failures`), so every server process sharing it sees the same count."""
 
-    def __init__(self, per_ip: int, per_account: int, window_s: int):
+    def __init__(self, db, per_ip: int, per_account: int, window_s: int):
+        self.db = db
         self.limits = {"ip": per_ip, "account": per_account}
         self.window = window_s
-        self._fails: dict[tuple[str, str], deque] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def _count(self, key: tuple[str, str], now: float) -> int:
-        q = self._fails[key]
-        while q and q[0] < now - self.window:
-            q.popleft()
-        if not q:
-            del self._fails[key]
-        return len(q)
+    def _keys(self, ip: str, account: str) -> list[tuple[str, str]]:
+        return [("ip", ip[:320]), ("account", normal_email(account)[:320])]
 
     def check(self, ip: str, account: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for kind, value in (("ip", ip), ("account", normal_email(account))):
-                if self._count((kind, value), now) >= self.limits[kind]:
+        since = time.time() - self.window
+        with self.db.session() as s:
+            for kind, value in self._keys(ip, account):
+                n = s.scalar(select(func.count()).select_from(SigninFailure).where(
+                    SigninFailure.kind == kind, SigninFailure.value == value, SigninFailure.at > since))
+                if n >= self.limits[kind]:
                     raise HTTPException(429, "Too many failed sign-ins; wait a few minutes and try again.",
                                         headers={"Retry-After": str(self.window)})
 
     def failed(self, ip: str, account: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._fails[("ip", ip)].append(now)
-            self._fails[("account", normal_email(account))].append(now)
+        now = time.time()
+        with self.db.session() as s:
+            s.execute(delete(SigninFailure).where(SigninFailure.at < now - self.window))
+            s.add_all([SigninFailure(kind=kind, value=value, at=now) for kind, value in self._keys(ip, account)])
 
     def succeeded(self, account: str) -> None:
-        with self._lock:
-            self._fails.pop(("account", normal_email(account)), None)
+        with self.db.session() as s:
+            s.execute(delete(SigninFailure).where(SigninFailure.kind == "account",
+                                                  SigninFailure.value == normal_email(account)[:320]))
 
 
 class RateLimit:

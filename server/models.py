@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("viewer", "editor", "admin")  # each role can do everything the ones before it can
@@ -221,3 +221,15 @@ class Event(Base):
     step_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     session: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SigninFailure(Base):
+    """One failed sign-in, counted per client address (kind "ip") and per account (kind "account") over the
+    sign-in window by every server process that shares the database (server/limits.py)."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_key", "kind", "value", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(320))
+    at: Mapped[float] = mapped_column(Float)  # time.time()

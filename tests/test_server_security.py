@@ -313,6 +313,15 @@ def test_signin_limit_per_address_ignores_forwarded_headers_unless_from_a_truste
     assert spread == [401] * 4 and same == [401, 401, 401, 429]  # behind our proxy: per real client
 
 
+def test_two_server_processes_on_one_database_share_the_sign_in_count(tmp_path):
+    st = load_settings(environ={}, data_dir=tmp_path, signin_per_account=5, signin_per_ip=1000)
+    with running_server(st) as (url_a, app), running_server(st) as (url_b, _), \
+            httpx.Client(base_url=url_a) as a, httpx.Client(base_url=url_b) as b:
+        add_user(app, "two@x.test", "viewer")
+        codes = [_signin(c, "two@x.test", "wrong") for c in (a, b, a, b, a, b)]
+    assert codes == [401] * 5 + [429]
+
+
 def test_uvicorn_is_told_to_trust_no_proxy_headers():
     from fastapi import FastAPI
 
