@@ -12,8 +12,10 @@ from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.jobs import job_json
 from guidecast.server.models import EditDoc, User
+from guidecast.server.params import MAX_ID, Id, QueryId
 from guidecast.server.permissions import guide_for
-from guidecast.server.routes_learner import tree_file
+from guidecast.server.serving import tree_file
+from guidecast.server.storage import prune_caches, touch
 from guidecast.server.versions import diff, get_version, guide_json, version_json
 from guidecast.server.web import page
 
@@ -21,12 +23,12 @@ router = APIRouter()
 
 
 class EditsIn(BaseModel):
-    base_revision: int = Field(description="the revision this document was based on (from GET .../edits)")
+    base_revision: int = Field(ge=0, le=MAX_ID, description="the revision this document was based on (from GET .../edits)")
     edits: dict = Field(description="the whole edit document, shaped like composer.edits.EditSet")
 
 
 class PublishIn(BaseModel):
-    revision: int | None = Field(None, description="publish only if the saved edits are at this revision")
+    revision: int | None = Field(None, ge=0, le=MAX_ID, description="publish only if the saved edits are at this revision")
 
 
 class VoiceIn(BaseModel):
@@ -54,14 +56,14 @@ def _state(ctx, g, doc: EditDoc) -> dict:
 
 
 @router.get("/guides/{guide_id}/edit", include_in_schema=False)
-def editor_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
+def editor_page(request: Request, guide_id: Id, user: User = Depends(require("editor")),
                 db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     return page(request, "editor.html.j2", g=g, attention=attention(request.app.state.ctx, g))
 
 
 @router.get("/api/guides/{guide_id}/edits", tags=["editor"])
-def get_edits(request: Request, guide_id: int, user: User = Depends(require("editor")),
+def get_edits(request: Request, guide_id: Id, user: User = Depends(require("editor")),
               db: Session = DB) -> dict:
     """The working edit document with its revision, and the unedited base guide it applies to."""
     g = guide_for(db, user, guide_id, "edit")
@@ -70,7 +72,7 @@ def get_edits(request: Request, guide_id: int, user: User = Depends(require("edi
 
 @router.put("/api/guides/{guide_id}/edits", tags=["editor"], dependencies=[Depends(csrf_protect)],
             responses={409: {"description": "the document changed since base_revision; body has the current state"}})
-def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depends(require("editor")),
+def put_edits(request: Request, guide_id: Id, body: EditsIn, user: User = Depends(require("editor")),
               db: Session = DB):
     """Save the whole edit document if nobody saved since `base_revision`; a stale save changes nothing
     and gets 409 with the current revision and document."""
@@ -84,7 +86,7 @@ def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depen
 
 
 @router.post("/api/guides/{guide_id}/publish", tags=["editor"], status_code=202, dependencies=[Depends(csrf_protect)])
-def publish(request: Request, guide_id: int, body: PublishIn | None = None, user: User = Depends(require("editor")),
+def publish(request: Request, guide_id: Id, body: PublishIn | None = None, user: User = Depends(require("editor")),
             db: Session = DB) -> dict:
     """Compose a new version from the latest capture and the saved edits, then render its video (jobs)."""
     g = guide_for(db, user, guide_id, "edit")
@@ -99,7 +101,7 @@ def publish(request: Request, guide_id: int, body: PublishIn | None = None, user
 
 @router.post("/api/guides/{guide_id}/voice-preview", tags=["editor"], dependencies=[Depends(csrf_protect)],
              response_class=FileResponse)
-def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = Depends(require("editor")),
+def voice_preview(request: Request, guide_id: Id, body: VoiceIn, user: User = Depends(require("editor")),
                   db: Session = DB):
     """One step's narration spoken with the server's voice engine (audio/wav)."""
     from guidecast.narration.script import spoken
@@ -108,11 +110,13 @@ def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = D
     guide_for(db, user, guide_id, "edit")
     st = request.app.state.ctx.settings
     speech = SpeechCache(st.path("cache", "speech"), make_engine(st.tts_engine), None, 165).synthesize(spoken(body.text))
+    touch(speech.path)  # used now: the last file the cache's pruning deletes
+    prune_caches(request.app.state.ctx)
     return FileResponse(speech.path, media_type="audio/wav")
 
 
 @router.get("/api/guides/{guide_id}/versions", tags=["editor"])
-def versions(guide_id: int, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
+def versions(guide_id: Id, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
     return [version_json(v) for v in guide_for(db, user, guide_id, "edit").versions]
 
 
@@ -123,21 +127,21 @@ def _diff(request, db, user, guide_id, a, b):
 
 
 @router.get("/api/guides/{guide_id}/diff", tags=["editor"])
-def api_diff(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
+def api_diff(request: Request, guide_id: Id, a: QueryId, b: QueryId, user: User = Depends(require("editor")),
              db: Session = DB) -> dict:
     """What changed between versions `a` and `b`."""
     return _diff(request, db, user, guide_id, a, b)[1]
 
 
 @router.get("/guides/{guide_id}/diff", include_in_schema=False)
-def diff_page(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
+def diff_page(request: Request, guide_id: Id, a: QueryId, b: QueryId, user: User = Depends(require("editor")),
               db: Session = DB):
     g, d = _diff(request, db, user, guide_id, a, b)
     return page(request, "diff.html.j2", g=g, a=a, b=b, d=d)
 
 
 @router.get("/guides/{guide_id}/base/{path:path}", include_in_schema=False)
-def base_file(request: Request, guide_id: int, path: str, user: User = Depends(require("editor")),
+def base_file(request: Request, guide_id: Id, path: str, user: User = Depends(require("editor")),
               db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not g.base_tree:

@@ -161,6 +161,7 @@ ACCESS = {
     ("GET", "/embed/{token}"): "public", ("GET", "/oembed"): "public", ("POST", "/api/beacon"): "public",
     ("GET", "/account"): "viewer", ("POST", "/account/tokens"): "viewer",
     ("POST", "/account/tokens/{token_id}/revoke"): "viewer", ("GET", "/api/me"): "viewer",
+    ("POST", "/account/password"): "viewer",
     ("GET", "/"): "viewer", ("GET", "/api/guides"): "viewer", ("GET", "/api/guides/{guide_id}"): "viewer",
     ("GET", "/g/{guide_id}"): "viewer", ("GET", "/g/{guide_id}/v/{number}"): "viewer",
     ("GET", "/g/{guide_id}/v/{number}/files/{path:path}"): "viewer",
