@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from guidecast.narration.publish import poster, publish
 from guidecast.narration.script import ScriptItem, build_script
 from guidecast.narration.segments import SegmentSpec, pictures_memory, render_segments, segment_key
 from guidecast.narration.stage import target_centre
-from guidecast.narration.tts import Engine, SpeechCache, make_engine
+from guidecast.narration.tts import DEFAULT_ENGINE, Engine, SpeechCache, make_engine
 
 # Segments per encoder process: at most MAX_BATCH (fewer start-ups), at most 1/TAIL of a worker's share of
 # the segments still to come, so that batches shrink toward the end and the workers finish together.
@@ -43,13 +44,15 @@ class RenderReport:
     voiced: list[str] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
+    voiced_s: float = 0.0  # seconds of speech voiced by this run (not found in the cache)
+    voicing_s: float = 0.0  # wall seconds from the first clip asked for to the last one voiced
 
 
 def narrate_guide(
     guide_dir: str | Path,
     out_dir: str | Path,
     *,
-    engine: str | Engine = "pyttsx3",
+    engine: str | Engine = DEFAULT_ENGINE,
     voice: str | None = None,
     rate: int | None = 165,
     settings: RenderSettings | None = None,
@@ -67,7 +70,7 @@ def narrate_guide(
     progress = progress or (lambda *_: None)
     tool("ffmpeg")
     binary = encoder()
-    eng = make_engine(engine) if isinstance(engine, str) else engine
+    eng = make_engine(engine, voice=voice) if isinstance(engine, str) else engine
     voice = eng.resolve_voice(voice)
     script = build_script(guide)
     _check_texts(script, eng, voice, guide_dir)
@@ -104,7 +107,9 @@ def narrate_guide(
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, pictures_memory(), \
             ThreadPoolExecutor(max_workers=workers) as pool:
         work = Path(tmp)
+        started = time.monotonic()
         try:
+            speech.prefetch([it.text for it in script])  # engines that can voice several clips at once start now
             for k, item in enumerate(script, 1):
                 progress(done, total, f"voicing {item.where}")
                 try:
@@ -113,6 +118,8 @@ def narrate_guide(
                     raise GuidecastError(f"{guide_dir}: {item.where}: {e}") from None
                 if sp.voiced:
                     report.voiced.append(item.id)
+                    report.voiced_s += sp.duration
+                    report.voicing_s = time.monotonic() - started
                 done += 1
                 frames = frame_count(sp.duration + settings.pause, settings.fps)
                 spec = _spec(item, guide, guide_dir, pictures.get(item.id), frames, sp.sha256, cursor)
@@ -142,6 +149,8 @@ def narrate_guide(
                 audio_parts.append((sp.path, frames))
                 t += duration
             submit()
+            speech.close()
+            _close(eng)  # every clip is voiced: the engine's model and processes are not needed any more
             track = work / "narration.wav"
             write_audio_track(audio_parts, settings.fps, track)
             audio = start_audio_encode(track, work / "narration.m4a")  # while the segments render
@@ -153,6 +162,8 @@ def narrate_guide(
             audio.wait()
         except BaseException:
             cancel.set()  # running renders stop at their next picture, queued ones never start
+            speech.close()
+            _close(eng)
             for f in pending:
                 f.cancel()
             if audio is not None:
@@ -162,6 +173,12 @@ def narrate_guide(
                            eng, voice, rate, settings, seg_dir, pictures)
     progress(total, total, "done")
     return manifest
+
+
+def _close(eng: Engine) -> None:
+    close = getattr(eng, "close", None)
+    if close is not None:
+        close()
 
 
 def batch_size(unassigned: int, workers: int) -> int:

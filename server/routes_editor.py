@@ -107,7 +107,11 @@ def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = D
 
     guide_for(db, user, guide_id, "edit")
     st = request.app.state.ctx.settings
-    speech = SpeechCache(st.path("cache", "speech"), make_engine(st.tts_engine), None, 165).synthesize(spoken(body.text))
+    eng = make_engine(st.tts_engine)
+    try:
+        speech = SpeechCache(st.path("cache", "speech"), eng, None, 165).synthesize(spoken(body.text))
+    finally:
+        getattr(eng, "close", lambda: None)()
     return FileResponse(speech.path, media_type="audio/wav")
 
 

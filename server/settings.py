@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     capture_allowed_hosts: HostList = Field(default_factory=list)  # host or host:port
     capture_env_vars: HostList = Field(default_factory=list)  # env vars a workflow's secrets may read
 
-    tts_engine: str = "pyttsx3"
+    tts_engine: str = "auto"  # the neural voice when installed, else espeak-ng
     video_width: int = Field(1280, gt=0)
     video_height: int = Field(720, gt=0)
     job_workers: int = Field(1, ge=1)
