@@ -10,7 +10,8 @@ Piper voice once and then answers requests, one JSON object a line on stdin and 
 
 Each request writes 16-bit mono WAV at the voice's own sample rate, the sentences joined by
 `sentence_silence` seconds of silence. The model runs on one thread without spinning, so that several
-workers share the machine's cores instead of fighting over them. Closing stdin ends the process.
+workers share the machine's cores instead of fighting over them, and without graph optimisations (they
+cost more to load than they save). Closing stdin ends the process.
 """
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ import argparse
 import json
 import sys
 import wave
+
+
+def _error(e: BaseException) -> str:
+    """An exception as one short line."""
+    return " ".join(f"{type(e).__name__}: {e}".split())[:300]
 
 
 def _reply(out, **message) -> None:
@@ -36,6 +42,8 @@ def _load(model: str, config: str, threads: int):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # graph optimisations triple the load time (1.1 s of CPU instead of 0.4) and do not speed this model up
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
     return PiperVoice(session=session, config=cfg)
 
@@ -72,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         voice = _load(args.model, args.config, args.threads)
     except Exception as e:  # noqa: BLE001 - whatever the runtime says about a damaged model goes back as text
-        _reply(protocol, error=f"{type(e).__name__}: {e}".strip()[:300])
+        _reply(protocol, error=_error(e))
         return 1
     _reply(protocol, ready=True, sample_rate=voice.config.sample_rate)
     for line in sys.stdin:
@@ -81,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             seconds = _say(voice, json.loads(line))
         except Exception as e:  # noqa: BLE001 - one failed request is reported, the worker keeps serving
-            _reply(protocol, error=f"{type(e).__name__}: {e}".strip()[:300])
+            _reply(protocol, error=_error(e))
             continue
         _reply(protocol, ok=True, seconds=round(seconds, 4))
     return 0

@@ -32,7 +32,7 @@ from guidecast.narration.tts import EngineBase, TTSError, VoiceInfo
 
 DEFAULT_VOICE = "en_US-joe-medium"
 VOICES_ENV = "GUIDECAST_VOICES"
-NATURAL_WPM = 160  # words a minute of a Piper voice at its own length scale; --rate scales around it
+NATURAL_WPM = 165  # the --rate (words a minute) at which a Piper voice speaks at its own pace; it scales around it
 SENTENCE_SILENCE = 0.3  # seconds between two sentences of one step
 WORKER_VERSION = "piper-worker-1"  # bump when the worker's output changes (it is part of every speech key)
 INSTALL_HINT = "pip install 'guidecast[neural]'"
@@ -127,7 +127,7 @@ def read_voice(path: Path) -> VoiceFile:
         name += f" ({lang['country_english']})"
     quality = str(data["audio"].get("quality") or (model.stem.rsplit("-", 1)[-1] if "-" in model.stem else ""))
     scale = float((data.get("inference") or {}).get("length_scale") or 1.0)
-    return VoiceFile(id=model.stem, model=model.resolve(), config=config.resolve(), language=code,
+    return VoiceFile(id=model.stem, model=model.absolute(), config=config.absolute(), language=code,
                      language_name=name, quality=quality, sample_rate=rate, length_scale=scale)
 
 
@@ -223,6 +223,7 @@ class PiperEngine(EngineBase):
         self._workers: list[_Worker] = []
         self._files: dict[str, VoiceFile] = {}
         self._voices: list[VoiceFile] | None = None
+        self.loads = 0  # worker processes started (each loads the model once)
         weakref.finalize(self, _close_all, self._workers)
 
     # -- voices --------------------------------------------------------------------------------------------
@@ -296,9 +297,7 @@ class PiperEngine(EngineBase):
                 idle = self._idle.setdefault(vf.model, queue.Queue())
                 if idle.empty() and self._started.get(vf.model, 0) < self.parallel:
                     self._started[vf.model] = self._started.get(vf.model, 0) + 1
-                    w = _Worker(vf)
-                    self._workers.append(w)
-                    return w
+                    return self._start(vf)
             try:
                 return idle.get(timeout=0.5)
             except queue.Empty:
@@ -311,9 +310,13 @@ class PiperEngine(EngineBase):
             idle = self._idle.setdefault(vf.model, queue.Queue())
             while self._started.get(vf.model, 0) < self.parallel:
                 self._started[vf.model] = self._started.get(vf.model, 0) + 1
-                w = _Worker(vf)
-                self._workers.append(w)
-                idle.put(w)
+                idle.put(self._start(vf))
+
+    def _start(self, vf: VoiceFile) -> _Worker:
+        w = _Worker(vf)
+        self._workers.append(w)
+        self.loads += 1
+        return w
 
     def _discard(self, w: _Worker) -> None:
         with self._lock:
