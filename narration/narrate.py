@@ -1,7 +1,7 @@
 """Guide -> narrated video: the narration stage's core function.
 
-Voicing runs on the caller's thread (engines are not thread-safe) and hands each segment to a pool of
-renderers as soon as its length is known; the narration track is encoded while segments render; the
+Clips are taken in script order on the caller's thread (voiced there, or ahead on the engine's own workers
+when it can voice several at once) and each segment goes to a pool of renderers as soon as its length is known; the narration track is encoded while segments render; the
 final MP4 is joined from cached segments without re-encoding them, in a staging folder that replaces
 the previous video only when everything succeeded.
 """

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import queue
+import select
 import subprocess
 import sys
 import tempfile
@@ -148,8 +149,8 @@ def file_hash(path: Path) -> str:
 class _Worker:
     """One piper_worker process speaking one voice."""
 
-    def __init__(self, voice: VoiceFile) -> None:
-        self.voice = voice
+    def __init__(self, voice: VoiceFile, timeout: float) -> None:
+        self.voice, self.timeout = voice, timeout
         self.log: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "guidecast.narration.piper_worker", str(voice.model), str(voice.config)],
@@ -157,7 +158,12 @@ class _Worker:
         self.ready = False
 
     def _answer(self) -> dict:
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        assert self.proc.stdout is not None
+        if not select.select([self.proc.stdout], [], [], self.timeout)[0]:
+            self.proc.kill()
+            raise TTSError(f"the neural voice did not answer within {self.timeout:g} s (raise --tts-timeout, or "
+                           "choose --engine pyttsx3)")
+        line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(timeout=10)
             self.log.seek(0)
@@ -211,11 +217,12 @@ class PiperEngine(EngineBase):
 
     name = cache_id = "piper"
 
-    def __init__(self, language: str | None = None, workers: int | None = None, **_ignored) -> None:
+    def __init__(self, language: str | None = None, workers: int | None = None, timeout: float = 60.0,
+                 **_ignored) -> None:
         if not installed():
             raise TTSError(f"the neural voice (piper-tts) is not installed: `{INSTALL_HINT}` (or `make setup`), "
                            "or choose --engine pyttsx3")
-        self.language = language
+        self.language, self.timeout = language, timeout
         self.parallel = max(1, workers or min(4, len(os.sched_getaffinity(0))))
         self._lock = threading.Lock()
         self._idle: dict[Path, queue.Queue[_Worker]] = {}
@@ -313,7 +320,7 @@ class PiperEngine(EngineBase):
                 idle.put(self._start(vf))
 
     def _start(self, vf: VoiceFile) -> _Worker:
-        w = _Worker(vf)
+        w = _Worker(vf, self.timeout)
         self._workers.append(w)
         self.loads += 1
         return w

@@ -18,6 +18,7 @@ from guidecast.cli import cli
 from guidecast.composer.compose import compose_guide
 from guidecast.composer.guide import load_guide
 from guidecast.narration import voice_piper
+from guidecast.narration.loudness import TARGET_LUFS, integrated_loudness
 from guidecast.narration.manifest import load_manifest
 from guidecast.narration.narrate import RenderReport, narrate_guide
 from guidecast.narration.tts import NEURAL_MISSING, SAMPLE_RATE, SpeechCache, TTSError, make_engine
@@ -70,6 +71,10 @@ def test_the_packaged_voice_speaks_real_speech_at_the_declared_rate_with_one_loa
         frames = x[: x.size // 1200 * 1200].reshape(-1, 1200)
         level = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-9)
         assert np.percentile(level, 90) - np.percentile(level, 20) > 15, text
+        assert integrated_loudness(x, rate) == pytest.approx(TARGET_LUFS, abs=1.0), text
+    # espeak-ng's clips are brought to the same loudness
+    espeak = SpeechCache(tmp_path / "speech", make_engine("pyttsx3"), None, 165).synthesize(TEXTS[0])
+    assert integrated_loudness(*samples_of(espeak.path)) == pytest.approx(TARGET_LUFS, abs=1.0)
     # the same texts again: all from the cache, no worker started
     again = PiperEngine(workers=2)
     cached = SpeechCache(tmp_path / "speech", again, voice, 165)
@@ -175,6 +180,7 @@ def test_without_the_neural_packages_guidecast_narrates_with_espeak_and_says_so_
     made = guidecast("--quiet", "narrate", str(guide), "-o", str(tmp_path / "video"))
     assert made.returncode == 0, made.stderr
     assert made.stderr.strip() == NEURAL_MISSING
+    assert "Audio saved" not in made.stdout + made.stderr
     assert load_manifest(tmp_path / "video").engine == "pyttsx3"
     asked = guidecast("--quiet", "narrate", str(guide), "-o", str(tmp_path / "v2"), "--engine", "piper")
     assert_clean_error(asked, "not installed", "guidecast[neural]")
