@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from guidecast.composer.edits import check_pronunciations
 from guidecast.server import editing
 from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
@@ -31,6 +32,10 @@ class PublishIn(BaseModel):
 
 class VoiceIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+    pronunciations: dict[str, str] | None = Field(
+        None, description="the lexicon to say it with (name -> how to say it); default: the guide's saved edits'")
+
+    check_lexicon = field_validator("pronunciations")(lambda v: None if v is None else check_pronunciations(v))
 
 
 def attention(ctx, g) -> dict:
@@ -101,15 +106,20 @@ def publish(request: Request, guide_id: int, body: PublishIn | None = None, user
              response_class=FileResponse)
 def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = Depends(require("editor")),
                   db: Session = DB):
-    """One step's narration spoken with the server's voice engine (audio/wav)."""
+    """One step's narration spoken with the server's voice engine (audio/wav), names said as the guide's
+    pronunciation lexicon says (the one sent, else the saved edits')."""
     from guidecast.narration.script import spoken
     from guidecast.narration.tts import SpeechCache, make_engine
 
     guide_for(db, user, guide_id, "edit")
+    lexicon = body.pronunciations
+    if lexicon is None:
+        row = db.get(EditDoc, guide_id)
+        lexicon = (row.doc if row is not None else {}).get("pronunciations") or {}
     st = request.app.state.ctx.settings
     eng = make_engine(st.tts_engine)
     try:
-        speech = SpeechCache(st.path("cache", "speech"), eng, None, 165).synthesize(spoken(body.text))
+        speech = SpeechCache(st.path("cache", "speech"), eng, None, 165).synthesize(spoken(body.text, lexicon))
     finally:
         getattr(eng, "close", lambda: None)()
     return FileResponse(speech.path, media_type="audio/wav")

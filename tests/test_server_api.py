@@ -344,6 +344,24 @@ def test_voice_preview_returns_audio(env):
     assert r.status_code == 200 and r.headers["content-type"] == "audio/wav" and r.content[:4] == b"RIFF"
 
 
+def test_voice_preview_says_names_as_the_lexicon_says(env):
+    import io
+    import wave
+
+    def seconds(body: dict) -> float:
+        r = env.client(OWNER).post(f"/api/guides/{env.draft}/voice-preview", json=body)
+        assert r.status_code == 200, r.text
+        with wave.open(io.BytesIO(r.content)) as w:
+            return w.getnframes() / w.getframerate()
+
+    text = "Use SSO to sign in to Expensely quickly and safely."
+    plain = seconds({"text": text})
+    said = seconds({"text": text, "pronunciations": {"sso": "single sign on with your company account"}})
+    assert said > plain * 1.3  # the silent engine's clip is as long as its words: the lexicon's words were read
+    bad = env.client(OWNER).post(f"/api/guides/{env.draft}/voice-preview", json={"text": text, "pronunciations": {"SSO": " "}})
+    assert bad.status_code == 422 and "pronunciation" in bad.text
+
+
 # -- sharing and oEmbed ------------------------------------------------------------------------------
 
 def test_share_link_revoke_expiry_and_draft(env):

@@ -7,7 +7,8 @@ Each build is `guidecast build` (core.build) into a fresh folder with a fresh ca
 compose, narrate (voice every clip, render every segment, join). Printed: wall seconds per stage and in
 all, and each engine's TTS realtime factor: seconds of speech per wall second to voice every clip of the
 guide's script into an empty cache, nothing else running (for the neural voice the model load is included:
-it happens once per render). Last line:
+it happens once per render), and the CPU seconds that took (on a shared machine the wall figures depend on
+the others' load; speech per CPU second does much less). Last line:
 
     {"neural_tts_realtime": ..., "espeak_tts_realtime": ..., "build_s_neural": ..., "build_s_espeak": ...}
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -56,22 +58,29 @@ def build_once(engine: str, workflow: Path, out: Path, base_url: str) -> tuple[f
     return time.perf_counter() - t0, stages.seconds, result.render
 
 
-def tts_alone(engine: str, guide_dir: Path, cache: Path) -> tuple[float, float, float]:
-    """(realtime factor, seconds of speech, wall seconds) voicing the guide's whole script into `cache`."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the neural voice's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def tts_alone(engine: str, guide_dir: Path, cache: Path) -> tuple[float, float, float, float]:
+    """(realtime factor, seconds of speech, wall seconds, CPU seconds) voicing the guide's whole script into
+    `cache`."""
     from guidecast.composer.guide import load_guide
     from guidecast.narration.script import build_script
     from guidecast.narration.tts import SpeechCache, make_engine
 
     texts = [it.text for it in build_script(load_guide(guide_dir))]
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     eng = make_engine(engine)
     speech = SpeechCache(cache, eng, eng.resolve_voice(None), 165)
     speech.prefetch(texts)
     total = sum(speech.synthesize(t).duration for t in texts)
     speech.close()
     wall = time.perf_counter() - t0
-    getattr(eng, "close", lambda: None)()
-    return total / wall, total, wall
+    getattr(eng, "close", lambda: None)()  # the workers end: their CPU time is counted
+    return total / wall, total, wall, cpu_seconds() - c0
 
 
 def main() -> int:
@@ -96,8 +105,8 @@ def main() -> int:
         guide = root / "neural" / "guide"
         steps = len(json.loads((guide / "guide.json").read_text())["steps"])
         for label, engine in ENGINES.items():
-            rt, speech, wall = tts_alone(engine, guide, root / f"tts-{label}")
-            results[label].update(tts_realtime=rt, tts_speech_s=speech, tts_wall_s=wall)
+            rt, speech, wall, cpu = tts_alone(engine, guide, root / f"tts-{label}")
+            results[label].update(tts_realtime=rt, tts_speech_s=speech, tts_wall_s=wall, tts_cpu_s=cpu)
     print(f"{steps} steps; wall seconds per stage (fresh build folder and cache each):")
     print(f"  {'voice':<8} {'capture':>8} {'compose':>8} {'narrate':>8} {'build':>8}   tts alone")
     for label, r in results.items():
@@ -105,6 +114,9 @@ def main() -> int:
         print(f"  {label:<8} {s.get('capture', 0):8.2f} {s.get('compose', 0):8.2f} {s.get('narrate', 0):8.2f} "
               f"{r['build_s']:8.2f}   {r['tts_speech_s']:.1f} s of speech in {r['tts_wall_s']:.2f} s = "
               f"{r['tts_realtime']:.1f}x realtime")
+    for label, r in results.items():
+        print(f"  {label}: TTS used {r['tts_cpu_s']:.2f} CPU seconds: {r['tts_speech_s'] / r['tts_cpu_s']:.1f} s of "
+              "speech per CPU second (what the wall figures would be on one idle core)")
     for label, r in results.items():
         print(f"  {label}: in the build, {r['voiced_s']:.1f} s of speech voiced by {r['voicing_s']:.2f} s into the "
               f"narrate stage, {r['segments']} segments rendered")

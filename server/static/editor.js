@@ -27,6 +27,7 @@
     });
     ["merge", "split", "move"].forEach(function (k) { if (st.doc[k] && !st.doc[k].length) { delete st.doc[k]; } });
     if (st.doc.steps && !Object.keys(st.doc.steps).length) { delete st.doc.steps; }
+    if (st.doc.pronunciations && !Object.keys(st.doc.pronunciations).length) { delete st.doc.pronunciations; }
   }
 
   // ---- order: base order with the document's moves applied; moves recomputed minimally ----
@@ -74,7 +75,21 @@
     });
     if (e.crop) { var c = document.createElement("div"); c.className = "box crop"; boxStyle(c, e.crop, img); holder.appendChild(c); }
   }
+  function renderLexicon() {
+    var ul = document.getElementById("lexicon-list"), lex = st.doc.pronunciations || {};
+    ul.textContent = "";
+    Object.keys(lex).forEach(function (name) {
+      var li = document.createElement("li");
+      li.dataset.name = name;
+      li.appendChild(document.createTextNode(name + " → " + lex[name] + " "));
+      var rm = document.createElement("button"); rm.type = "button"; rm.textContent = "Remove";
+      rm.setAttribute("aria-label", "Remove the pronunciation of " + name);
+      rm.addEventListener("click", function () { delete st.doc.pronunciations[name]; changed(true); });
+      li.appendChild(rm); ul.appendChild(li);
+    });
+  }
   function render() {
+    renderLexicon();
     list.textContent = "";
     var titleInput = document.getElementById("title-input");
     if (document.activeElement !== titleInput) { titleInput.value = st.doc.title || st.base.title; }
@@ -169,7 +184,7 @@
   function voice(id, li) {
     var e = (st.doc.steps || {})[id] || {}, text = e.narration || e.text || baseStep(id).text;
     var audio = li.querySelector("audio.voice");
-    gc.api("POST", "/api/guides/" + gid + "/voice-preview", {text: text}).then(function (r) {
+    gc.api("POST", "/api/guides/" + gid + "/voice-preview", {text: text, pronunciations: st.doc.pronunciations || {}}).then(function (r) {
       if (!r.ok) { throw new Error("voice preview failed (" + r.status + ")"); }
       return r.blob();
     }).then(function (blob) {
@@ -212,7 +227,7 @@
   }
   function merge3(base, mine, theirs) {
     var out = clone(theirs), conflicts = [];
-    ["title", "intro", "outro", "merge", "split", "move", "insert"].forEach(function (k) {
+    ["title", "intro", "outro", "merge", "split", "move", "insert", "pronunciations"].forEach(function (k) {
       if (!same(mine[k], base[k])) {
         if (!same(theirs[k], base[k]) && !same(theirs[k], mine[k])) { conflicts.push(k); }
         if (mine[k] === undefined) { delete out[k]; } else { out[k] = clone(mine[k]); }
@@ -273,6 +288,14 @@
   });
   document.getElementById("take-theirs").addEventListener("click", function () {
     document.getElementById("conflict").hidden = true; st.doc = clone(st.pendingTheirs); render(); save();
+  });
+  document.getElementById("lexicon-add").addEventListener("click", function () {
+    var name = document.getElementById("lexicon-name"), say = document.getElementById("lexicon-say");
+    if (!name.value.trim() || !say.value.trim()) { saveState.textContent = "A pronunciation needs a name and how to say it."; return; }
+    st.doc.pronunciations = st.doc.pronunciations || {};
+    st.doc.pronunciations[name.value.trim()] = say.value.trim();
+    name.value = ""; say.value = "";
+    changed(true);
   });
   document.getElementById("title-input").addEventListener("input", function (ev) {
     st.doc.title = ev.target.value.trim() && ev.target.value !== st.base.title ? ev.target.value : undefined;
