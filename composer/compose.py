@@ -76,6 +76,8 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
             conflicts=plan.conflicts,
             notices=notices,
             pronunciations=dict(edit_set.pronunciations),
+            voice=edit_set.voice,
+            rate=edit_set.rate,
         )
         guide.id = content_id(guide)
         guide.version, guide.previous_version = next_version(out_dir, prev, guide.id)
@@ -108,8 +110,9 @@ def content_id(guide: Guide) -> str:
     """Hash of what the guide says and shows: the same capture and edits give the same id."""
     exclude: dict = {"id": True, "composed_at": True, "version": True, "previous_version": True, "notices": True,
                      "source": {"capture_dir"}}
-    if not guide.pronunciations:  # guides composed before the lexicon existed keep their ids
-        exclude["pronunciations"] = True
+    for name in ("pronunciations", "voice", "rate"):  # guides composed before these existed keep their ids
+        if not getattr(guide, name):
+            exclude[name] = True
     data = guide.model_dump_json(exclude=exclude)
     return "guide-" + sha256_bytes(data.encode())[:16]
 

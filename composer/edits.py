@@ -21,6 +21,8 @@ On disk: `<guide>/edits.yaml` (YAML or JSON). `compose` applies it to every new 
     move: [{step: fill-date, after: fill-description}]       # after: null = to the top
     insert: [{id: check-receipt, after: fill-date, text: Check the receipt.}]
     pronunciations: {Expensely: Expense-lee}                  # how the voice says a name (whole words, any case)
+    voice: en_US-joe-medium                                   # the guide's narration voice (`guidecast voices`)
+    rate: 170                                                 # and its speed, words a minute
 """
 from __future__ import annotations
 
@@ -141,6 +143,8 @@ class EditSet(Strict):
     move: list[Move] = Field(default_factory=list)
     insert: list[FreeStep] = Field(default_factory=list)
     pronunciations: dict[str, str] = Field(default_factory=dict)  # name -> how the voice says it
+    voice: str | None = Field(None, min_length=1, max_length=300)  # the narration voice (default: the engine's)
+    rate: int | None = Field(None, ge=60, le=450)  # its speed in words a minute (default: 165)
 
     check_text = field_validator("title", "intro", "outro")(_not_blank)
     check_lexicon = field_validator("pronunciations")(check_pronunciations)

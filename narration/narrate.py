@@ -35,6 +35,7 @@ from guidecast.narration.tts import DEFAULT_ENGINE, Engine, SpeechCache, make_en
 # Segments per encoder process: at most MAX_BATCH (fewer start-ups), at most 1/TAIL of a worker's share of
 # the segments still to come, so that batches shrink toward the end and the workers finish together.
 MAX_BATCH, TAIL = 6, 2
+DEFAULT_RATE = 165  # words a minute
 
 
 @dataclass
@@ -54,17 +55,20 @@ def narrate_guide(
     *,
     engine: str | Engine = DEFAULT_ENGINE,
     voice: str | None = None,
-    rate: int | None = 165,
+    rate: int | None = None,
     settings: RenderSettings | None = None,
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
     report: RenderReport | None = None,
 ) -> VideoManifest:
-    """Voice every step of the guide and render the video, captions and chapters into `out_dir`."""
+    """Voice every step of the guide and render the video, captions and chapters into `out_dir`. `voice` and
+    `rate` default to the guide's own (its edit layer's), else the engine's default voice and 165 words a
+    minute."""
     guide_dir, out_dir = Path(guide_dir), Path(out_dir)
     check_output(out_dir, [guide_dir], ours=[MANIFEST_FILE])
     guide = load_guide(guide_dir)
+    voice, rate = voice or guide.voice, rate or guide.rate or DEFAULT_RATE
     settings = settings or RenderSettings()
     report = report if report is not None else RenderReport()
     progress = progress or (lambda *_: None)

@@ -32,6 +32,8 @@ class PublishIn(BaseModel):
 
 class VoiceIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+    voice: str | None = Field(None, max_length=300, description="voice id (GET /api/voices); default: the guide's")
+    rate: int | None = Field(None, ge=60, le=450, description="words a minute; default: the guide's, else 165")
     pronunciations: dict[str, str] | None = Field(
         None, description="the lexicon to say it with (name -> how to say it); default: the guide's saved edits'")
 
@@ -81,11 +83,38 @@ def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depen
     and gets 409 with the current revision and document."""
     g = guide_for(db, user, guide_id, "edit")
     doc = editing.validate_doc(body.edits)
+    if doc.get("voice"):
+        _check_voice(request, doc["voice"])
     saved, row = editing.save_doc(db, g.id, body.base_revision, doc, user.id)
     if not saved:
         return JSONResponse({"detail": "someone saved these edits after you loaded them",
                              **_state(request.app.state.ctx, g, row)}, 409)
     return {"revision": row.revision, "edits": row.doc}
+
+
+def _check_voice(request: Request, voice: str) -> None:
+    """422 unless the server's voice engine has `voice`."""
+    from guidecast.narration.tts import TTSError, make_engine
+
+    st = request.app.state.ctx.settings
+    try:
+        make_engine(st.tts_engine, voice=voice).resolve_voice(voice)
+    except TTSError as e:
+        raise HTTPException(422, f"edits: voice: {e}") from None
+
+
+@router.get("/api/voices", tags=["editor"])
+def voices(request: Request, user: User = Depends(require("editor"))) -> list[dict]:
+    """The voices the server's engine can narrate with (for a guide's `voice`): id, name, language, quality,
+    engine. With the default engine (auto): the neural voices, when installed, then espeak-ng's."""
+    from guidecast.narration import voice_piper
+    from guidecast.narration.tts import make_engine
+
+    name = request.app.state.ctx.settings.tts_engine
+    engines = ([*(["piper"] if voice_piper.installed() and voice_piper.find_voices() else []), "pyttsx3"]
+               if name == "auto" else [name])
+    return [{"id": v.id, "name": v.name, "language": ", ".join(v.languages), "quality": v.quality, "engine": e}
+            for e in engines for v in make_engine(e).voices()]
 
 
 @router.post("/api/guides/{guide_id}/publish", tags=["editor"], status_code=202, dependencies=[Depends(csrf_protect)])
@@ -112,14 +141,15 @@ def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = D
     from guidecast.narration.tts import SpeechCache, make_engine
 
     guide_for(db, user, guide_id, "edit")
-    lexicon = body.pronunciations
-    if lexicon is None:
-        row = db.get(EditDoc, guide_id)
-        lexicon = (row.doc if row is not None else {}).get("pronunciations") or {}
+    row = db.get(EditDoc, guide_id)
+    saved = row.doc if row is not None else {}
+    lexicon = body.pronunciations if body.pronunciations is not None else saved.get("pronunciations") or {}
+    voice, rate = body.voice or saved.get("voice"), body.rate or saved.get("rate") or 165
     st = request.app.state.ctx.settings
-    eng = make_engine(st.tts_engine)
+    eng = make_engine(st.tts_engine, voice=voice)
     try:
-        speech = SpeechCache(st.path("cache", "speech"), eng, None, 165).synthesize(spoken(body.text, lexicon))
+        speech = SpeechCache(st.path("cache", "speech"), eng, eng.resolve_voice(voice), rate).synthesize(
+            spoken(body.text, lexicon))
     finally:
         getattr(eng, "close", lambda: None)()
     return FileResponse(speech.path, media_type="audio/wav")

@@ -88,8 +88,9 @@ def _narrate_options(f):
     f = click.option("--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE, show_default=True,
                      help="Voice engine; auto: the neural voice (piper) when installed, else espeak-ng (pyttsx3).")(f)
     f = click.option("--voice", help="Voice: a Piper voice's name or .onnx file, or an espeak-ng id such as gmw/en-US "
-                     "(`guidecast voices`).")(f)
-    f = click.option("--rate", type=click.IntRange(60, 450), default=165, show_default=True, help="Speaking rate, words per minute.")(f)
+                     "(`guidecast voices`; default: the guide's, else the engine's).")(f)
+    f = click.option("--rate", type=click.IntRange(60, 450),
+                     help="Speaking rate, words per minute (default: the guide's, else 165).")(f)
     f = click.option("--size", type=click.Choice(sorted(SIZES)), default="720p", show_default=True, help="Video size.")(f)
     f = click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech and segment cache (default: beside the output).")(f)
     return f
@@ -164,7 +165,7 @@ def build(obj, workflow: Path, out: Path | None, owner, review_by, base_url, hea
 
 
 def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
-              find_timeout=10.0, sample_app=None, engine=DEFAULT_ENGINE, voice=None, rate=165, size="720p", cache_dir=None,
+              find_timeout=10.0, sample_app=None, engine=DEFAULT_ENGINE, voice=None, rate=None, size="720p", cache_dir=None,
               owner=None, review_by=None) -> dict[str, Path]:
     """`guidecast build` (and `demo`): the core's build with this command line's flags."""
     from guidecast.core.build import CaptureOptions, NarrateOptions

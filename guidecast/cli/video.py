@@ -24,6 +24,10 @@ def run_narrate(obj, guide_dir: Path, out: Path, engine: str, voice, rate, size:
                 language=None, tts_base_url=None, tts_model=None, tts_timeout=60.0, jobs=None):
     from guidecast.narration.manifest import RenderSettings
     from guidecast.narration.narrate import RenderReport, narrate_guide
+    if not voice and (guide_dir / "guide.json").is_file():
+        from guidecast.composer.guide import load_guide
+
+        voice = load_guide(guide_dir).voice  # the guide's own voice decides the engine "auto" picks
     eng = make_voice_engine(engine, voice, language=language, base_url=tts_base_url, model=tts_model,
                             timeout=tts_timeout)
     report = RenderReport()

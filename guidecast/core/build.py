@@ -54,8 +54,8 @@ class NarrateOptions:
     """How to voice and render a guide (the flags of `guidecast narrate`)."""
 
     engine: str | Engine = DEFAULT_ENGINE
-    voice: str | None = None
-    rate: int | None = 165
+    voice: str | None = None  # None: the guide's (its edit layer's), else the engine's default
+    rate: int | None = None  # None: the guide's, else 165 words a minute
     settings: RenderSettings = field(default_factory=RenderSettings)
     cache_dir: Path | None = None
     jobs: int | None = None

@@ -28,6 +28,7 @@
     ["merge", "split", "move"].forEach(function (k) { if (st.doc[k] && !st.doc[k].length) { delete st.doc[k]; } });
     if (st.doc.steps && !Object.keys(st.doc.steps).length) { delete st.doc.steps; }
     if (st.doc.pronunciations && !Object.keys(st.doc.pronunciations).length) { delete st.doc.pronunciations; }
+    ["voice", "rate"].forEach(function (k) { if (!st.doc[k]) { delete st.doc[k]; } });
   }
 
   // ---- order: base order with the document's moves applied; moves recomputed minimally ----
@@ -88,7 +89,28 @@
       li.appendChild(rm); ul.appendChild(li);
     });
   }
+  function renderVoice() {
+    var sel = document.getElementById("voice-select"), rate = document.getElementById("rate-input");
+    if (st.doc.voice && !sel.querySelector('option[value="' + CSS.escape(st.doc.voice) + '"]')) {
+      var o = document.createElement("option"); o.value = st.doc.voice; o.textContent = st.doc.voice; sel.appendChild(o);
+    }
+    sel.value = st.doc.voice || "";
+    if (document.activeElement !== rate) { rate.value = st.doc.rate || ""; }
+  }
+  function loadVoices() {
+    return gc.api("GET", "/api/voices").then(function (r) { return r.ok ? r.json() : []; }).then(function (voices) {
+      var sel = document.getElementById("voice-select"), groups = {};
+      voices.forEach(function (v) {
+        var label = v.engine === "piper" ? "Neural voices" : v.engine === "pyttsx3" ? "espeak-ng voices" : v.engine;
+        if (!groups[label]) { groups[label] = document.createElement("optgroup"); groups[label].label = label; sel.appendChild(groups[label]); }
+        var o = document.createElement("option"); o.value = v.id;
+        o.textContent = v.name + (v.language ? " · " + v.language : "") + (v.quality ? " · " + v.quality : "");
+        groups[label].appendChild(o);
+      });
+    });
+  }
   function render() {
+    renderVoice();
     renderLexicon();
     list.textContent = "";
     var titleInput = document.getElementById("title-input");
@@ -184,7 +206,8 @@
   function voice(id, li) {
     var e = (st.doc.steps || {})[id] || {}, text = e.narration || e.text || baseStep(id).text;
     var audio = li.querySelector("audio.voice");
-    gc.api("POST", "/api/guides/" + gid + "/voice-preview", {text: text, pronunciations: st.doc.pronunciations || {}}).then(function (r) {
+    gc.api("POST", "/api/guides/" + gid + "/voice-preview", {text: text, pronunciations: st.doc.pronunciations || {},
+                                                               voice: st.doc.voice || null, rate: st.doc.rate || null}).then(function (r) {
       if (!r.ok) { throw new Error("voice preview failed (" + r.status + ")"); }
       return r.blob();
     }).then(function (blob) {
@@ -227,7 +250,7 @@
   }
   function merge3(base, mine, theirs) {
     var out = clone(theirs), conflicts = [];
-    ["title", "intro", "outro", "merge", "split", "move", "insert", "pronunciations"].forEach(function (k) {
+    ["title", "intro", "outro", "merge", "split", "move", "insert", "pronunciations", "voice", "rate"].forEach(function (k) {
       if (!same(mine[k], base[k])) {
         if (!same(theirs[k], base[k]) && !same(theirs[k], mine[k])) { conflicts.push(k); }
         if (mine[k] === undefined) { delete out[k]; } else { out[k] = clone(mine[k]); }
@@ -289,6 +312,13 @@
   document.getElementById("take-theirs").addEventListener("click", function () {
     document.getElementById("conflict").hidden = true; st.doc = clone(st.pendingTheirs); render(); save();
   });
+  document.getElementById("voice-select").addEventListener("change", function (ev) {
+    st.doc.voice = ev.target.value || undefined; changed(false);
+  });
+  document.getElementById("rate-input").addEventListener("input", function (ev) {
+    var n = parseInt(ev.target.value, 10);
+    st.doc.rate = n >= 60 && n <= 450 ? n : undefined; changed(false);
+  });
   document.getElementById("lexicon-add").addEventListener("click", function () {
     var name = document.getElementById("lexicon-name"), say = document.getElementById("lexicon-say");
     if (!name.value.trim() || !say.value.trim()) { saveState.textContent = "A pronunciation needs a name and how to say it."; return; }
@@ -328,6 +358,9 @@
     st.revision = s.revision; st.saved = s.edits; st.doc = clone(s.edits); st.base = s.base; st.scale = s.device_scale || 1;
     st.review = {};
     ((s.attention || {}).review || []).forEach(function (r) { st.review[r.step] = r.why; });
+    return loadVoices().then(function () { return s; });
+  }).then(function (s) {
+    if (!s) { return; }
     render();
     saveState.textContent = "All changes saved (revision " + st.revision + ")";
     root.dataset.ready = "1";
