@@ -319,6 +319,14 @@ class PiperEngine(EngineBase):
                 self._started[vf.model] = self._started.get(vf.model, 0) + 1
                 idle.put(self._start(vf))
 
+    def load(self, voice: str | None = None) -> None:
+        """Warm, and wait until every worker has loaded the voice (a damaged model raises here)."""
+        self.warm(voice)
+        with self._lock:
+            workers = [w for w in self._workers if w.voice.model == self.voice_file(voice).model]
+        for w in workers:
+            w.start()
+
     def _start(self, vf: VoiceFile) -> _Worker:
         w = _Worker(vf, self.timeout)
         self._workers.append(w)

@@ -64,9 +64,9 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def tts_alone(engine: str, guide_dir: Path, cache: Path) -> tuple[float, float, float, float]:
-    """(realtime factor, seconds of speech, wall seconds, CPU seconds) voicing the guide's whole script into
-    `cache`."""
+def tts_alone(engine: str, guide_dir: Path, cache: Path) -> tuple[float, float, float, float, float]:
+    """(realtime factor, seconds of speech, wall seconds, CPU seconds, of the wall seconds those spent loading
+    the model) voicing the guide's whole script into `cache`."""
     from guidecast.composer.guide import load_guide
     from guidecast.narration.script import build_script
     from guidecast.narration.tts import SpeechCache, make_engine
@@ -74,13 +74,18 @@ def tts_alone(engine: str, guide_dir: Path, cache: Path) -> tuple[float, float, 
     texts = [it.text for it in build_script(load_guide(guide_dir))]
     c0, t0 = cpu_seconds(), time.perf_counter()
     eng = make_engine(engine)
-    speech = SpeechCache(cache, eng, eng.resolve_voice(None), 165)
+    voice = eng.resolve_voice(None)
+    load = getattr(eng, "load", None)
+    if load is not None:
+        load(voice)  # the workers start and load the model: timed apart as well
+    loaded = time.perf_counter() - t0
+    speech = SpeechCache(cache, eng, voice, 165)
     speech.prefetch(texts)
     total = sum(speech.synthesize(t).duration for t in texts)
     speech.close()
     wall = time.perf_counter() - t0
     getattr(eng, "close", lambda: None)()  # the workers end: their CPU time is counted
-    return total / wall, total, wall, cpu_seconds() - c0
+    return total / wall, total, wall, cpu_seconds() - c0, loaded
 
 
 def main() -> int:
@@ -105,8 +110,9 @@ def main() -> int:
         guide = root / "neural" / "guide"
         steps = len(json.loads((guide / "guide.json").read_text())["steps"])
         for label, engine in ENGINES.items():
-            rt, speech, wall, cpu = tts_alone(engine, guide, root / f"tts-{label}")
-            results[label].update(tts_realtime=rt, tts_speech_s=speech, tts_wall_s=wall, tts_cpu_s=cpu)
+            rt, speech, wall, cpu, loaded = tts_alone(engine, guide, root / f"tts-{label}")
+            results[label].update(tts_realtime=rt, tts_speech_s=speech, tts_wall_s=wall, tts_cpu_s=cpu,
+                                  tts_load_s=loaded)
     print(f"{steps} steps; wall seconds per stage (fresh build folder and cache each):")
     print(f"  {'voice':<8} {'capture':>8} {'compose':>8} {'narrate':>8} {'build':>8}   tts alone")
     for label, r in results.items():
@@ -115,6 +121,9 @@ def main() -> int:
               f"{r['build_s']:8.2f}   {r['tts_speech_s']:.1f} s of speech in {r['tts_wall_s']:.2f} s = "
               f"{r['tts_realtime']:.1f}x realtime")
     for label, r in results.items():
+        warm = r["tts_speech_s"] / max(1e-9, r["tts_wall_s"] - r["tts_load_s"])
+        print(f"  {label}: TTS loading took {r['tts_load_s']:.2f} s; with the model loaded (as in a build, where it "
+              f"loads during the replay) {warm:.1f}x realtime")
         print(f"  {label}: TTS used {r['tts_cpu_s']:.2f} CPU seconds: {r['tts_speech_s'] / r['tts_cpu_s']:.1f} s of "
               "speech per CPU second (what the wall figures would be on one idle core)")
     for label, r in results.items():
