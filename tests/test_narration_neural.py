@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from guidecast.cli import cli
 from guidecast.composer.compose import compose_guide
-from guidecast.composer.edits import read_edits, save_edits
 from guidecast.composer.guide import load_guide
 from guidecast.narration import voice_piper
 from guidecast.narration.loudness import TARGET_LUFS, integrated_loudness
@@ -215,9 +214,10 @@ def test_the_lexicon_revoices_exactly_the_steps_that_say_the_word(tmp_path):
     step = new["open-expenses"]
     assert "Expense-lee" in step.text and "Expensely" in step.caption  # said its way, written as it is
     # the guide's own speed (its edit layer): every clip is voiced again, faster
-    faster = read_edits(guide / "edits.yaml")[0].model_copy(update={"rate": 210})
-    save_edits(faster, tmp_path / "faster.yaml")
-    assert CliRunner().invoke(cli, ["--quiet", "edit", str(guide), "--apply", str(tmp_path / "faster.yaml")]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--quiet", "edit", str(guide), "--set-rate", "210"]).exit_code == 0
+    assert "voice: default, 210 words a minute" in CliRunner().invoke(cli, ["edit", str(guide), "--list"]).output
+    slow = CliRunner().invoke(cli, ["--quiet", "edit", str(guide), "--set-rate", "20"])
+    assert slow.exit_code != 0 and "60 to 450" in slow.output
     report = RenderReport()
     third = narrate_guide(guide, tmp_path / "video", engine=eng, cache_dir=tmp_path / "cache", report=report)
     assert third.rate == 210 and sorted(report.voiced) == sorted(new)
