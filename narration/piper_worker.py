@@ -5,6 +5,7 @@ process, started by `voice_piper.PiperEngine` when the optional `neural` extra i
 Piper voice once and then answers requests, one JSON object a line on stdin and stdout:
 
     started            -> {"ready": true, "sample_rate": 22050}   or {"error": "..."} and exit 1
+                                                                  ({"install": true} too: piper-tts is broken)
     {"text": "...", "out": "/path.wav", "length_scale": 1.0, "sentence_silence": 0.3}
                        -> {"ok": true, "seconds": 2.41}           or {"error": "..."}
 
@@ -77,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     protocol = sys.stdout
     sys.stdout = sys.stderr  # anything a library prints stays out of the protocol
+    try:
+        import onnxruntime  # noqa: F401
+        import piper  # noqa: F401
+    except ImportError as e:
+        _reply(protocol, error=_error(e), install=True)
+        return 1
     try:
         voice = _load(args.model, args.config, args.threads)
     except Exception as e:  # noqa: BLE001 - whatever the runtime says about a damaged model goes back as text

@@ -176,6 +176,9 @@ class _Worker:
         if self.ready:
             return
         answer = self._answer()
+        if answer.get("install"):
+            raise TTSError(f"the neural voice's packages cannot be loaded ({answer['error']}); reinstall them: "
+                           f"`{INSTALL_HINT}`, or choose --engine pyttsx3")
         if "error" in answer:
             raise VoiceFileError(f"{self.voice.model}: the Piper voice model cannot be loaded ({answer['error']}); "
                                  "the file is damaged or not a Piper model: download it again or choose another "
