@@ -26,7 +26,7 @@ $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
 	@echo "guidecast: installing the Python package into .venv (log: .venv/install.log)"
 	@$(PY) -m pip install --upgrade pip > .venv/install.log 2>&1 || { cat .venv/install.log; exit 1; }
-	@$(PY) -m pip install -e '.[dev]' >> .venv/install.log 2>&1 || { tail -40 .venv/install.log; exit 1; }
+	@$(PY) -m pip install -e '.[dev,neural]' >> .venv/install.log 2>&1 || { tail -40 .venv/install.log; exit 1; }
 	@touch $(VENV_STAMP)
 
 demo: setup

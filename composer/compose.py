@@ -77,6 +77,9 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
             retired_step_ids=sorted(hist.retired),
             conflicts=plan.conflicts,
             notices=notices,
+            pronunciations=dict(edit_set.pronunciations),
+            voice=edit_set.voice,
+            rate=edit_set.rate,
         )
         guide.id = content_id(guide)
         guide.version, guide.previous_version = next_version(out_dir, prev, guide.id)
@@ -107,8 +110,12 @@ def _override_review(d, texts: dict[str, str], prev: GuideStep | None) -> dict:
 
 def content_id(guide: Guide) -> str:
     """Hash of what the guide says and shows: the same capture and edits give the same id."""
-    data = guide.model_dump_json(exclude={"id": True, "composed_at": True, "version": True,
-                                          "previous_version": True, "notices": True, "source": {"capture_dir"}})
+    exclude: dict = {"id": True, "composed_at": True, "version": True, "previous_version": True, "notices": True,
+                     "source": {"capture_dir"}}
+    for name in ("pronunciations", "voice", "rate"):  # guides composed before these existed keep their ids
+        if not getattr(guide, name):
+            exclude[name] = True
+    data = guide.model_dump_json(exclude=exclude)
     return "guide-" + sha256_bytes(data.encode())[:16]
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from guidecast.composer.edits import check_pronunciations
 from guidecast.server import editing
 from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
@@ -33,6 +34,12 @@ class PublishIn(BaseModel):
 
 class VoiceIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+    voice: str | None = Field(None, max_length=300, description="voice id (GET /api/voices); default: the guide's")
+    rate: int | None = Field(None, ge=60, le=450, description="words a minute; default: the guide's, else 165")
+    pronunciations: dict[str, str] | None = Field(
+        None, description="the lexicon to say it with (name -> how to say it); default: the guide's saved edits'")
+
+    check_lexicon = field_validator("pronunciations")(lambda v: None if v is None else check_pronunciations(v))
 
 
 def attention(ctx, g) -> dict:
@@ -78,11 +85,38 @@ def put_edits(request: Request, guide_id: Id, body: EditsIn, user: User = Depend
     and gets 409 with the current revision and document."""
     g = guide_for(db, user, guide_id, "edit")
     doc = editing.validate_doc(body.edits)
+    if doc.get("voice"):
+        _check_voice(request, doc["voice"])
     saved, row = editing.save_doc(db, g.id, body.base_revision, doc, user.id)
     if not saved:
         return JSONResponse({"detail": "someone saved these edits after you loaded them",
                              **_state(request.app.state.ctx, g, row)}, 409)
     return {"revision": row.revision, "edits": row.doc}
+
+
+def _check_voice(request: Request, voice: str) -> None:
+    """422 unless the server's voice engine has `voice`."""
+    from guidecast.narration.tts import TTSError, make_engine
+
+    st = request.app.state.ctx.settings
+    try:
+        make_engine(st.tts_engine, voice=voice).resolve_voice(voice)
+    except TTSError as e:
+        raise HTTPException(422, f"edits: voice: {e}") from None
+
+
+@router.get("/api/voices", tags=["editor"])
+def voices(request: Request, user: User = Depends(require("editor"))) -> list[dict]:
+    """The voices the server's engine can narrate with (for a guide's `voice`): id, name, language, quality,
+    engine. With the default engine (auto): the neural voices, when installed, then espeak-ng's."""
+    from guidecast.narration import voice_piper
+    from guidecast.narration.tts import make_engine
+
+    name = request.app.state.ctx.settings.tts_engine
+    engines = ([*(["piper"] if voice_piper.installed() and voice_piper.find_voices() else []), "pyttsx3"]
+               if name == "auto" else [name])
+    return [{"id": v.id, "name": v.name, "language": ", ".join(v.languages), "quality": v.quality, "engine": e}
+            for e in engines for v in make_engine(e).voices()]
 
 
 @router.post("/api/guides/{guide_id}/publish", tags=["editor"], status_code=202, dependencies=[Depends(csrf_protect)])
@@ -103,13 +137,23 @@ def publish(request: Request, guide_id: Id, body: PublishIn | None = None, user:
              response_class=FileResponse)
 def voice_preview(request: Request, guide_id: Id, body: VoiceIn, user: User = Depends(require("editor")),
                   db: Session = DB):
-    """One step's narration spoken with the server's voice engine (audio/wav)."""
+    """One step's narration spoken with the server's voice engine (audio/wav), names said as the guide's
+    pronunciation lexicon says (the one sent, else the saved edits')."""
     from guidecast.narration.script import spoken
     from guidecast.narration.tts import SpeechCache, make_engine
 
     guide_for(db, user, guide_id, "edit")
+    row = db.get(EditDoc, guide_id)
+    saved = row.doc if row is not None else {}
+    lexicon = body.pronunciations if body.pronunciations is not None else saved.get("pronunciations") or {}
+    voice, rate = body.voice or saved.get("voice"), body.rate or saved.get("rate") or 165
     st = request.app.state.ctx.settings
-    speech = SpeechCache(st.path("cache", "speech"), make_engine(st.tts_engine), None, 165).synthesize(spoken(body.text))
+    eng = make_engine(st.tts_engine, voice=voice)
+    try:
+        speech = SpeechCache(st.path("cache", "speech"), eng, eng.resolve_voice(voice), rate).synthesize(
+            spoken(body.text, lexicon))
+    finally:
+        getattr(eng, "close", lambda: None)()
     touch(speech.path)  # used now: the last file the cache's pruning deletes
     prune_caches(request.app.state.ctx)
     return FileResponse(speech.path, media_type="audio/wav")

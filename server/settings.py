@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     capture_env_vars: HostList = Field(default_factory=list)  # env vars a workflow's secrets may read
 
     cache_max_bytes: int = Field(2 * 1024**3, gt=0)  # segments, speech and voice previews; LRU beyond
-    tts_engine: str = "pyttsx3"
+    tts_engine: str = "auto"  # the neural voice when installed, else espeak-ng
     video_width: int = Field(1280, gt=0)
     video_height: int = Field(720, gt=0)
     request_threads: int = Field(16, ge=1, le=256)  # requests using the database at once (server/capacity.py)
