@@ -4,9 +4,9 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
-.PHONY: setup system-deps venv node-deps demo lint types test test-fast bench clean
+.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench clean
 
-setup: system-deps venv node-deps
+setup: system-deps venv node-deps apps-deps
 
 # Debian packages: installed only when a command is missing.
 system-deps:
@@ -16,13 +16,17 @@ system-deps:
 node-deps: system-deps
 	@bash scripts/node-deps.sh
 
+# Third-party apps the real-app tests record (Datasette, Wagtail), each in its own venv under .cache/apps/.
+apps-deps: system-deps
+	@bash scripts/apps-deps.sh
+
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
 	@echo "guidecast: installing the Python package into .venv (log: .venv/install.log)"
 	@$(PY) -m pip install --upgrade pip > .venv/install.log 2>&1 || { cat .venv/install.log; exit 1; }
-	@$(PY) -m pip install -e '.[dev]' >> .venv/install.log 2>&1 || { tail -40 .venv/install.log; exit 1; }
+	@$(PY) -m pip install -e '.[dev,neural]' >> .venv/install.log 2>&1 || { tail -40 .venv/install.log; exit 1; }
 	@touch $(VENV_STAMP)
 
 demo: setup

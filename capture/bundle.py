@@ -25,7 +25,9 @@ class ElementContext(Strict):
 
     placeholder: str | None = None  # a field's placeholder, or a list's empty first option ("- column -")
     column: str | None = None  # the table column header above it
-    row: str | None = None  # the first words of its table row or list item ("Buy milk")
+    row: str | None = None  # the first words of its table row ("Some Like It Hot")
+    item: str | None = None  # the first words of its list item ("Buy milk")
+    header: bool = False  # it sits in a table's column header (a sort link)
     group: str | None = None  # the legend or heading of the group or form it sits in ("Sign in")
     before: str | None = None  # the text just before it ("=")
     ordinal: int | None = None  # its position among like controls without a name in its form (1-based)
@@ -120,6 +122,7 @@ class CaptureBundle(Strict):
     final_screenshot: SafeName | None = None
     final_url: str | None = None
     final_title: str | None = None
+    final_heading: str | None = None  # the main heading of the last page, as the reader sees it
     final_dialog: str | None = None  # heading of a modal dialog open at the end, if any
     final_controls: list[Control] | None = None
     partial: bool = False  # True for `<out>.partial/`: the steps captured before a failure

@@ -56,8 +56,9 @@
     return head ? short(head.innerText) : null;
   }
 
-  function rowText(el) {
-    const row = el.closest("tr,li,[role=row],[role=listitem],[role=option]");
+  // The first words of the element's table row (rows = true) or list item (rows = false).
+  function rowText(el, rows) {
+    const row = el.closest(rows ? "tr,[role=row]" : "li,[role=listitem],[role=option]");
     if (!row || row === el) return null;
     // the row's own words, without the element's (a button's label is its own name, not the row's)
     const parts = [];
@@ -125,7 +126,9 @@
     return {
       placeholder: placeholder(el),
       column: columnHeader(el),
-      row: rowText(el),
+      row: rowText(el, true),
+      item: rowText(el, false),
+      header: !!el.closest("th,[role=columnheader]"),
       group: groupHeading(el),
       before: before(el),
       ordinal,

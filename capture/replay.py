@@ -200,6 +200,7 @@ class _Replay:
             final_url, final_title = page.url, page.title()
             self.final_dialog = _open_dialog(page)
             self.final_controls = read_controls(page)
+            self.final_heading = _page_heading(page)
             self.progress(total, total, "done")
         except PlaywrightError as e:
             raise self._browser_error(e) from None
@@ -226,6 +227,7 @@ class _Replay:
             final_title=final_title,
             final_dialog=getattr(self, "final_dialog", None),
             final_controls=getattr(self, "final_controls", None),
+            final_heading=getattr(self, "final_heading", None),
             partial=error is not None,
             error=error,
         )

@@ -37,7 +37,8 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
     edit_set, edits_text, source = _edit_layer(edits, out_dir)
     hist = history(prev, cap)
     texts = {f.main.id: step_text(f.main, cap.viewport.width, then_key=f.then_key) for f in fold_steps(cap.steps)}
-    title, outro = cap.workflow.title, outro_text(page_title_heading(cap.final_title))
+    title = cap.workflow.title
+    outro = outro_text(cap.final_heading or page_title_heading(cap.final_title), cap.final_dialog)
     count = len(plan_guide(cap, texts, title, "", outro, edit_set, hist, source).steps)
     intro = intro_text(title, cap.workflow.description, count)
     notices: list[str] = []
@@ -76,6 +77,9 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
             retired_step_ids=sorted(hist.retired),
             conflicts=plan.conflicts,
             notices=notices,
+            pronunciations=dict(edit_set.pronunciations),
+            voice=edit_set.voice,
+            rate=edit_set.rate,
         )
         guide.id = content_id(guide)
         guide.version, guide.previous_version = next_version(out_dir, prev, guide.id)
@@ -106,8 +110,12 @@ def _override_review(d, texts: dict[str, str], prev: GuideStep | None) -> dict:
 
 def content_id(guide: Guide) -> str:
     """Hash of what the guide says and shows: the same capture and edits give the same id."""
-    data = guide.model_dump_json(exclude={"id": True, "composed_at": True, "version": True,
-                                          "previous_version": True, "notices": True, "source": {"capture_dir"}})
+    exclude: dict = {"id": True, "composed_at": True, "version": True, "previous_version": True, "notices": True,
+                     "source": {"capture_dir"}}
+    for name in ("pronunciations", "voice", "rate"):  # guides composed before these existed keep their ids
+        if not getattr(guide, name):
+            exclude[name] = True
+    data = guide.model_dump_json(exclude=exclude)
     return "guide-" + sha256_bytes(data.encode())[:16]
 
 

@@ -20,6 +20,9 @@ On disk: `<guide>/edits.yaml` (YAML or JSON). `compose` applies it to every new 
     split: [{step: fill-amount, texts: [first sentence, second sentence]}]
     move: [{step: fill-date, after: fill-description}]       # after: null = to the top
     insert: [{id: check-receipt, after: fill-date, text: Check the receipt.}]
+    pronunciations: {Expensely: Expense-lee}                  # how the voice says a name (whole words, any case)
+    voice: en_US-joe-medium                                   # the guide's narration voice (`guidecast voices`)
+    rate: 170                                                 # and its speed, words a minute
 """
 from __future__ import annotations
 
@@ -109,6 +112,26 @@ class FreeStep(Strict):
     check_text = field_validator("text")(_not_blank)
 
 
+MAX_PRONUNCIATIONS, MAX_WORDS_CHARS = 500, 100
+
+
+def check_pronunciations(v: dict[str, str]) -> dict[str, str]:
+    """A lexicon: name -> how to say it, both short non-empty text on one line."""
+    if len(v) > MAX_PRONUNCIATIONS:
+        raise ValueError(f"at most {MAX_PRONUNCIATIONS} names")
+    out: dict[str, str] = {}
+    for name, say in v.items():
+        name, say = name.strip(), say.strip()
+        for what, text in (("name", name), ("pronunciation", say)):
+            if not text or len(text) > MAX_WORDS_CHARS or "\n" in text:
+                raise ValueError(f"{name or '(empty)'}: the {what} must be one line of 1 to {MAX_WORDS_CHARS} "
+                                 "characters")
+        if not any(ch.isalnum() for ch in name):
+            raise ValueError(f"{name}: a name needs letters or digits")
+        out[name] = say
+    return out
+
+
 class EditSet(Strict):
     schema_version: Literal[1] = EDITS_SCHEMA_VERSION
     title: str | None = None
@@ -119,8 +142,12 @@ class EditSet(Strict):
     split: list[Split] = Field(default_factory=list)
     move: list[Move] = Field(default_factory=list)
     insert: list[FreeStep] = Field(default_factory=list)
+    pronunciations: dict[str, str] = Field(default_factory=dict)  # name -> how the voice says it
+    voice: str | None = Field(None, min_length=1, max_length=300)  # the narration voice (default: the engine's)
+    rate: int | None = Field(None, ge=60, le=450)  # its speed in words a minute (default: 165)
 
     check_text = field_validator("title", "intro", "outro")(_not_blank)
+    check_lexicon = field_validator("pronunciations")(check_pronunciations)
 
     def is_empty(self) -> bool:
         return self == EditSet()

@@ -84,6 +84,9 @@ class Guide(Strict):
     retired_step_ids: list[str] = Field(default_factory=list)  # ids earlier captures had and this one lacks
     conflicts: list[EditConflict] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)  # e.g. why polishing was not applied
+    pronunciations: dict[str, str] = Field(default_factory=dict)  # the edit layer's lexicon: name -> how to say it
+    voice: str | None = None  # the edit layer's narration voice and speed (None: the narrator's defaults)
+    rate: int | None = None
 
 
 def save_guide(guide: Guide, guide_dir: Path) -> Path:

@@ -21,12 +21,16 @@ ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "
 _LABEL_TRIM = re.compile(r"^[\s*•:]+|(?:\s*(?:\*|:|：|\(required\)|\(obligatoire\)|\(\*\)))+\s*$", re.IGNORECASE)
 
 
+_COUNT = re.compile(r"\s*\(\d+\)$")  # "Clear completed (1)": a count that changes with the data
+
+
 def clean_name(s: str | None) -> str:
-    """'Username*' -> 'Username', 'Title:' -> 'Title'; whitespace collapsed; the markup star removed."""
+    """'Username*' -> 'Username', 'Title:' -> 'Title', 'Clear completed (1)' -> 'Clear completed';
+    whitespace collapsed; the markup star removed."""
     s = re.sub(r"\s+", " ", s or "").strip()
     prev = None
     while prev != s:
-        prev, s = s, _LABEL_TRIM.sub("", s).strip()
+        prev, s = s, _COUNT.sub("", _LABEL_TRIM.sub("", s)).strip()
     return s.replace("*", "")
 
 
@@ -104,7 +108,7 @@ def reference(step: CapturedStep) -> Ref:
         ph = clean_name(ctx.placeholder.strip(" -–—_.…"))
         if ph:
             return Ref(own=ph) if noun != "list" else Ref(phrase=f"the **{ph}** list")
-    column, row = clean_name(ctx.column), clean_name(ctx.row)
+    column, row = clean_name(ctx.column), clean_name(ctx.row or ctx.item)
     if column and row:
         return Ref(phrase=f"**{column}** for **{row}**")
     if column:
@@ -123,3 +127,24 @@ def reference(step: CapturedStep) -> Ref:
     if group:
         return Ref(phrase=f"the {noun} under **{group}**", under=group)
     return Ref(phrase=f"the highlighted {noun}")
+
+
+# Names that say what a control does but not which one: in a table, the row tells ("Edit" in the row for
+# "Some Like It Hot", the id link "12").
+GENERIC_ACTIONS = {"edit", "delete", "remove", "view", "open", "more", "actions", "details", "show", "select",
+                   "copy", "duplicate", "archive", "go", "change", "manage", "settings", "options", "…", "..."}
+
+
+def row_context(step: CapturedStep, own: str) -> str:
+    """'the row for **Some Like It Hot**' when a table row's control has a name that alone does not say
+    which row it is in (a number, a short code, a generic action); else ''."""
+    el = step.element
+    ctx = el.context if el else None
+    if not ctx or not ctx.row or ctx.header:
+        return ""
+    row = clean_name(ctx.row)
+    if not row or row == own:
+        return ""
+    if len(own) <= 4 or own.replace(",", "").replace(".", "").isdigit() or own.lower() in GENERIC_ACTIONS:
+        return f"the row for **{row}**"
+    return ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from guidecast.capture.bundle import CapturedStep, ElementContext
-from guidecast.composer.names import bold, clean_name, own_name, reference
+from guidecast.composer.names import bold, clean_name, own_name, reference, row_context
 
 KEY_NAMES = {
     "Enter": "Enter", "Tab": "Tab", "Escape": "Esc", "Backspace": "Backspace", "Delete": "Delete", "Space": "Space",
@@ -136,7 +136,13 @@ def step_text(step: CapturedStep, viewport_width: int | None = None, then_key: s
     if a in ("click", "check") and role == "radio":
         return f"Select {name}."
     if a == "click":
-        if role == "link" and el and el.in_navigation and ref.named:
+        ctx = el.context if el else None
+        if ref.named and ctx is not None and ctx.header and role in ("link", "button", "columnheader"):
+            return f"Click the {name} column heading."
+        row = row_context(step, ref.own) if ref.named else ""
+        if row:
+            return f"Click {name} in {row}."
+        if role == "link" and el and el.in_navigation and ref.named and not el.in_dialog:
             return f"Go to {name} in {menu_place(step, viewport_width)}."
         if role == "tab":
             return f"Select {ref.with_noun('tab')}."
@@ -199,6 +205,20 @@ submit subscribe switch track transfer turn unlock update upload use verify view
 """.split())
 
 
+_TOPIC_WORD = re.compile(r"(?:tion|sion|ment|ness|ity|ance|ence|ship|ing|ings|setup|basics|overview)$", re.IGNORECASE)
+
+
+def _is_task(goal: str) -> bool:
+    """'submit an expense' is a task (starts with a verb); 'SSO setup', 'Expense reports' are topics.
+    How-to titles are tasks unless the first word is an acronym or reads as a noun."""
+    first = goal.split(" ", 1)[0]
+    if first.lower() in GOAL_VERBS:
+        return True
+    if len(first) > 1 and first.isupper():
+        return False
+    return not (_TOPIC_WORD.search(first) or (first.endswith("s") and not first.endswith("ss")))
+
+
 def _sentence_case_goal(text: str) -> str:
     goal = text.strip().rstrip(".")
     if goal[:1].isupper() and not goal[1:2].isupper():
@@ -209,8 +229,7 @@ def _sentence_case_goal(text: str) -> str:
 def intro_text(title: str, description: str | None, steps: int | None = None, start_page: str | None = None) -> str:
     """'In this guide you will ...' (or 'This guide walks you through ...' for a topic): one paragraph."""
     goal = _sentence_case_goal(description or title)
-    first = goal.split(" ", 1)[0].lower()
-    parts = [f"In this guide you will {goal}." if first in GOAL_VERBS else f"This guide walks you through {goal}."]
+    parts = [f"In this guide you will {goal}." if _is_task(goal) else f"This guide walks you through {goal}."]
     if steps:
         where = f", starting on the {start_page} page" if start_page else ""
         parts.append(f"It takes {steps} step{'s' if steps != 1 else ''}{where}.")
@@ -218,8 +237,12 @@ def intro_text(title: str, description: str | None, steps: int | None = None, st
     return " ".join(parts)
 
 
-def outro_text(final_heading: str | None) -> str:
-    """What the reader now sees, in words from the screen."""
+def outro_text(final_heading: str | None, dialog: str | None = None) -> str:
+    """What the reader now sees, in words from the screen: the dialog left open, else the last page."""
+    if dialog:
+        d = clean_name(dialog)
+        return f"You now see the {bold(d)}." if re.search(r"\bdialog$", d, re.IGNORECASE) else \
+            f"You now see the {bold(d)} dialog."
     if final_heading:
         return f"You now see the {page_name(final_heading)}."
     return "You have completed every step of this guide."

@@ -1,7 +1,7 @@
 """Guide -> narrated video: the narration stage's core function.
 
-Voicing runs on the caller's thread (engines are not thread-safe) and hands each segment to a pool of
-renderers as soon as its length is known; the narration track is encoded while segments render; the
+Clips are taken in script order on the caller's thread (voiced there, or ahead on the engine's own workers
+when it can voice several at once) and each segment goes to a pool of renderers as soon as its length is known; the narration track is encoded while segments render; the
 final MP4 is joined from cached segments without re-encoding them, in a staging folder that replaces
 the previous video only when everything succeeded.
 """
@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +30,12 @@ from guidecast.narration.publish import poster, publish
 from guidecast.narration.script import ScriptItem, build_script
 from guidecast.narration.segments import SegmentSpec, pictures_memory, render_segments, segment_key
 from guidecast.narration.stage import target_centre
-from guidecast.narration.tts import Engine, SpeechCache, make_engine
+from guidecast.narration.tts import DEFAULT_ENGINE, Engine, SpeechCache, make_engine
 
 # Segments per encoder process: at most MAX_BATCH (fewer start-ups), at most 1/TAIL of a worker's share of
 # the segments still to come, so that batches shrink toward the end and the workers finish together.
 MAX_BATCH, TAIL = 6, 2
+DEFAULT_RATE = 165  # words a minute
 
 
 @dataclass
@@ -43,31 +45,36 @@ class RenderReport:
     voiced: list[str] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
+    voiced_s: float = 0.0  # seconds of speech voiced by this run (not found in the cache)
+    voicing_s: float = 0.0  # wall seconds from the first clip asked for to the last one voiced
 
 
 def narrate_guide(
     guide_dir: str | Path,
     out_dir: str | Path,
     *,
-    engine: str | Engine = "pyttsx3",
+    engine: str | Engine = DEFAULT_ENGINE,
     voice: str | None = None,
-    rate: int | None = 165,
+    rate: int | None = None,
     settings: RenderSettings | None = None,
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
     report: RenderReport | None = None,
 ) -> VideoManifest:
-    """Voice every step of the guide and render the video, captions and chapters into `out_dir`."""
+    """Voice every step of the guide and render the video, captions and chapters into `out_dir`. `voice` and
+    `rate` default to the guide's own (its edit layer's), else the engine's default voice and 165 words a
+    minute."""
     guide_dir, out_dir = Path(guide_dir), Path(out_dir)
     check_output(out_dir, [guide_dir], ours=[MANIFEST_FILE])
     guide = load_guide(guide_dir)
+    voice, rate = voice or guide.voice, rate or guide.rate or DEFAULT_RATE
     settings = settings or RenderSettings()
     report = report if report is not None else RenderReport()
     progress = progress or (lambda *_: None)
     tool("ffmpeg")
     binary = encoder()
-    eng = make_engine(engine) if isinstance(engine, str) else engine
+    eng = make_engine(engine, voice=voice) if isinstance(engine, str) else engine
     voice = eng.resolve_voice(voice)
     script = build_script(guide)
     _check_texts(script, eng, voice, guide_dir)
@@ -104,7 +111,9 @@ def narrate_guide(
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("work"), dir=cache) as tmp, pictures_memory(), \
             ThreadPoolExecutor(max_workers=workers) as pool:
         work = Path(tmp)
+        started = time.monotonic()
         try:
+            speech.prefetch([it.text for it in script])  # engines that can voice several clips at once start now
             for k, item in enumerate(script, 1):
                 progress(done, total, f"voicing {item.where}")
                 try:
@@ -113,6 +122,8 @@ def narrate_guide(
                     raise GuidecastError(f"{guide_dir}: {item.where}: {e}") from None
                 if sp.voiced:
                     report.voiced.append(item.id)
+                    report.voiced_s += sp.duration
+                    report.voicing_s = time.monotonic() - started
                 done += 1
                 frames = frame_count(sp.duration + settings.pause, settings.fps)
                 spec = _spec(item, guide, guide_dir, pictures.get(item.id), frames, sp.sha256, cursor)
@@ -142,6 +153,8 @@ def narrate_guide(
                 audio_parts.append((sp.path, frames))
                 t += duration
             submit()
+            speech.close()
+            _close(eng)  # every clip is voiced: the engine's model and processes are not needed any more
             track = work / "narration.wav"
             write_audio_track(audio_parts, settings.fps, track)
             audio = start_audio_encode(track, work / "narration.m4a")  # while the segments render
@@ -153,6 +166,8 @@ def narrate_guide(
             audio.wait()
         except BaseException:
             cancel.set()  # running renders stop at their next picture, queued ones never start
+            speech.close()
+            _close(eng)
             for f in pending:
                 f.cancel()
             if audio is not None:
@@ -162,6 +177,12 @@ def narrate_guide(
                            eng, voice, rate, settings, seg_dir, pictures)
     progress(total, total, "done")
     return manifest
+
+
+def _close(eng: Engine) -> None:
+    close = getattr(eng, "close", None)
+    if close is not None:
+        close()
 
 
 def batch_size(unassigned: int, workers: int) -> int:

@@ -37,11 +37,27 @@ _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DOMAIN = re.compile(r"(?<![\w@])(?:https?://)?(?:[\w-]+\.)+(?:com|org|net|io|dev|app|co|de|uk|fr|eu)\b(?:/[\w./-]*[\w/-])?")
 _MENU_PATH = re.compile(r"\s+>\s+")
+_KEYS = {"ctrl": "Control", "cmd": "Command", "alt": "Alt", "shift": "Shift", "option": "Option", "opt": "Option",
+         "meta": "Meta", "win": "Windows", "esc": "Escape", "del": "Delete", "pgup": "Page Up", "pgdn": "Page Down",
+         "enter": "Enter", "tab": "Tab"}
+_SHORTCUT = re.compile(r"(?<![\w+])(?:(?:Ctrl|Cmd|Alt|Shift|Option|Opt|Meta|Win)\s?\+\s?)+\w+(?![\w+])", re.IGNORECASE)
+_TIME = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])(\s?(?:[AaPp][Mm]|[AaPp]\.[Mm]\.)(?!\w))?")
+_SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
 
 
-def spoken(text: str) -> str:
-    """`text` (step markup allowed) as a voice should read it."""
-    s = plain(text)
+def apply_lexicon(text: str, lexicon: dict[str, str] | None) -> str:
+    """`text` with every name of the lexicon (whole words, any case; longer names first) said its way."""
+    if not lexicon:
+        return text
+    names = sorted(lexicon, key=len, reverse=True)
+    by_lower = {n.lower(): lexicon[n] for n in reversed(names)}
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names), re.IGNORECASE)
+    return pattern.sub(lambda m: by_lower[m.group(0).lower()], text)
+
+
+def spoken(text: str, lexicon: dict[str, str] | None = None) -> str:
+    """`text` (step markup allowed) as a voice should read it; the guide's lexicon is applied first."""
+    s = apply_lexicon(plain(text), lexicon)
     for q in ("“", "”", "„", "«", "»", '"'):
         s = s.replace(q, "")
     s = _MENU_PATH.sub(", then ", s)
@@ -50,6 +66,9 @@ def spoken(text: str) -> str:
     s = _EMAIL.sub(lambda m: _spell_address(m.group(0)), s)
     s = _DOMAIN.sub(lambda m: _spell_address(m.group(0)), s)
     s = _ISO_DATE.sub(_date, s)
+    s = _SLASH_DATE.sub(_slash_date, s)
+    s = _SHORTCUT.sub(_shortcut, s)
+    s = _TIME.sub(_time, s)
     s = _CURRENCY.sub(_money, s)
     s = _PERCENT.sub(r"\1 percent", s)
     s = _DECIMAL.sub(lambda m: f"{_ungroup(m.group(1))} point {' '.join(_decimals(m.group(2)))}", s)
@@ -87,6 +106,32 @@ def _date(m: re.Match) -> str:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return m.group(0)
     return f"{MONTHS[month - 1]} {day}, {year}"
+
+
+def _slash_date(m: re.Match) -> str:
+    """12/31/2026 or 31/12/2026 when only one reading is a date; 3/4/2026 (either) stays as written."""
+    a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if 1 <= a <= 12 < b <= 31:
+        return f"{MONTHS[a - 1]} {b}, {year}"
+    if 1 <= b <= 12 < a <= 31:
+        return f"{a} {MONTHS[b - 1]} {year}"
+    return m.group(0)
+
+
+def _shortcut(m: re.Match) -> str:
+    """Ctrl+Shift+S -> Control Shift S."""
+    keys = [k for k in re.split(r"\s?\+\s?", m.group(0)) if k]
+    return " ".join(_KEYS.get(k.lower(), k.upper() if len(k) == 1 else k) for k in keys)
+
+
+def _time(m: re.Match) -> str:
+    """9:05 -> 9 oh 5, 14:30 -> 14 30, 10:00 -> 10 o'clock, 9:00 AM -> 9 A M."""
+    hour, minute = int(m.group(1)), m.group(2)
+    suffix = f" {m.group(3).strip()[0].upper()} M" + ("." if m.group(3).endswith(".") else "") if m.group(3) else ""
+    if minute == "00":
+        return f"{hour}{suffix}" if suffix else f"{hour} o'clock"
+    said = f"oh {int(minute)}" if minute.startswith("0") else minute
+    return f"{hour} {said}{suffix}"
 
 
 def _spell_address(addr: str) -> str:

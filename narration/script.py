@@ -33,13 +33,15 @@ def spoken_intro(intro: str) -> str:
 
 
 def build_script(guide: Guide) -> list[ScriptItem]:
-    """Intro, one item per step (its narration override, else its text, made speakable), outro."""
+    """Intro, one item per step (its narration override, else its text, made speakable with the guide's
+    pronunciation lexicon), outro."""
+    lexicon = guide.pronunciations
     intro = f"{guide.title}. {spoken_intro(guide.intro)}"
-    items = [ScriptItem(INTRO, INTRO, spoken(intro), plain(intro), None, None, "Introduction", "the intro")]
+    items = [ScriptItem(INTRO, INTRO, spoken(intro, lexicon), plain(intro), None, None, "Introduction", "the intro")]
     for st in guide.steps:
-        items.append(ScriptItem(st.id, "step", spoken(st.narration or st.text), plain(st.text),
+        items.append(ScriptItem(st.id, "step", spoken(st.narration or st.text, lexicon), plain(st.text),
                                 st.video_image or st.image, st.highlight, f"Step {st.number}: {plain(st.text)}",
                                 f"step {st.number} ('{st.id}')", st.action, st.image_size))
-    items.append(ScriptItem(OUTRO, OUTRO, spoken(guide.outro), plain(guide.outro), guide.final_image, None, "Done",
+    items.append(ScriptItem(OUTRO, OUTRO, spoken(guide.outro, lexicon), plain(guide.outro), guide.final_image, None, "Done",
                             "the outro"))
     return items

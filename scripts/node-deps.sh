@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# npm packages the tests need (a real SCORM 1.2 runtime), installed into .cache/node/ (git-ignored).
+# npm packages the tests need, installed into .cache/node/ (git-ignored): a real SCORM 1.2 runtime
+# (scorm-again) and the TodoMVC examples (todomvc; tests/apps/ serve its React example statically).
+# All in one `npm install`: npm prunes the packages an install with --no-save did not name.
 # Runs only when something is missing; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE_DIR=.cache/node
-PACKAGES=(scorm-again@3.4.3)
+PACKAGES=(scorm-again@3.4.3 todomvc@0.1.1)
 mkdir -p "$NODE_DIR"
 [ -f .cache/.gitignore ] || echo '*' > .cache/.gitignore
-if [ -f "$NODE_DIR/node_modules/scorm-again/dist/scorm12.js" ]; then
+if [ -f "$NODE_DIR/node_modules/scorm-again/dist/scorm12.js" ] && \
+   [ -f "$NODE_DIR/node_modules/todomvc/examples/react/index.html" ]; then
   exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then

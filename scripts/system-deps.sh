@@ -9,6 +9,7 @@ command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -d /usr/share/fonts/truetype/liberation ] || need+=(fonts-liberation)
 if [ ${#need[@]} -eq 0 ]; then

@@ -3,7 +3,9 @@
 Entries are `host` (any port) or `host:port` (settings.capture_allowed_hosts). A URL is checked after
 it is resolved against the base URL (relative workflow URLs) and after its host name is resolved to
 addresses: the name must match an entry, it must resolve, and link-local / metadata addresses
-(169.254.0.0/16, fe80::/10) are refused unless the entry is that literal address.
+(169.254.0.0/16, fe80::/10, also written as ::ffff:169.254.x.y), unspecified (0.0.0.0, ::) and multicast
+addresses are refused unless the entry is that literal address; URLs with user info (`a@b`), backslashes
+or control characters are refused outright (a browser reads them differently from Python).
 
 That is checked before a job runs. While it runs, the capture's browser itself reaches no host off the
 list (`capture_workflow(allowed_hosts=...)`: a request route plus Chromium resolver rules), so a link, a
@@ -26,9 +28,16 @@ class NotAllowed(GuidecastError):
 
 
 def check_url(url: str, allowed: list[str]) -> None:
-    parts = urlsplit(url)
+    if any(c in url for c in "\\\t\r\n ") or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise NotAllowed(f"{url!r}: a URL to capture has no backslashes, spaces or control characters")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise NotAllowed(f"{url}: not a URL") from None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise NotAllowed(f"{url}: only http and https URLs can be captured")
+    if "@" in parts.netloc:
+        raise NotAllowed(f"{url}: a URL to capture carries no user name or password (user@host)")
     host = parts.hostname.lower()
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
@@ -43,8 +52,19 @@ def check_url(url: str, allowed: list[str]) -> None:
         raise NotAllowed(f"{url}: host {host} does not resolve") from None
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%")[0])
-        if ip.is_link_local and str(ip) != host:
-            raise NotAllowed(f"{url}: {host} resolves to the link-local address {ip}; refused")
+        if forbidden(ip) and str(ip) != host.strip("[]"):
+            raise NotAllowed(f"{url}: {host} resolves to {ip}, a link-local, metadata or unspecified address; refused")
+
+
+def forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Addresses a capture never goes to unless named literally: link-local (cloud metadata), unspecified
+    (0.0.0.0, ::, which reach the server itself), multicast, and IPv4 ones written as IPv6 (::ffff:a.b.c.d,
+    judged as the IPv4 address they are)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            return True if mapped.is_unspecified else forbidden(mapped)
+    return ip.is_link_local or ip.is_unspecified or ip.is_multicast
 
 
 def workflow_urls(workflow_path, base_url: str | None) -> list[str]:

@@ -15,8 +15,16 @@ from guidecast.server.models import Event
 KINDS = ("view", "play", "step", "complete", "ended")
 
 
-def record(db: Session, guide_id: int, version: int, kind: str, step_index: int | None, session: str) -> None:
-    db.add(Event(guide_id=guide_id, version=version, kind=kind, step_index=step_index, session=session[:40]))
+def record(db: Session, guide_id: int, version: int, kind: str, step_index: int | None, session: str) -> bool:
+    """Store the event unless this learner session sent it already (a replayed beacon counts once)."""
+    session = session[:40]
+    same = select(Event.id).where(Event.guide_id == guide_id, Event.version == version, Event.kind == kind,
+                                  Event.session == session,
+                                  Event.step_index.is_(None) if step_index is None else Event.step_index == step_index)
+    if db.scalar(same.limit(1)) is not None:
+        return False
+    db.add(Event(guide_id=guide_id, version=version, kind=kind, step_index=step_index, session=session))
+    return True
 
 
 def summary(db: Session, guide_id: int) -> list[dict]:

@@ -14,16 +14,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from guidecast.server import docs, freshness, pipeline
+from guidecast.server import docs, freshness, pipeline, storage
 from guidecast.server.assets import AssetStore
-from guidecast.server.auth import SigninLimiter
+from guidecast.server.capacity import Gate, pool_size, size_thread_pool
 from guidecast.server.db import Database, sqlite_url
 from guidecast.server.jobs import JobRunner
+from guidecast.server.limits import RateLimit, SigninLimiter, networks
 from guidecast.server.models import utcnow
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
+THREADS_WITHOUT_DB = 8  # request threads beyond the database slots: static files, sign-in form, streams
 
 
 @dataclass
@@ -32,6 +34,9 @@ class Context:
     db: Database
     assets: AssetStore
     limiter: SigninLimiter
+    gate: Gate
+    anonymous: RateLimit  # requests per client address on the routes anyone may call
+    trusted_networks: list = field(default_factory=list)  # proxies whose X-Forwarded-For counts
     jobs: JobRunner = field(init=False)
     clock: Callable[[], datetime] = utcnow  # what "now" is for expiry; tests move it instead of sleeping
     scheduler: freshness.Scheduler = field(init=False)
@@ -40,11 +45,13 @@ class Context:
 def make_context(settings: Settings) -> Context:
     for sub in ("work", "cache"):
         settings.path(sub).mkdir(parents=True, exist_ok=True)
-    db = Database(sqlite_url(settings.data_dir))
+    db = Database(sqlite_url(settings.data_dir), pool_size(settings.request_threads, settings.job_workers))
     db.migrate()
     ctx = Context(settings, db, AssetStore(settings.path("assets")),
-                  SigninLimiter(settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s))
-    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS})
+                  SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
+                  Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
+                  RateLimit(settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
+    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, "gc": storage.gc_job})
     ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
     return ctx
 
@@ -64,6 +71,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        size_thread_pool(ctx.settings.request_threads + THREADS_WITHOUT_DB)
         if run_jobs:
             ctx.jobs.start()
             ctx.scheduler.start()
@@ -88,7 +96,16 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     return app
 
 
+def uvicorn_config(app: FastAPI, host: str, port: int, **kw):
+    """How uvicorn serves the app: no proxy headers trusted by uvicorn (it would take X-Forwarded-For from
+    any loopback peer); the app reads them itself from TRUSTED_PROXIES only (server/limits.py)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                          forwarded_allow_ips="", server_header=False, **kw)
+
+
 def run(settings: Settings) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port)).run()

@@ -29,7 +29,12 @@ class AssetStore:
 
     def _place(self, sha: str, write) -> str:
         target = self.blob_path(sha)
-        if not target.exists():
+        if target.exists():
+            try:
+                os.utime(target)  # in use again: young for the sweep's grace period (server/storage.py)
+            except OSError:
+                pass
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".in-")
             os.close(fd)
@@ -57,6 +62,13 @@ class AssetStore:
             rel = p.relative_to(folder)
             if p.is_file() and rel.parts[0] not in exclude and not any(part.startswith(".") for part in rel.parts):
                 entries[rel.as_posix()] = self.put_file(p)
+        return self.put_bytes(json.dumps(entries, sort_keys=True).encode())
+
+    def put_files(self, folder: Path, rels: list[str] | dict[str, str]) -> str:
+        """Store the named files of `folder` (relative names) as one tree: what a bundle's model names,
+        never whatever else the folder holds."""
+        folder = Path(folder)
+        entries = {rel: self.put_file(folder / rel) for rel in sorted(rels)}
         return self.put_bytes(json.dumps(entries, sort_keys=True).encode())
 
     def _read_tree(self, sha: str) -> dict[str, str]:

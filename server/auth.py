@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 from guidecast.server.models import ROLES, ApiToken, User, utcnow
 
 TOKEN_PREFIX = "gct_"
+TOKEN_TOUCH_S = 60
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
@@ -72,43 +71,20 @@ class NotSignedIn(Exception):
     """Raised by the dependencies; pages redirect to the sign-in form, the API answers 401."""
 
 
-class SigninLimiter:
-    """Failed sign-ins per IP and per account in a sliding window; over the limit: HTTP 429."""
-
-    def __init__(self, per_ip: int, per_account: int, window_s: int):
-        self.limits = {"ip": per_ip, "account": per_account}
-        self.window = window_s
-        self._fails: dict[tuple[str, str], deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _count(self, key: tuple[str, str], now: float) -> int:
-        q = self._fails[key]
-        while q and q[0] < now - self.window:
-            q.popleft()
-        return len(q)
-
-    def check(self, ip: str, account: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for kind, value in (("ip", ip), ("account", account.lower())):
-                if self._count((kind, value), now) >= self.limits[kind]:
-                    raise HTTPException(429, "Too many failed sign-ins; wait a few minutes and try again.",
-                                        headers={"Retry-After": str(self.window)})
-
-    def failed(self, ip: str, account: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._fails[("ip", ip)].append(now)
-            self._fails[("account", account.lower())].append(now)
-
-    def succeeded(self, account: str) -> None:
-        with self._lock:
-            self._fails.pop(("account", account.lower()), None)
-
-
-def get_db(request: Request):
-    with request.app.state.ctx.db.session() as s:
-        yield s
+async def get_db(request: Request):
+    """A database session for one request, within a slot of the request gate (server/capacity.py): waiting
+    for the slot holds no thread and no connection; commit or rollback run in a worker thread."""
+    ctx = request.app.state.ctx
+    async with ctx.gate.slot():
+        s = ctx.db.sessions()
+        try:
+            yield s
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(ctx.db.abort, s)
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(ctx.db.finish, s)
 
 
 DB = Depends(get_db, scope="function")  # commit before the response is sent, never after
@@ -124,15 +100,17 @@ def current_user(request: Request, db: Session = DB) -> User | None:
                                                ApiToken.revoked_at.is_(None)))
         if tok is None or not tok.user.active:
             raise HTTPException(401, "invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"})
-        tok.last_used_at = utcnow()
+        now = utcnow()
+        if tok.last_used_at is None or (now - tok.last_used_at).total_seconds() > TOKEN_TOUCH_S:
+            tok.last_used_at = now  # not on every call: a read-only request should not need the write lock
         request.state.via_token = True
         return _remember(request, tok.user)
     uid = request.session.get("uid")
     if uid is None:
         return None
-    user = db.get(User, uid)
-    if user is None or not user.active:
-        request.session.pop("uid", None)
+    user = db.get(User, uid) if isinstance(uid, int) else None
+    if user is None or not user.active or request.session.get("gen") != user.session_gen:
+        request.session.clear()  # signed out elsewhere, password changed or deactivated: this session ended
         return None
     return _remember(request, user)
 
@@ -140,7 +118,7 @@ def current_user(request: Request, db: Session = DB) -> User | None:
 def require(role: str = "viewer"):
     """Dependency: a signed-in user with at least `role`."""
 
-    def dep(user: User | None = Depends(current_user)) -> User:
+    async def dep(user: User | None = Depends(current_user)) -> User:  # no I/O: no thread of its own
         if user is None:
             raise NotSignedIn()
         if not user.at_least(role):
@@ -154,8 +132,5 @@ def require(role: str = "viewer"):
 def sign_in(request: Request, user: User) -> None:
     request.session.clear()
     request.session["uid"] = user.id
+    request.session["gen"] = user.session_gen or 0
     request.session["csrf"] = secrets.token_urlsafe(32)
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """`pool_size`: connections kept (server/capacity.py sizes it with the request threads and job workers);
+    a few more may open for streams and the scheduler, and waiting for one ends after 10 s."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=pool_size, max_overflow=8, pool_timeout=10)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record) -> None:
@@ -25,7 +28,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url)
+    return create_engine(url, pool_size=pool_size, max_overflow=8, pool_timeout=10)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -45,8 +48,8 @@ def upgrade(engine: Engine) -> None:
 
 
 class Database:
-    def __init__(self, url: str):
-        self.engine = make_engine(url)
+    def __init__(self, url: str, pool_size: int = 5):
+        self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
@@ -58,11 +61,27 @@ class Database:
         s = self.sessions()
         try:
             yield s
-            s.commit()
-            for hook in s.info.pop("after_commit", []):
-                hook()
         except BaseException:
-            s.rollback()
+            self.abort(s)
             raise
+        self.finish(s)
+
+    @staticmethod
+    def finish(s: Session) -> None:
+        """Commit `s`, run its after-commit hooks and close it (rolled back and closed if the commit fails)."""
+        try:
+            s.commit()
+        except BaseException:
+            Database.abort(s)
+            raise
+        hooks = s.info.pop("after_commit", [])
+        s.close()
+        for hook in hooks:
+            hook()
+
+    @staticmethod
+    def abort(s: Session) -> None:
+        try:
+            s.rollback()
         finally:
             s.close()

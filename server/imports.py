@@ -12,8 +12,18 @@ from sqlalchemy.orm import Session
 from guidecast.kernel.errors import GuidecastError
 from guidecast.server.allowlist import check_workflow
 from guidecast.server.models import EditDoc, Guide, Job, User
-from guidecast.server.pipeline import TREE_EXCLUDE, search_text
-from guidecast.server.uploads import UploadError, check_capture, check_guide, check_video, find_root, safe_extract
+from guidecast.server.pipeline import search_text
+from guidecast.server.uploads import (
+    Budget,
+    Kept,
+    UploadError,
+    check_capture,
+    check_guide,
+    check_video,
+    find_root,
+    refuse_the_rest,
+    safe_extract,
+)
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 MAX_WORKFLOW_BYTES = 1 << 20
@@ -40,10 +50,11 @@ def import_upload(ctx, db: Session, user: User, upload: UploadFile, base_url: st
             raise UploadError("upload a workflow (.yaml), a capture bundle (.zip) or a built output folder (.zip)")
         st = ctx.settings
         files = safe_extract(raw, tmp / "x", max_bytes=st.max_unzipped_bytes, max_files=st.max_zip_files)
+        budget = Budget(st.max_upload_pixels)
         if root := find_root(files, "capture.json"):
-            return _capture(ctx, db, user, root)
+            return _capture(ctx, db, user, files, root, budget)
         if (root := find_root(files, "manifest.json")) and (root / "guide" / "guide.json").is_file():
-            return _output(ctx, db, user, root), None
+            return _output(ctx, db, user, files, root, budget), None
         raise UploadError("the zip holds neither a capture bundle (capture.json) nor a built output folder "
                           "(manifest.json with guide/ and capture/)")
 
@@ -64,22 +75,28 @@ def _workflow(ctx, db, user, path: Path, base_url: str | None):
     return g, ctx.jobs.submit(db, "capture", g.id, user_id=user.id)
 
 
-def _capture(ctx, db, user, root: Path):
-    bundle = check_capture(root)
-    tree = ctx.assets.put_tree(root)
+def _capture(ctx, db, user, files: Path, root: Path, budget: Budget):
+    bundle, kept = check_capture(root, budget)
+    refuse_the_rest(files, root, kept)
+    tree = ctx.assets.put_files(root, kept.files)
     g = _new_guide(db, user, bundle.workflow.title, capture_tree=tree, workflow_sha256=bundle.workflow.sha256)
     return g, ctx.jobs.submit(db, "compose", g.id, user_id=user.id)
 
 
-def _output(ctx, db, user, root: Path) -> Guide:
-    bundle = check_capture(root / "capture") if (root / "capture" / "capture.json").is_file() else None
-    if bundle is None:
+def _output(ctx, db, user, files: Path, root: Path, budget: Budget) -> Guide:
+    if not (root / "capture" / "capture.json").is_file():
         raise UploadError("the output folder has no capture/ bundle to compose from")
-    guide = check_guide(root / "guide")
-    video = None
+    bundle, cap_kept = check_capture(root / "capture", budget)
+    guide, guide_kept = check_guide(root / "guide", budget)
+    video, video_files = None, Kept()
     if (root / "video" / "video.json").is_file():
-        m = check_video(root / "video")
-        video = ctx.assets.put_tree(root / "video") if m.guide_id == guide.id else None
-    return _new_guide(db, user, guide.title, capture_tree=ctx.assets.put_tree(root / "capture"),
-                      workflow_sha256=bundle.workflow.sha256, base_tree=ctx.assets.put_tree(root / "guide", TREE_EXCLUDE),
+        m, video_kept = check_video(root / "video", budget)
+        video_files = video_kept.under("video")  # a video of another guide version: guidecast's own, not kept
+        if m.guide_id == guide.id:
+            video = ctx.assets.put_files(root / "video", video_kept.files)
+    everything = Kept({**cap_kept.under("capture").files, **guide_kept.under("guide").files, **video_files.files})
+    refuse_the_rest(files, root, everything)
+    return _new_guide(db, user, guide.title, capture_tree=ctx.assets.put_files(root / "capture", cap_kept.files),
+                      workflow_sha256=bundle.workflow.sha256,
+                      base_tree=ctx.assets.put_files(root / "guide", guide_kept.files),
                       base_video_tree=video, search_text=search_text(guide.model_dump()))

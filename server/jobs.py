@@ -4,6 +4,9 @@ Worker threads claim queued rows one at a time (an atomic UPDATE ... WHERE state
 job kind's handler (server/pipeline.py) with a `progress(done, total, what)` callback that records the
 progress and raises JobCancelled when a cancel was asked for. On start-up, rows a killed server left
 "running" are queued again while they have attempts left, else marked failed: never silently lost.
+
+A worker survives any exception (a locked or unreachable database, a bug): it logs it and goes on; a
+supervisor thread starts a worker again should one ever die.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from guidecast.server.models import Job, utcnow
 log = logging.getLogger("guidecast.jobs")
 FINAL_STATES = {"done", "failed", "cancelled"}
 PROGRESS_EVERY_S = 0.25
+RETRY_S = 1.0  # a worker whose database call failed waits this long before it tries again
+SUPERVISE_EVERY_S = 2.0
 
 
 class JobCancelled(Exception):
@@ -40,6 +45,8 @@ class JobRunner:
         self._stop = threading.Event()
         self._cancel: set[int] = set()
         self._threads: list[threading.Thread] = []
+        self._supervisor: threading.Thread | None = None
+        self.restarts = 0  # workers the supervisor started again
 
     # -- lifecycle -----------------------------------------------------------------------------
     def recover(self) -> dict[str, int]:
@@ -59,16 +66,32 @@ class JobRunner:
         self._stop.clear()
         self._threads = [t for t in self._threads if t.is_alive()]
         self.recover()
-        for n in range(max(1, self.ctx.settings.job_workers)):
-            t = threading.Thread(target=self._loop, name=f"guidecast-job-{n}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        self._threads = [self._worker(n) for n in range(max(1, self.ctx.settings.job_workers))]
+        self._supervisor = threading.Thread(target=self._supervise, name="guidecast-job-supervisor", daemon=True)
+        self._supervisor.start()
         self._wake.set()
+
+    def _worker(self, n: int) -> threading.Thread:
+        t = threading.Thread(target=self._loop, name=f"guidecast-job-{n}", daemon=True)
+        t.start()
+        return t
+
+    def _supervise(self) -> None:
+        while not self._stop.wait(SUPERVISE_EVERY_S):
+            for n, t in enumerate(self._threads):
+                if not t.is_alive() and not self._stop.is_set():
+                    log.error("job worker %s died; starting it again", t.name)
+                    self.restarts += 1
+                    self._threads[n] = self._worker(n)
+
+    def alive(self) -> int:
+        """Worker threads running now."""
+        return sum(t.is_alive() for t in self._threads)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        for t in self._threads:
+        for t in [*self._threads, *([self._supervisor] if self._supervisor else [])]:
             t.join(timeout)
 
     # -- API -------------------------------------------------------------------------------------
@@ -105,21 +128,37 @@ class JobRunner:
     # -- worker ----------------------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
-            job_id = self._claim()
+            try:
+                job_id = self._claim()
+            except Exception:
+                log.exception("job worker: claiming the next job failed; trying again in %.0f s", RETRY_S)
+                self._stop.wait(RETRY_S)
+                continue
             if job_id is None:
                 self._wake.wait(1.0)
                 self._wake.clear()
                 continue
-            self._run(job_id)
+            try:
+                self._run(job_id)
+            except Exception:
+                log.exception("job worker: job %s could not be run or recorded", job_id)
+                self._stop.wait(RETRY_S)
+                self._fail_quietly(job_id)
+
+    def _fail_quietly(self, job_id: int) -> None:
+        try:
+            self._finish(job_id, state="failed", error="internal error: the job's result could not be recorded; "
+                                                       "start it again")
+        except Exception:
+            log.exception("job %s stays 'running' until the next start", job_id)
 
     def _claim(self) -> int | None:
+        """The oldest queued job, marked running by one UPDATE (so SQLite takes its write lock at once and
+        two workers never both get it)."""
+        oldest = select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(1).scalar_subquery()
         with self.ctx.db.session() as s:
-            for job_id in s.scalars(select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(5)):
-                claimed = s.execute(update(Job).where(Job.id == job_id, Job.state == "queued").values(
-                    state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None)).rowcount
-                if claimed:
-                    return job_id
-        return None
+            return s.scalar(update(Job).where(Job.id == oldest, Job.state == "queued").values(
+                state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None).returning(Job.id))
 
     def _progress(self, job_id: int) -> Progress:
         last = [0.0]
@@ -146,6 +185,8 @@ class JobRunner:
     def _run(self, job_id: int) -> None:
         with self.ctx.db.session() as s:
             job = s.get(Job, job_id)
+            if job is None:
+                return  # its guide was deleted meanwhile
             s.expunge(job)
         progress = self._progress(job_id)
         try:
@@ -155,10 +196,11 @@ class JobRunner:
                 return  # server shutting down: stays "running", recovered at the next start
             self._finish(job_id, state="cancelled", what="cancelled")
         except GuidecastError as e:
-            self._finish(job_id, state="failed", error=str(e))
+            self._finish(job_id, state="failed", error=self.ctx.settings.public_message(str(e)))
         except Exception as e:
             log.exception("job %s (%s) failed", job_id, job.kind)
-            self._finish(job_id, state="failed", error=f"internal error: {type(e).__name__}: {e}")
+            self._finish(job_id, state="failed", error=self.ctx.settings.public_message(
+                f"internal error: {type(e).__name__}: {e}"))
         else:
             self._finish(job_id, state="done", what="done", result_json=json.dumps(result))
         self._wake.set()

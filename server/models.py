@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("viewer", "editor", "admin")  # each role can do everything the ones before it can
@@ -28,6 +28,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="viewer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # sessions carry the generation they were signed in at; sign-out, a new password and deactivation move it
+    # on, which ends every session of the user at once
+    session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def end_sessions(self) -> None:
+        self.session_gen = (self.session_gen or 0) + 1
 
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -141,7 +147,9 @@ class ShareLink(Base):
     __tablename__ = "share_links"
     id: Mapped[int] = mapped_column(primary_key=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"))
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # sha256 of the link's token, never the token; the token is HMAC(secret key, nonce) (server/sharing.py)
+    token_hash: Mapped[str] = mapped_column("token", String(64), unique=True)
+    nonce: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: a link made before tokens were hashed
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: follow the latest published
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -205,7 +213,7 @@ class Event(Base):
     """One analytics beacon: view, play, step (reached), complete, ended."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_guide_version", "guide_id", "version"),)
+    __table_args__ = (Index("ix_events_guide_version", "guide_id", "version"), Index("ix_events_session", "guide_id", "session"))
     id: Mapped[int] = mapped_column(primary_key=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("guides.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
@@ -213,3 +221,15 @@ class Event(Base):
     step_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     session: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SigninFailure(Base):
+    """One failed sign-in, counted per client address (kind "ip") and per account (kind "account") over the
+    sign-in window by every server process that shares the database (server/limits.py)."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_key", "kind", "value", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(320))
+    at: Mapped[float] = mapped_column(Float)  # time.time()

@@ -163,6 +163,9 @@ def render(ctx, job: Job, progress) -> dict:
     with ctx.db.session() as s:
         v = s.scalar(select(GuideVersion).where(GuideVersion.guide_id == job.guide_id, GuideVersion.number == n))
         v.video_tree = video
+    from guidecast.server.storage import prune_caches
+
+    prune_caches(ctx)
     return {"version": n, "duration": m.duration}
 
 

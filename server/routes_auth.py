@@ -6,9 +6,11 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from guidecast.server.auth import DB, client_ip, hash_password, new_api_token, require, sign_in, verify_password
+from guidecast.server.auth import DB, current_user, hash_password, new_api_token, require, sign_in, verify_password
 from guidecast.server.csrf import csrf_protect
+from guidecast.server.limits import client_ip, normal_email
 from guidecast.server.models import ROLES, ApiToken, User, utcnow
+from guidecast.server.params import Id
 from guidecast.server.web import page
 
 router = APIRouter()
@@ -23,7 +25,7 @@ def safe_next(target: str | None) -> str:
 
 
 def create_user(db: Session, email: str, role: str, password: str) -> User:
-    email = email.strip().lower()
+    email = normal_email(email)
     if "@" not in email or len(email) > 320:
         raise HTTPException(422, "enter an email address")
     if role not in ROLES:
@@ -48,7 +50,7 @@ def signin(request: Request, email: str = Form(...), password: str = Form(...), 
            db: Session = DB):
     limiter, ip = request.app.state.ctx.limiter, client_ip(request)
     limiter.check(ip, email)
-    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    user = db.scalar(select(User).where(User.email == normal_email(email)))
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
         limiter.failed(ip, email)
         return page(request, "signin.html.j2", 401, next=safe_next(next), email=email,
@@ -59,9 +61,26 @@ def signin(request: Request, email: str = Form(...), password: str = Form(...), 
 
 
 @router.post("/signout", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def signout(request: Request):
+def signout(request: Request, user: User | None = Depends(current_user), db: Session = DB):
+    """Ends every session of the user (a copied cookie stops working too)."""
+    if user is not None:
+        user.end_sessions()
     request.session.clear()
     return RedirectResponse("/signin", 303)
+
+
+@router.post("/account/password", include_in_schema=False, dependencies=[Depends(csrf_protect)])
+def change_password(request: Request, current: str = Form(...), new: str = Form(...),
+                    user: User = Depends(require("viewer")), db: Session = DB):
+    """A new password ends every other session of the user; this one goes on."""
+    if not verify_password(user.password_hash, current):
+        raise HTTPException(403, "the current password is wrong")
+    if len(new) < MIN_PASSWORD:
+        raise HTTPException(422, f"the password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(new)
+    user.end_sessions()
+    sign_in(request, user)
+    return RedirectResponse("/account", 303)
 
 
 @router.get("/account", include_in_schema=False)
@@ -79,7 +98,7 @@ def create_token(request: Request, name: str = Form("cli"), user: User = Depends
 
 
 @router.post("/account/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def revoke_token(token_id: int, user: User = Depends(require("viewer")), db: Session = DB):
+def revoke_token(token_id: Id, user: User = Depends(require("viewer")), db: Session = DB):
     tok = db.get(ApiToken, token_id)
     if tok is None or tok.user_id != user.id:
         raise HTTPException(404, "no such token")
@@ -88,7 +107,7 @@ def revoke_token(token_id: int, user: User = Depends(require("viewer")), db: Ses
 
 
 @router.get("/api/me", tags=["account"])
-def me(user: User = Depends(require("viewer"))) -> dict:
+async def me(user: User = Depends(require("viewer"))) -> dict:
     """Who the session or API token belongs to."""
     return {"id": user.id, "email": user.email, "role": user.role}
 
@@ -106,7 +125,7 @@ def add_user(email: str = Form(...), role: str = Form(...), password: str = Form
 
 
 @router.post("/admin/users/{user_id}", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def change_user(user_id: int, role: str = Form(...), active: bool = Form(False),
+def change_user(user_id: Id, role: str = Form(...), active: bool = Form(False),
                 admin: User = Depends(require("admin")), db: Session = DB):
     target = db.get(User, user_id)
     if target is None:
@@ -115,5 +134,7 @@ def change_user(user_id: int, role: str = Form(...), active: bool = Form(False),
         raise HTTPException(422, f"role must be one of {', '.join(ROLES)}")
     if target.id == admin.id and (role != "admin" or not active):
         raise HTTPException(422, "you cannot demote or deactivate yourself")
+    if target.active and not active:
+        target.end_sessions()
     target.role, target.active = role, active
     return RedirectResponse("/admin/users", 303)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from guidecast.composer.edits import check_pronunciations
 from guidecast.server import editing
 from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.jobs import job_json
 from guidecast.server.models import EditDoc, User
+from guidecast.server.params import MAX_ID, Id, QueryId
 from guidecast.server.permissions import guide_for
-from guidecast.server.routes_learner import tree_file
+from guidecast.server.serving import tree_file
+from guidecast.server.storage import prune_caches, touch
 from guidecast.server.versions import diff, get_version, guide_json, version_json
 from guidecast.server.web import page
 
@@ -21,16 +24,22 @@ router = APIRouter()
 
 
 class EditsIn(BaseModel):
-    base_revision: int = Field(description="the revision this document was based on (from GET .../edits)")
+    base_revision: int = Field(ge=0, le=MAX_ID, description="the revision this document was based on (from GET .../edits)")
     edits: dict = Field(description="the whole edit document, shaped like composer.edits.EditSet")
 
 
 class PublishIn(BaseModel):
-    revision: int | None = Field(None, description="publish only if the saved edits are at this revision")
+    revision: int | None = Field(None, ge=0, le=MAX_ID, description="publish only if the saved edits are at this revision")
 
 
 class VoiceIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+    voice: str | None = Field(None, max_length=300, description="voice id (GET /api/voices); default: the guide's")
+    rate: int | None = Field(None, ge=60, le=450, description="words a minute; default: the guide's, else 165")
+    pronunciations: dict[str, str] | None = Field(
+        None, description="the lexicon to say it with (name -> how to say it); default: the guide's saved edits'")
+
+    check_lexicon = field_validator("pronunciations")(lambda v: None if v is None else check_pronunciations(v))
 
 
 def attention(ctx, g) -> dict:
@@ -54,14 +63,14 @@ def _state(ctx, g, doc: EditDoc) -> dict:
 
 
 @router.get("/guides/{guide_id}/edit", include_in_schema=False)
-def editor_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
+def editor_page(request: Request, guide_id: Id, user: User = Depends(require("editor")),
                 db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     return page(request, "editor.html.j2", g=g, attention=attention(request.app.state.ctx, g))
 
 
 @router.get("/api/guides/{guide_id}/edits", tags=["editor"])
-def get_edits(request: Request, guide_id: int, user: User = Depends(require("editor")),
+def get_edits(request: Request, guide_id: Id, user: User = Depends(require("editor")),
               db: Session = DB) -> dict:
     """The working edit document with its revision, and the unedited base guide it applies to."""
     g = guide_for(db, user, guide_id, "edit")
@@ -70,12 +79,14 @@ def get_edits(request: Request, guide_id: int, user: User = Depends(require("edi
 
 @router.put("/api/guides/{guide_id}/edits", tags=["editor"], dependencies=[Depends(csrf_protect)],
             responses={409: {"description": "the document changed since base_revision; body has the current state"}})
-def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depends(require("editor")),
+def put_edits(request: Request, guide_id: Id, body: EditsIn, user: User = Depends(require("editor")),
               db: Session = DB):
     """Save the whole edit document if nobody saved since `base_revision`; a stale save changes nothing
     and gets 409 with the current revision and document."""
     g = guide_for(db, user, guide_id, "edit")
     doc = editing.validate_doc(body.edits)
+    if doc.get("voice"):
+        _check_voice(request, doc["voice"])
     saved, row = editing.save_doc(db, g.id, body.base_revision, doc, user.id)
     if not saved:
         return JSONResponse({"detail": "someone saved these edits after you loaded them",
@@ -83,8 +94,33 @@ def put_edits(request: Request, guide_id: int, body: EditsIn, user: User = Depen
     return {"revision": row.revision, "edits": row.doc}
 
 
+def _check_voice(request: Request, voice: str) -> None:
+    """422 unless the server's voice engine has `voice`."""
+    from guidecast.narration.tts import TTSError, make_engine
+
+    st = request.app.state.ctx.settings
+    try:
+        make_engine(st.tts_engine, voice=voice).resolve_voice(voice)
+    except TTSError as e:
+        raise HTTPException(422, f"edits: voice: {e}") from None
+
+
+@router.get("/api/voices", tags=["editor"])
+def voices(request: Request, user: User = Depends(require("editor"))) -> list[dict]:
+    """The voices the server's engine can narrate with (for a guide's `voice`): id, name, language, quality,
+    engine. With the default engine (auto): the neural voices, when installed, then espeak-ng's."""
+    from guidecast.narration import voice_piper
+    from guidecast.narration.tts import make_engine
+
+    name = request.app.state.ctx.settings.tts_engine
+    engines = ([*(["piper"] if voice_piper.installed() and voice_piper.find_voices() else []), "pyttsx3"]
+               if name == "auto" else [name])
+    return [{"id": v.id, "name": v.name, "language": ", ".join(v.languages), "quality": v.quality, "engine": e}
+            for e in engines for v in make_engine(e).voices()]
+
+
 @router.post("/api/guides/{guide_id}/publish", tags=["editor"], status_code=202, dependencies=[Depends(csrf_protect)])
-def publish(request: Request, guide_id: int, body: PublishIn | None = None, user: User = Depends(require("editor")),
+def publish(request: Request, guide_id: Id, body: PublishIn | None = None, user: User = Depends(require("editor")),
             db: Session = DB) -> dict:
     """Compose a new version from the latest capture and the saved edits, then render its video (jobs)."""
     g = guide_for(db, user, guide_id, "edit")
@@ -99,20 +135,32 @@ def publish(request: Request, guide_id: int, body: PublishIn | None = None, user
 
 @router.post("/api/guides/{guide_id}/voice-preview", tags=["editor"], dependencies=[Depends(csrf_protect)],
              response_class=FileResponse)
-def voice_preview(request: Request, guide_id: int, body: VoiceIn, user: User = Depends(require("editor")),
+def voice_preview(request: Request, guide_id: Id, body: VoiceIn, user: User = Depends(require("editor")),
                   db: Session = DB):
-    """One step's narration spoken with the server's voice engine (audio/wav)."""
+    """One step's narration spoken with the server's voice engine (audio/wav), names said as the guide's
+    pronunciation lexicon says (the one sent, else the saved edits')."""
     from guidecast.narration.script import spoken
     from guidecast.narration.tts import SpeechCache, make_engine
 
     guide_for(db, user, guide_id, "edit")
+    row = db.get(EditDoc, guide_id)
+    saved = row.doc if row is not None else {}
+    lexicon = body.pronunciations if body.pronunciations is not None else saved.get("pronunciations") or {}
+    voice, rate = body.voice or saved.get("voice"), body.rate or saved.get("rate") or 165
     st = request.app.state.ctx.settings
-    speech = SpeechCache(st.path("cache", "speech"), make_engine(st.tts_engine), None, 165).synthesize(spoken(body.text))
+    eng = make_engine(st.tts_engine, voice=voice)
+    try:
+        speech = SpeechCache(st.path("cache", "speech"), eng, eng.resolve_voice(voice), rate).synthesize(
+            spoken(body.text, lexicon))
+    finally:
+        getattr(eng, "close", lambda: None)()
+    touch(speech.path)  # used now: the last file the cache's pruning deletes
+    prune_caches(request.app.state.ctx)
     return FileResponse(speech.path, media_type="audio/wav")
 
 
 @router.get("/api/guides/{guide_id}/versions", tags=["editor"])
-def versions(guide_id: int, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
+def versions(guide_id: Id, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
     return [version_json(v) for v in guide_for(db, user, guide_id, "edit").versions]
 
 
@@ -123,21 +171,21 @@ def _diff(request, db, user, guide_id, a, b):
 
 
 @router.get("/api/guides/{guide_id}/diff", tags=["editor"])
-def api_diff(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
+def api_diff(request: Request, guide_id: Id, a: QueryId, b: QueryId, user: User = Depends(require("editor")),
              db: Session = DB) -> dict:
     """What changed between versions `a` and `b`."""
     return _diff(request, db, user, guide_id, a, b)[1]
 
 
 @router.get("/guides/{guide_id}/diff", include_in_schema=False)
-def diff_page(request: Request, guide_id: int, a: int, b: int, user: User = Depends(require("editor")),
+def diff_page(request: Request, guide_id: Id, a: QueryId, b: QueryId, user: User = Depends(require("editor")),
               db: Session = DB):
     g, d = _diff(request, db, user, guide_id, a, b)
     return page(request, "diff.html.j2", g=g, a=a, b=b, d=d)
 
 
 @router.get("/guides/{guide_id}/base/{path:path}", include_in_schema=False)
-def base_file(request: Request, guide_id: int, path: str, user: User = Depends(require("editor")),
+def base_file(request: Request, guide_id: Id, path: str, user: User = Depends(require("editor")),
               db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not g.base_tree:

@@ -15,6 +15,7 @@ from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.jobs import job_json
 from guidecast.server.models import Check, Guide, Job, User
+from guidecast.server.params import MAX_ID, Id
 from guidecast.server.permissions import guide_for
 from guidecast.server.versions import get_version, version_json
 
@@ -27,7 +28,7 @@ class CheckIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    check_id: int | None = Field(None, description="the check whose new capture to use (default: the latest)")
+    check_id: int | None = Field(None, ge=0, le=MAX_ID, description="the check whose new capture to use (default: the latest)")
 
 
 def start_check(ctx, db: Session, g: Guide, user: User, base_url: str | None) -> Job:
@@ -55,7 +56,7 @@ def start_refresh(ctx, db: Session, g: Guide, user: User, check_id: int | None) 
     return ctx.jobs.submit(db, "refresh", g.id, {"check": chk.id}, user.id)
 
 
-def _check(db: Session, g: Guide, check_id: int) -> Check:
+def _check(db: Session, g: Guide, check_id: Id) -> Check:
     chk = db.get(Check, check_id)
     if chk is None or chk.guide_id != g.id:
         raise HTTPException(404, "no such check")
@@ -64,7 +65,7 @@ def _check(db: Session, g: Guide, check_id: int) -> Check:
 
 @router.post("/api/guides/{guide_id}/check", tags=["freshness"], status_code=202,
              dependencies=[Depends(csrf_protect)])
-def api_check(request: Request, guide_id: int, body: CheckIn | None = None, user: User = Depends(require("editor")),
+def api_check(request: Request, guide_id: Id, body: CheckIn | None = None, user: User = Depends(require("editor")),
               db: Session = DB) -> dict:
     """Replay the guide's workflow against the app now and compare with the capture its latest version came
     from (a `check` job). A check already queued or running is returned instead of starting another."""
@@ -73,7 +74,7 @@ def api_check(request: Request, guide_id: int, body: CheckIn | None = None, user
 
 
 @router.post("/guides/{guide_id}/check", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def check_form(request: Request, guide_id: int, base_url: str = Form(""), user: User = Depends(require("editor")),
+def check_form(request: Request, guide_id: Id, base_url: str = Form(""), user: User = Depends(require("editor")),
                db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     start_check(request.app.state.ctx, db, g, user, base_url)
@@ -81,7 +82,7 @@ def check_form(request: Request, guide_id: int, base_url: str = Form(""), user: 
 
 
 @router.get("/api/guides/{guide_id}/checks", tags=["freshness"])
-def api_checks(guide_id: int, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
+def api_checks(guide_id: Id, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
     """The guide's checks, newest first: outcome (unchanged, changed, unverified), changed steps and their
     classes, links to the reports."""
     g = guide_for(db, user, guide_id, "edit")
@@ -90,7 +91,7 @@ def api_checks(guide_id: int, user: User = Depends(require("editor")), db: Sessi
 
 
 @router.get("/api/guides/{guide_id}/checks/{check_id}", tags=["freshness"])
-def api_check_report(request: Request, guide_id: int, check_id: int, user: User = Depends(require("editor")),
+def api_check_report(request: Request, guide_id: Id, check_id: Id, user: User = Depends(require("editor")),
                      db: Session = DB) -> dict:
     """One check with its full freshness report (capture.compare.FreshnessReport)."""
     g = guide_for(db, user, guide_id, "edit")
@@ -100,7 +101,7 @@ def api_check_report(request: Request, guide_id: int, check_id: int, user: User 
 
 
 @router.get("/guides/{guide_id}/checks/{check_id}/report", include_in_schema=False)
-def check_report_page(request: Request, guide_id: int, check_id: int, user: User = Depends(require("editor")),
+def check_report_page(request: Request, guide_id: Id, check_id: Id, user: User = Depends(require("editor")),
                       db: Session = DB):
     """The HTML report with before/after pictures of every changed step (served with a CSP of its own)."""
     g = guide_for(db, user, guide_id, "edit")
@@ -113,7 +114,7 @@ def check_report_page(request: Request, guide_id: int, check_id: int, user: User
 
 @router.post("/api/guides/{guide_id}/refresh", tags=["freshness"], status_code=202,
              dependencies=[Depends(csrf_protect)])
-def api_refresh(request: Request, guide_id: int, body: RefreshIn | None = None,
+def api_refresh(request: Request, guide_id: Id, body: RefreshIn | None = None,
                 user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """Bring the guide up to date from a check that found changes (a `refresh` job): re-compose with the edit
     layer, re-render only the changed video segments, and add a draft version with a changelog."""
@@ -122,7 +123,7 @@ def api_refresh(request: Request, guide_id: int, body: RefreshIn | None = None,
 
 
 @router.post("/guides/{guide_id}/refresh", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def refresh_form(request: Request, guide_id: int, check_id: str = Form(""), user: User = Depends(require("editor")),
+def refresh_form(request: Request, guide_id: Id, check_id: str = Form(""), user: User = Depends(require("editor")),
                  db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     start_refresh(request.app.state.ctx, db, g, user, int(check_id) if check_id.isdigit() else None)
@@ -131,7 +132,7 @@ def refresh_form(request: Request, guide_id: int, check_id: str = Form(""), user
 
 @router.post("/api/guides/{guide_id}/versions/{number}/publish", tags=["freshness"],
              dependencies=[Depends(csrf_protect)])
-def api_publish_draft(request: Request, guide_id: int, number: int, user: User = Depends(require("editor")),
+def api_publish_draft(request: Request, guide_id: Id, number: Id, user: User = Depends(require("editor")),
                       db: Session = DB) -> dict:
     """Publish a draft version (from a refresh): learners and share links that follow the latest see it."""
     g = guide_for(db, user, guide_id, "edit")
@@ -142,7 +143,7 @@ def api_publish_draft(request: Request, guide_id: int, number: int, user: User =
 
 @router.post("/guides/{guide_id}/versions/{number}/publish", include_in_schema=False,
              dependencies=[Depends(csrf_protect)])
-def publish_draft_form(request: Request, guide_id: int, number: int, user: User = Depends(require("editor")),
+def publish_draft_form(request: Request, guide_id: Id, number: Id, user: User = Depends(require("editor")),
                        db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     freshness.publish_draft(request.app.state.ctx, g, get_version(g, number))

@@ -15,6 +15,7 @@ from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.jobs import FINAL_STATES, job_json
 from guidecast.server.models import Job, User
+from guidecast.server.params import Id
 from guidecast.server.permissions import guide_for
 
 router = APIRouter(tags=["jobs"])
@@ -24,7 +25,7 @@ READ_EVERY_S = 0.2  # the job row is read this often (progress is written at mos
 KEEPALIVE_S = 10.0
 
 
-def _job(db: Session, user: User, job_id: int) -> Job:
+def _job(db: Session, user: User, job_id: Id) -> Job:
     job = db.get(Job, job_id)
     if job is None:
         raise HTTPException(404, "no such job")
@@ -36,14 +37,14 @@ def _job(db: Session, user: User, job_id: int) -> Job:
 
 
 @router.get("/api/jobs/{job_id}")
-def get_job(job_id: int, user: User = Depends(require("editor")), db: Session = DB) -> dict:
+def get_job(job_id: Id, user: User = Depends(require("editor")), db: Session = DB) -> dict:
     """State and progress (done/total/what) of a job."""
     return job_json(_job(db, user, job_id))
 
 
 @router.get("/api/jobs/{job_id}/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
-def job_events(request: Request, job_id: int, user: User = Depends(require("editor")),
+def job_events(request: Request, job_id: Id, user: User = Depends(require("editor")),
                db: Session = DB) -> StreamingResponse:
     """Server-sent events (`text/event-stream`) of a job, for whoever may read the job: a `progress` event
     (the job as JSON, as `GET /api/jobs/{id}`) whenever it changes, then one `end` event with the job in its
@@ -58,7 +59,7 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-async def _events(ctx, job_id: int):
+async def _events(ctx, job_id: Id):
     def read() -> dict | None:
         with ctx.db.session() as s:
             job = s.get(Job, job_id)
@@ -85,7 +86,7 @@ async def _events(ctx, job_id: int):
 
 
 @router.post("/api/jobs/{job_id}/cancel", dependencies=[Depends(csrf_protect)])
-def cancel_job(request: Request, job_id: int, user: User = Depends(require("editor")),
+def cancel_job(request: Request, job_id: Id, user: User = Depends(require("editor")),
                db: Session = DB) -> dict:
     job = _job(db, user, job_id)
     request.app.state.ctx.jobs.cancel(db, job)
@@ -93,6 +94,6 @@ def cancel_job(request: Request, job_id: int, user: User = Depends(require("edit
 
 
 @router.get("/api/guides/{guide_id}/jobs")
-def guide_jobs(guide_id: int, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
+def guide_jobs(guide_id: Id, user: User = Depends(require("editor")), db: Session = DB) -> list[dict]:
     g = guide_for(db, user, guide_id, "edit")
     return [job_json(j) for j in db.scalars(select(Job).where(Job.guide_id == g.id).order_by(Job.id.desc()).limit(20))]

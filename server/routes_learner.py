@@ -3,10 +3,10 @@ analytics beacon."""
 from __future__ import annotations
 
 import json
-import mimetypes
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import anyio
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
@@ -14,23 +14,16 @@ from sqlalchemy.orm import Session
 
 from guidecast.server import analytics
 from guidecast.server.auth import DB, require
+from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
+from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, guide_for
+from guidecast.server.serving import tree_file
 from guidecast.server.sharing import resolve, version_of
 from guidecast.server.versions import get_version, guide_json
 
 router = APIRouter()
 EMBED_SIZE = (960, 540)
-
-
-def tree_file(ctx, tree: str | None, rel: str) -> FileResponse:
-    path = ctx.assets.file(tree, rel) if tree else None
-    if path is None:
-        raise HTTPException(404, "no such file")
-    media = mimetypes.guess_type(rel)[0] or "application/octet-stream"
-    if rel.endswith(".vtt"):
-        media = "text/vtt"
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=300"})
 
 
 def version_file(ctx, v: GuideVersion, path: str) -> FileResponse:
@@ -73,7 +66,7 @@ def guide_css() -> FileResponse:
 
 
 @router.get("/g/{guide_id}", include_in_schema=False)
-def learn_latest(request: Request, guide_id: int, user: User = Depends(require("viewer")),
+def learn_latest(request: Request, guide_id: Id, user: User = Depends(require("viewer")),
                  db: Session = DB):
     g = guide_for(db, user, guide_id)
     v = version_of(g, None)
@@ -91,7 +84,7 @@ def _readable(db: Session, user: User, g: Guide, number: int) -> GuideVersion:
 
 
 @router.get("/g/{guide_id}/v/{number}", include_in_schema=False)
-def learn_version(request: Request, guide_id: int, number: int, user: User = Depends(require("viewer")),
+def learn_version(request: Request, guide_id: Id, number: Id, user: User = Depends(require("viewer")),
                   db: Session = DB):
     g = guide_for(db, user, guide_id)
     v = _readable(db, user, g, number)
@@ -99,7 +92,7 @@ def learn_version(request: Request, guide_id: int, number: int, user: User = Dep
 
 
 @router.get("/g/{guide_id}/v/{number}/files/{path:path}", include_in_schema=False)
-def learn_file(request: Request, guide_id: int, number: int, path: str, user: User = Depends(require("viewer")),
+def learn_file(request: Request, guide_id: Id, number: Id, path: str, user: User = Depends(require("viewer")),
                db: Session = DB):
     g = guide_for(db, user, guide_id)
     return version_file(request.app.state.ctx, _readable(db, user, g, number), path)
@@ -124,16 +117,32 @@ def embed(request: Request, token: str, db: Session = DB):
 
 
 def public_base(request: Request) -> str:
-    return (request.app.state.ctx.settings.base_url or str(request.base_url)).rstrip("/")
+    """Where this server is reached: BASE_URL, else the address it listens on; never the request's Host
+    header (which anyone sets, and which would then be written into share links and cached oEmbed)."""
+    return public_url(request.app.state.ctx.settings)
+
+
+def public_url(settings) -> str:
+    if settings.base_url:
+        return settings.base_url.rstrip("/")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else "[::1]" if settings.host == "::" else settings.host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}:{settings.port}"
 
 
 @router.get("/oembed", tags=["sharing"])
-def oembed(request: Request, url: str, format: str = "json", maxwidth: int | None = None,
-           maxheight: int | None = None, db: Session = DB):
+def oembed(request: Request, url: str = Query(max_length=2000), format: str = "json",
+           maxwidth: int | None = Query(None, ge=1, le=10_000), maxheight: int | None = Query(None, ge=1, le=10_000),
+           db: Session = DB):
     """oEmbed (https://oembed.com) for share links: `url` is a `/s/TOKEN` link of this server."""
+    request.app.state.ctx.anonymous.hit(client_ip(request))
     if format != "json":
         raise HTTPException(501, "only format=json is supported")
-    parts, base = urlsplit(url), urlsplit(public_base(request))
+    try:
+        parts, base = urlsplit(url), urlsplit(public_base(request))
+        _ = parts.port
+    except ValueError:
+        raise HTTPException(400, "url: not a URL") from None
     segs = parts.path.strip("/").split("/")
     if parts.netloc != base.netloc or len(segs) != 2 or segs[0] != "s":
         raise HTTPException(404, "not a share link of this server")
@@ -154,13 +163,31 @@ def oembed(request: Request, url: str, format: str = "json", maxwidth: int | Non
     return JSONResponse(out, headers={"Cache-Control": "public, max-age=60"})
 
 
+BEACON_MAX_BYTES = 4096
+
+
+async def _small_body(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk and refused (413) as soon as it passes `limit` bytes."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HTTPException(413, f"at most {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"at most {limit} bytes")
+    return bytes(body)
+
+
 @router.post("/api/beacon", tags=["analytics"], status_code=204)
-async def beacon(request: Request) -> Response:
-    """Learner page events (view, play, step, complete, ended); body: {ctx, kind, step, sid}."""
+async def beacon(request: Request, db: Session = DB) -> Response:
+    """Learner page events (view, play, step, complete, ended); body: {ctx, kind, step, sid}, at most 4 KB.
+    The same event of a learner's session counts once."""
     ctx = request.app.state.ctx
-    body = await request.body()
+    ctx.anonymous.hit(client_ip(request))
+    body = await _small_body(request, BEACON_MAX_BYTES)
     try:
-        data = json.loads(body[:4096])
+        data = json.loads(body)
         guide_id, number = _beacon_signer(ctx).loads(data["ctx"])
         kind, sid = data["kind"], str(data["sid"])
         step = data.get("step")
@@ -169,6 +196,5 @@ async def beacon(request: Request) -> Response:
         raise HTTPException(400, "bad beacon") from None
     if kind not in analytics.KINDS or not sid or (step is not None and not 0 <= step < 10000):
         raise HTTPException(400, "bad beacon")
-    with ctx.db.session() as s:
-        analytics.record(s, guide_id, number, kind, step, sid)
+    await anyio.to_thread.run_sync(analytics.record, db, guide_id, number, kind, step, sid)
     return Response(status_code=204)

@@ -16,9 +16,12 @@ from guidecast.server.auth import DB, require
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.imports import import_upload
 from guidecast.server.jobs import job_json
+from guidecast.server.limits import normal_email
 from guidecast.server.models import Check, Guide, GuideMember, Job, ShareLink, User
+from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, guide_for, visible_guides
-from guidecast.server.sharing import link_state
+from guidecast.server.routes_learner import public_base
+from guidecast.server.sharing import link_state, link_token
 from guidecast.server.web import page
 
 router = APIRouter()
@@ -28,16 +31,17 @@ def _cached_json(ctx, tree: str | None, rel: str) -> dict | None:
     return ctx.assets.read_json(tree, rel) if tree else None
 
 
-def badges(ctx, guide: Guide, fresh: freshness.State | None = None) -> list[tuple[str, str]]:
+def badges(ctx, guide: Guide, fresh: freshness.State | None = None, editor: bool = True) -> list[tuple[str, str]]:
     """(css class, label) pairs: status; "stale" ones (the app changed, the video or capture is behind);
-    could not verify; a draft version to review; overdue review. `fresh`: the guide's checks."""
+    could not verify; a draft version to review; overdue review. `fresh`: the guide's checks. Someone who
+    may not edit the guide (a learner) never hears of a draft version: the rest is about the published one."""
     out = [(guide.status, guide.status)]
     fresh = fresh or freshness.State()
     if fresh.changed(guide):
         out.append(("stale", "changed in the app"))
     if fresh.unverified(guide):
         out.append(("unverified", "could not verify"))
-    latest = guide.latest_version
+    latest = guide.latest_version if editor else guide.published_version
     if latest is not None and latest.draft:
         out.append(("draft", f"draft version {latest.number} to review"))
     if latest is not None:
@@ -74,7 +78,7 @@ def guide_summary(ctx, g: Guide, fresh: freshness.State | None = None, editor: b
     """A guide as the library API lists it; check details (app URL, reports) for its editors only."""
     v, pv = g.latest_version, g.published_version
     fresh = fresh or freshness.State()
-    marks = badges(ctx, g, fresh)
+    marks = badges(ctx, g, fresh, editor)
     changed = fresh.changed(g)
     return {"id": g.id, "title": g.title, "owner": g.owner.email, "status": g.status, "tags": g.tags,
             "latest_version": v.number if v else None, "published_version": pv.number if pv else None,
@@ -107,7 +111,10 @@ def library(request: Request, q: str = "", tag: str = "", show: str = "", user: 
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
     fresh = freshness.states(db, [g.id for g in guides])
-    rows = [{"guide": g, "badges": badges(ctx, g, fresh.get(g.id)), "editable": can_edit(db, user, g)} for g in guides]
+    rows = []
+    for g in guides:
+        editable = can_edit(db, user, g)
+        rows.append({"guide": g, "badges": badges(ctx, g, fresh.get(g.id), editable), "editable": editable})
     counts = {k: sum(in_section(k, r["guide"], r["badges"]) for r in rows) for k in SECTIONS}
     rows = [r for r in rows if in_section(_section(show), r["guide"], r["badges"])]
     return page(request, "library.html.j2", rows=rows, q=q, tag=tag, show=show, sections=SECTIONS, counts=counts)
@@ -127,7 +134,7 @@ def api_guides(request: Request, q: str = "", tag: str = "", show: str = "", use
 
 
 @router.get("/api/guides/{guide_id}", tags=["library"])
-def api_guide(request: Request, guide_id: int, user: User = Depends(require("viewer")),
+def api_guide(request: Request, guide_id: Id, user: User = Depends(require("viewer")),
               db: Session = DB) -> dict:
     g = guide_for(db, user, guide_id)
     return guide_summary(request.app.state.ctx, g, freshness.states(db, [g.id]).get(g.id), can_edit(db, user, g))
@@ -150,7 +157,7 @@ def api_upload(request: Request, file: UploadFile = File(...), base_url: str = F
 
 
 @router.get("/guides/{guide_id}", include_in_schema=False)
-def guide_page(request: Request, guide_id: int, user: User = Depends(require("editor")),
+def guide_page(request: Request, guide_id: Id, user: User = Depends(require("editor")),
                db: Session = DB):
     ctx = request.app.state.ctx
     g = guide_for(db, user, guide_id, "edit")
@@ -167,8 +174,9 @@ def guide_page(request: Request, guide_id: int, user: User = Depends(require("ed
     fresh = freshness.states(db, [g.id]).get(g.id) or freshness.State()
     latest_check, changed = fresh.latest, fresh.changed(g)
     return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, fresh), jobs=[job_json(j) for j in jobs],
-                links=[(lk, link_state(lk, ctx.clock())) for lk in links], members=members, stats=stats, chart=chart,
-                base_url=str(request.base_url).rstrip("/"),
+                links=[(lk, link_state(lk, ctx.clock()), link_token(lk, ctx.settings.secret_key)) for lk in links],
+                members=members, stats=stats, chart=chart,
+                base_url=public_base(request),
                 check=freshness.check_json(latest_check, g) if latest_check else None,
                 changed=freshness.check_json(changed, g) if changed and changed is not latest_check else None,
                 checks=[freshness.check_json(c, g) for c in checks], not_checkable=freshness.checkable(g),
@@ -176,7 +184,7 @@ def guide_page(request: Request, guide_id: int, user: User = Depends(require("ed
 
 
 @router.post("/guides/{guide_id}/settings", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def guide_settings(request: Request, guide_id: int, tags: str = Form(""), review_by: str = Form(""),
+def guide_settings(request: Request, guide_id: Id, tags: str = Form(""), review_by: str = Form(""),
                    status: str = Form(...), owner: str = Form(""), app_base_url: str = Form(""),
                    user: User = Depends(require("editor")), db: Session = DB):
     """Tags, review-by date, status; the owner (owner or admin only) and the app URL (allowlisted) when given."""
@@ -185,7 +193,7 @@ def guide_settings(request: Request, guide_id: int, tags: str = Form(""), review
         raise HTTPException(422, "review-by date: use YYYY-MM-DD")
     if status not in ("draft", "published") or (status == "published" and g.published_version is None):
         raise HTTPException(422, "status: draft, or published once a (non-draft) version exists")
-    owner = owner.strip().lower()
+    owner = normal_email(owner)
     if owner and owner != g.owner.email:
         if not (user.role == "admin" or g.owner_id == user.id):
             raise HTTPException(403, "only the owner or an admin hands a guide to another owner")
@@ -209,12 +217,12 @@ def guide_settings(request: Request, guide_id: int, tags: str = Form(""), review
 
 
 @router.post("/guides/{guide_id}/members", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def add_member(guide_id: int, email: str = Form(...), user: User = Depends(require("editor")),
+def add_member(guide_id: Id, email: str = Form(...), user: User = Depends(require("editor")),
                db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not (user.role == "admin" or g.owner_id == user.id):
         raise HTTPException(403, "only the owner or an admin shares a guide with editors")
-    other = db.scalar(select(User).where(User.email == email.strip().lower()))
+    other = db.scalar(select(User).where(User.email == normal_email(email)))
     if other is None or not other.at_least("editor"):
         raise HTTPException(422, "no editor with that email")
     if db.get(GuideMember, (g.id, other.id)) is None:
@@ -224,7 +232,7 @@ def add_member(guide_id: int, email: str = Form(...), user: User = Depends(requi
 
 @router.post("/guides/{guide_id}/members/{user_id}/remove", include_in_schema=False,
              dependencies=[Depends(csrf_protect)])
-def remove_member(guide_id: int, user_id: int, user: User = Depends(require("editor")), db: Session = DB):
+def remove_member(guide_id: Id, user_id: Id, user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not (user.role == "admin" or g.owner_id == user.id):
         raise HTTPException(403, "only the owner or an admin changes who a guide is shared with")
@@ -233,7 +241,7 @@ def remove_member(guide_id: int, user_id: int, user: User = Depends(require("edi
 
 
 @router.post("/guides/{guide_id}/capture", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def recapture(request: Request, guide_id: int, user: User = Depends(require("editor")), db: Session = DB):
+def recapture(request: Request, guide_id: Id, user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not g.workflow_blob:
         raise HTTPException(422, "this guide was uploaded without a workflow; upload the workflow to capture again")
@@ -242,9 +250,10 @@ def recapture(request: Request, guide_id: int, user: User = Depends(require("edi
 
 
 @router.post("/guides/{guide_id}/delete", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def delete_guide(guide_id: int, user: User = Depends(require("editor")), db: Session = DB):
+def delete_guide(request: Request, guide_id: Id, user: User = Depends(require("editor")), db: Session = DB):
     g = guide_for(db, user, guide_id, "edit")
     if not (user.role == "admin" or g.owner_id == user.id):
         raise HTTPException(403, "only the owner or an admin deletes a guide")
     db.delete(g)
+    request.app.state.ctx.jobs.submit(db, "gc", None, user_id=user.id)  # what only this guide used goes too
     return RedirectResponse("/", 303)

@@ -36,13 +36,18 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0)
     max_unzipped_bytes: int = Field(500 * 1024 * 1024, gt=0)
     max_zip_files: int = Field(2000, gt=0)
+    max_upload_pixels: int = Field(400_000_000, gt=0)  # pictures of one upload, counted per step that shows one
 
     capture_allowed_hosts: HostList = Field(default_factory=list)  # host or host:port
     capture_env_vars: HostList = Field(default_factory=list)  # env vars a workflow's secrets may read
 
-    tts_engine: str = "pyttsx3"
+    cache_max_bytes: int = Field(2 * 1024**3, gt=0)  # segments, speech and voice previews; LRU beyond
+    tts_engine: str = "auto"  # the neural voice when installed, else espeak-ng
     video_width: int = Field(1280, gt=0)
     video_height: int = Field(720, gt=0)
+    request_threads: int = Field(16, ge=1, le=256)  # requests using the database at once (server/capacity.py)
+    max_queued_requests: int = Field(256, ge=0)  # requests waiting for one of those before 503 + Retry-After
+    queue_wait_s: float = Field(10.0, gt=0, le=120)  # how long a request waits for one before 503
     job_workers: int = Field(1, ge=1)
     job_max_attempts: int = Field(2, ge=1)  # a job interrupted by a restart runs again until this many attempts
     check_interval_hours: float = Field(0, ge=0)  # scheduled freshness checks: every guide at most this often (0: off)
@@ -50,8 +55,11 @@ class Settings(BaseSettings):
     signin_per_ip: int = Field(20, ge=1)  # failed sign-ins per window before 429
     signin_per_account: int = Field(5, ge=1)
     signin_window_s: int = Field(300, gt=0)
+    anonymous_per_s: float = Field(5.0, gt=0)  # beacon and oEmbed requests per client address and second
+    anonymous_burst: int = Field(60, ge=1)  # ... and at once
+    trusted_proxies: HostList = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For counts
 
-    @field_validator("capture_allowed_hosts", "capture_env_vars", mode="before")
+    @field_validator("capture_allowed_hosts", "capture_env_vars", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, v: Any) -> Any:
         return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
@@ -64,6 +72,18 @@ class Settings(BaseSettings):
         parse_hosts(v)  # a bad entry stops the start-up, not a capture job later
         return v
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return v
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
                                    env_settings: PydanticBaseSettingsSource,
@@ -74,6 +94,13 @@ class Settings(BaseSettings):
 
     def path(self, *parts: str) -> Path:
         return self.data_dir.joinpath(*parts)
+
+    def public_message(self, text: str) -> str:
+        """`text` without the server's own folders (a job's or an upload's work folder, the data directory):
+        what a user is shown names the file inside the bundle, never where the server keeps it."""
+        import re
+
+        return re.sub(re.escape(str(self.data_dir)) + r"/(?:work/[^/\s'\"]+/(?:x/)?)?", "", text)
 
 
 class _GivenEnvironment(EnvSettingsSource):

@@ -1,7 +1,16 @@
-"""Share links: unguessable tokens (secrets.token_urlsafe), optional expiry, revocable; a link pins a
-version or follows the latest published one. A guide taken back to draft answers no link."""
+"""Share links: unguessable tokens, optional expiry, revocable; a link pins a version or follows the latest
+published one. A guide taken back to draft answers no link.
+
+Tokens are not stored: a link row holds a random nonce and the sha256 of its token, the token being
+HMAC-SHA256(secret key, nonce). A copy of the database alone opens no link; the guide page shows a link's
+address again by deriving it (links from before hashing, or after the secret key changed, still open but
+their address is no longer shown)."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,15 +20,39 @@ from sqlalchemy.orm import Session
 
 from guidecast.server.models import Guide, GuideVersion, ShareLink, User, utcnow
 
+MAX_DAYS = 3650
+
+
+def derive_token(secret: str, nonce: str) -> str:
+    mac = hmac.new(secret.encode(), b"share-link\0" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")[:32]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_token(link: ShareLink, secret: str) -> str | None:
+    """The link's token, derived again; None for a link whose token cannot be (made before hashing)."""
+    if not link.nonce:
+        return None
+    token = derive_token(secret, link.nonce)
+    return token if hmac.compare_digest(hash_token(token), link.token_hash) else None
+
 
 def create_link(db: Session, guide: Guide, user: User, version: int | None = None,
-                expires_in_days: float | None = None, now: datetime | None = None) -> ShareLink:
+                expires_in_days: float | None = None, now: datetime | None = None, *, secret: str) -> ShareLink:
     v = version_of(guide, version) if version is not None else None
     if version is not None and v is None:
         raise HTTPException(422, f"guide has no version {version}")
     if v is not None and v.draft:
         raise HTTPException(422, f"version {version} is a draft; publish it before sharing it")
-    link = ShareLink(guide_id=guide.id, token=secrets.token_urlsafe(24), version=version, created_by=user.id,
+    if expires_in_days is not None and not (math.isfinite(expires_in_days) and 0 < expires_in_days <= MAX_DAYS):
+        raise HTTPException(422, f"expires_days: a number of days above 0 and at most {MAX_DAYS}, or leave it out "
+                                 "for a link that does not expire")
+    nonce = secrets.token_urlsafe(16)
+    link = ShareLink(guide_id=guide.id, token_hash=hash_token(derive_token(secret, nonce)), nonce=nonce,
+                     version=version, created_by=user.id,
                      expires_at=(now or utcnow()) + timedelta(days=expires_in_days) if expires_in_days else None)
     db.add(link)
     db.flush()
@@ -43,7 +76,7 @@ def link_state(link: ShareLink, now: datetime) -> str:
 
 def resolve(db: Session, token: str, now: datetime) -> tuple[ShareLink, Guide, GuideVersion]:
     """The link's guide and version; 404 for unknown tokens, 410 for revoked/expired/unpublished."""
-    link = db.scalar(select(ShareLink).where(ShareLink.token == token)) if len(token) <= 64 else None
+    link = db.scalar(select(ShareLink).where(ShareLink.token_hash == hash_token(token))) if len(token) <= 64 else None
     if link is None:
         raise HTTPException(404, "no such share link")
     state = link_state(link, now)

@@ -35,11 +35,12 @@ def running_server(settings: Settings) -> Iterator[tuple[str, object]]:
     """uvicorn serving create_app(settings) in a thread; yields (base URL, app)."""
     import uvicorn
 
-    from guidecast.server.app import create_app
+    from guidecast.server.app import create_app, uvicorn_config
 
-    app = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    settings.port = port  # where share links and oEmbed say the server is (BASE_URL unset)
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -125,3 +126,112 @@ def publish(client, guide_id: int) -> dict:
     job = client.post(f"/api/guides/{guide_id}/publish", json={}).json()
     # the render job is queued before the publish job is marked done, so "all ended" covers both
     return next(j for j in wait_jobs(client, guide_id) if j["id"] == job["id"])
+
+
+WRK_SCRIPT = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) s5xx = 0; s4xx = 0 end
+function response(status, headers, body)
+  if status >= 500 then s5xx = s5xx + 1 elseif status >= 400 then s4xx = s4xx + 1 end
+end
+function done(summary, latency, requests)
+  local a, b = 0, 0
+  for _, t in ipairs(threads) do a = a + t:get("s5xx"); b = b + t:get("s4xx") end
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "duration_us": %d, "http_5xx": %d, "http_4xx": %d, ' ..
+    '"socket_errors": %d, "timeouts": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, a, b, e.connect + e.read + e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def wrk(url: str, *, connections: int, seconds: int, cookie: str | None = None, threads: int = 2,
+        timeout_s: int = 5) -> dict:
+    """Run Debian's `wrk` against `url` (a real load generator, keep-alive connections) and return requests,
+    req/s, p50/p99/max latency (ms), 5xx and 4xx counts, socket errors and timeouts."""
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which("wrk")
+    if exe is None:
+        raise RuntimeError("wrk is not installed: run `make setup` (scripts/system-deps.sh installs it)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT)
+    try:
+        cmd = [exe, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout_s}s",
+               "-s", f.name]
+        if cookie:
+            cmd += ["-H", f"Cookie: {cookie}"]
+        out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    finally:
+        Path(f.name).unlink(missing_ok=True)
+    raw = json.loads(next(line for line in out.splitlines() if line.startswith("WRK "))[4:])
+    secs = raw["duration_us"] / 1e6
+    return {"requests": raw["requests"], "rps": round(raw["requests"] / secs, 1),
+            "p50_ms": round(raw["p50_us"] / 1000, 2), "p99_ms": round(raw["p99_us"] / 1000, 2),
+            "max_ms": round(raw["max_us"] / 1000, 2), "http_5xx": raw["http_5xx"], "http_4xx": raw["http_4xx"],
+            "errors": raw["http_5xx"] + raw["socket_errors"] + raw["timeouts"],
+            "socket_errors": raw["socket_errors"], "timeouts": raw["timeouts"]}
+
+
+@contextmanager
+def serve_process(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`guidecast serve` in its own process on a free loopback port (what a deployment runs); yields its URL.
+    Its output goes to DATA_DIR/serve.log."""
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    log = open(Path(data_dir) / "serve.log", "wb")
+    exe = Path(sys.executable).with_name("guidecast")
+    proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+                            env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/signin", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"guidecast serve did not start: {(Path(data_dir) / 'serve.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def seed_site(url: str, data_dir: Path, capture_dir: Path, email: str = "load@example.com",
+              password: str = "password-123456") -> dict:
+    """For load tests of a served process: an editor (made with `guidecast user add`), the capture uploaded,
+    composed and published through the server's jobs. Returns the session cookie (for wrk's -H), the guide id
+    and the signed-in httpx client."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("guidecast")
+    subprocess.run([str(exe), "user", "add", email, "--role", "editor", "--password", password, "--data-dir",
+                    str(data_dir)], check=True, capture_output=True)
+    client = httpx.Client(base_url=url, follow_redirects=True, timeout=120)
+    sign_in(client, email, password)
+    r = upload(client, "capture.zip", zip_folder(capture_dir, "capture/"))
+    if r.status_code != 201:
+        raise AssertionError(f"upload failed: {r.status_code} {r.text[:300]}")
+    gid = r.json()["guide"]["id"]
+    wait_jobs(client, gid, timeout=300)
+    publish(client, gid)
+    return {"cookie": f"guidecast_session={client.cookies['guidecast_session']}", "guide_id": gid, "client": client}

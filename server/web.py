@@ -52,7 +52,8 @@ def install_error_handlers(app) -> None:
 
     @app.exception_handler(GuidecastError)
     async def _user_error(request: Request, exc: GuidecastError):
-        return await _http_error(request, StarletteHTTPException(exc.http_status, str(exc)))
+        message = request.app.state.ctx.settings.public_message(str(exc))
+        return await _http_error(request, StarletteHTTPException(exc.http_status, message))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -81,8 +82,12 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
+                names = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in names:  # a route's own (stored files: a sandbox) wins
+                    headers.append((b"content-security-policy", csp.encode()))
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                headers += [(b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
                 if not path.startswith("/embed/"):
                     headers.append((b"x-frame-options", b"DENY"))
                 message["headers"] = headers

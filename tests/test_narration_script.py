@@ -33,9 +33,22 @@ from guidecast.samples.synthetic_guide import make_guide
     ("Version 1.2.3 stays as it is.", "Version 1.2.3 stays as it is."),
     ("Go to https://app.example.com/expenses.", "Go to app dot example dot com slash expenses."),
     ("Click OK.", "Click okay."),
+    ("Press Ctrl+S, or Cmd + Shift + k.", "Press Control S, or Command Shift K."),
+    ("The meeting starts at 9:05, ends at 14:30 and the office opens at 8:00 AM.",
+     "The meeting starts at 9 oh 5, ends at 14 30 and the office opens at 8 A M."),
+    ("Check in at 10:00, or at 4:15 p.m.", "Check in at 10 o'clock, or at 4 15 P M."),
+    ("Due 12/31/2026 or 31/12/2026; 3/4/2026 stays.", "Due December 31, 2026 or 31 December 2026; 3/4/2026 stays."),
 ])
 def test_spoken_text_reads_ui_names_numbers_and_abbreviations(text, said):
     assert spoken(text) == said
+
+
+def test_the_lexicon_says_names_its_way_whole_words_any_case_longest_first():
+    lexicon = {"Expensely": "Expense-lee", "SSO": "single sign-on", "Expensely Pro": "Expense-lee Pro"}
+    assert spoken("Open **Expensely**, then expensely's SSO page.", lexicon) == \
+        "Open Expense-lee, then Expense-lee's single sign-on page."
+    assert spoken("Buy Expensely Pro, not Expenselyx.", lexicon) == "Buy Expense-lee Pro, not Expenselyx."
+    assert spoken("Nothing to change.", lexicon) == spoken("Nothing to change.")
 
 
 def test_script_has_intro_steps_and_outro_with_narration_overrides(tmp_path):

@@ -161,6 +161,7 @@ ACCESS = {
     ("GET", "/embed/{token}"): "public", ("GET", "/oembed"): "public", ("POST", "/api/beacon"): "public",
     ("GET", "/account"): "viewer", ("POST", "/account/tokens"): "viewer",
     ("POST", "/account/tokens/{token_id}/revoke"): "viewer", ("GET", "/api/me"): "viewer",
+    ("POST", "/account/password"): "viewer",
     ("GET", "/"): "viewer", ("GET", "/api/guides"): "viewer", ("GET", "/api/guides/{guide_id}"): "viewer",
     ("GET", "/g/{guide_id}"): "viewer", ("GET", "/g/{guide_id}/v/{number}"): "viewer",
     ("GET", "/g/{guide_id}/v/{number}/files/{path:path}"): "viewer",
@@ -172,6 +173,7 @@ ACCESS = {
     ("GET", "/guides/{guide_id}/edit"): "editor", ("GET", "/api/guides/{guide_id}/edits"): "editor",
     ("PUT", "/api/guides/{guide_id}/edits"): "editor", ("POST", "/api/guides/{guide_id}/publish"): "editor",
     ("POST", "/api/guides/{guide_id}/voice-preview"): "editor", ("GET", "/api/guides/{guide_id}/versions"): "editor",
+    ("GET", "/api/voices"): "editor",
     ("GET", "/api/guides/{guide_id}/diff"): "editor", ("GET", "/guides/{guide_id}/diff"): "editor",
     ("GET", "/guides/{guide_id}/base/{path:path}"): "editor", ("POST", "/guides/{guide_id}/links"): "editor",
     ("POST", "/api/guides/{guide_id}/links"): "editor", ("POST", "/guides/{guide_id}/links/{link_id}/revoke"): "editor",
@@ -342,6 +344,41 @@ def test_versions_and_diff(env):
 def test_voice_preview_returns_audio(env):
     r = env.client(OWNER).post(f"/api/guides/{env.draft}/voice-preview", json={"text": "Click **Save**."})
     assert r.status_code == 200 and r.headers["content-type"] == "audio/wav" and r.content[:4] == b"RIFF"
+
+
+def test_voice_preview_says_names_as_the_lexicon_says(env):
+    import io
+    import wave
+
+    def seconds(body: dict) -> float:
+        r = env.client(OWNER).post(f"/api/guides/{env.draft}/voice-preview", json=body)
+        assert r.status_code == 200, r.text
+        with wave.open(io.BytesIO(r.content)) as w:
+            return w.getnframes() / w.getframerate()
+
+    text = "Use SSO to sign in to Expensely quickly and safely."
+    plain = seconds({"text": text})
+    said = seconds({"text": text, "pronunciations": {"sso": "single sign on with your company account"}})
+    assert said > plain * 1.3  # the silent engine's clip is as long as its words: the lexicon's words were read
+    bad = env.client(OWNER).post(f"/api/guides/{env.draft}/voice-preview", json={"text": text, "pronunciations": {"SSO": " "}})
+    assert bad.status_code == 422 and "pronunciation" in bad.text
+    fast = seconds({"text": text, "rate": 330})
+    assert fast == pytest.approx(plain / 2, rel=0.05)  # at twice the speed
+
+
+def test_a_guide_keeps_its_voice_and_speed_in_its_edits(env):
+    owner = env.client(OWNER)
+    assert [v["id"] for v in owner.get("/api/voices").json()] == ["silence"]  # the server's engine's voices
+    doc = edits(owner, env.draft)
+    put = owner.put(f"/api/guides/{env.draft}/edits", json={"base_revision": doc["revision"],
+                                                             "edits": {**doc["edits"], "voice": "silence", "rate": 200}})
+    assert put.status_code == 200 and (put.json()["edits"]["voice"], put.json()["edits"]["rate"]) == ("silence", 200)
+    slow = owner.put(f"/api/guides/{env.draft}/edits", json={"base_revision": put.json()["revision"],
+                                                              "edits": {**doc["edits"], "rate": 20}})
+    assert slow.status_code == 422 and "rate" in slow.text
+    restored = owner.put(f"/api/guides/{env.draft}/edits", json={"base_revision": put.json()["revision"],
+                                                                  "edits": doc["edits"]})
+    assert restored.status_code == 200
 
 
 # -- sharing and oEmbed ------------------------------------------------------------------------------

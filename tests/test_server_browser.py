@@ -94,6 +94,19 @@ def test_edit_publish_share_learn_revoke(site, browser):
     third.get_by_role("button", name="Add callout").click()
     _saved(page)
     assert third.locator(".callouts li").count() == 1
+    # a pronunciation for the voice, saved in the edit document
+    page.locator("#lexicon-name").fill("Expensely")
+    page.locator("#lexicon-say").fill("Expense-lee")
+    page.get_by_role("button", name="Add", exact=True).click()
+    _saved(page)
+    assert page.locator("#lexicon-list li").inner_text().startswith("Expensely → Expense-lee")
+    # the guide's voice and speed
+    page.locator("#voice-select").select_option("silence")
+    page.locator("#rate-input").fill("180")
+    _saved(page)
+    saved = page.evaluate(f"() => fetch('/api/guides/{gid}/edits').then(r => r.json())")
+    assert saved["edits"]["pronunciations"] == {"Expensely": "Expense-lee"}
+    assert (saved["edits"]["voice"], saved["edits"]["rate"]) == ("silence", 180)
 
     # publish; the version appears, then the video renders in the background
     page.get_by_role("button", name="Publish new version").click()

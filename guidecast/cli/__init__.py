@@ -14,9 +14,9 @@ import click
 from guidecast.cli.guide import compose_options, run_compose
 from guidecast.cli.progress import bars, console, stage_progress
 from guidecast.cli.sample import sample_app as sample_app_ctx
-from guidecast.cli.video import narrate_options, run_narrate
+from guidecast.cli.video import make_voice_engine, narrate_options, run_narrate
 from guidecast.kernel.errors import GuidecastError
-from guidecast.narration.tts import ENGINES
+from guidecast.narration.tts import DEFAULT_ENGINE, ENGINES
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 EXIT_INTERRUPTED = 130
@@ -85,9 +85,12 @@ def _capture_options(f):
 
 
 def _narrate_options(f):
-    f = click.option("--engine", type=click.Choice(sorted(ENGINES)), default="pyttsx3", show_default=True, help="Voice engine.")(f)
-    f = click.option("--voice", help="Voice id of the engine (e.g. gmw/en-US for espeak-ng).")(f)
-    f = click.option("--rate", type=click.IntRange(60, 450), default=165, show_default=True, help="Speaking rate, words per minute.")(f)
+    f = click.option("--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE, show_default=True,
+                     help="Voice engine; auto: the neural voice (piper) when installed, else espeak-ng (pyttsx3).")(f)
+    f = click.option("--voice", help="Voice: a Piper voice's name or .onnx file, or an espeak-ng id such as gmw/en-US "
+                     "(`guidecast voices`; default: the guide's, else the engine's).")(f)
+    f = click.option("--rate", type=click.IntRange(60, 450),
+                     help="Speaking rate, words per minute (default: the guide's, else 165).")(f)
     f = click.option("--size", type=click.Choice(sorted(SIZES)), default="720p", show_default=True, help="Video size.")(f)
     f = click.option("--cache-dir", type=click.Path(path_type=Path), help="Speech and segment cache (default: beside the output).")(f)
     return f
@@ -162,7 +165,7 @@ def build(obj, workflow: Path, out: Path | None, owner, review_by, base_url, hea
 
 
 def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, device_scale=1.0, browser_path=None,
-              find_timeout=10.0, sample_app=None, engine="pyttsx3", voice=None, rate=165, size="720p", cache_dir=None,
+              find_timeout=10.0, sample_app=None, engine=DEFAULT_ENGINE, voice=None, rate=None, size="720p", cache_dir=None,
               owner=None, review_by=None) -> dict[str, Path]:
     """`guidecast build` (and `demo`): the core's build with this command line's flags."""
     from guidecast.core.build import CaptureOptions, NarrateOptions
@@ -170,12 +173,13 @@ def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, de
     from guidecast.narration.manifest import RenderSettings
 
     width, height = SIZES[size]
+    eng = make_voice_engine(engine, voice)
     with sample_app_ctx(sample_app) as app:
         result = core_build(
             workflow, out,
             capture=CaptureOptions(base_url=app.url if app else base_url, headless=not headed,
                                    device_scale=device_scale, browser_path=browser_path, find_timeout=find_timeout),
-            narrate=NarrateOptions(engine=engine, voice=voice, rate=rate,
+            narrate=NarrateOptions(engine=eng, voice=voice, rate=rate,
                                    settings=RenderSettings(width=width, height=height), cache_dir=cache_dir),
             owner=owner or os.environ.get("USER") or None, review_by=review_by, stages=bars(obj["quiet"]))
     r = result.render
@@ -185,7 +189,8 @@ def run_build(obj, workflow: Path, out: Path, *, base_url=None, headed=False, de
 
 @cli.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
-@click.option("--engine", type=click.Choice(sorted(ENGINES)), default="pyttsx3", show_default=True)
+@click.option("--engine", type=click.Choice(sorted(ENGINES)), default=DEFAULT_ENGINE, show_default=True,
+              help="Voice engine; auto: the neural voice (piper) when installed, else espeak-ng.")
 @click.pass_obj
 def demo(obj, out: Path, engine: str) -> None:
     """Start the sample app, build the sample guide and video, print where they are, stop the app."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from guidecast.cli.progress import stage_progress
 from guidecast.composer.edits import EDITS_FILE, EditSet, load_edits, read_edits
 from guidecast.composer.export import FORMATS
 from guidecast.composer.guide import Callout, Guide, capture_path, load_guide
-from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.errors import GuidecastError, describe_validation_error
 from guidecast.kernel.files import folder_lock
 
 
@@ -42,6 +43,10 @@ def report(guide: Guide) -> None:
         click.echo(f"note: {note}")
     for c in guide.conflicts:
         click.echo(f"conflict: {c.edit}: {c.message}")
+    for name, say in guide.pronunciations.items():
+        click.echo(f"pronounce: {name} -> {say}")
+    if guide.voice or guide.rate:
+        click.echo(f"voice: {guide.voice or 'default'}, {guide.rate or 'default'} words a minute")
     new = [s.id for s in guide.steps if s.is_new]
     if new:
         click.echo(f"new steps (not in the previous capture): {', '.join(new)}")
@@ -81,25 +86,33 @@ def export_cmd(guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, 
 @click.option("--callout", nargs=3, multiple=True, metavar="STEP_ID KIND TEXT", help="Add a tip, note or warning.")
 @click.option("--hide", multiple=True, metavar="STEP_ID", help="Leave a step out of the guide.")
 @click.option("--unhide", multiple=True, metavar="STEP_ID", help="Bring a hidden step back.")
+@click.option("--pronounce", nargs=2, multiple=True, metavar="NAME SAY_AS",
+              help="How the voice says a name, e.g. --pronounce Expensely Expense-lee (whole words, any case).")
+@click.option("--drop-pronunciation", multiple=True, metavar="NAME", help="Let the voice say NAME its own way again.")
+@click.option("--set-voice", metavar="VOICE", help="The guide's narration voice (`guidecast voices`; 'default': the engine's).")
+@click.option("--set-rate", metavar="WPM", help="The guide's speaking rate, 60 to 450 words a minute ('default': 165).")
 @click.pass_obj
 def edit_cmd(obj, guide_dir: Path, list_: bool, apply_file, set_text, set_title, narration, callout, hide,
-             unhide) -> None:
+             unhide, pronounce, drop_pronunciation, set_voice, set_rate) -> None:
     """Change a guide's edit layer (GUIDE_DIR/edits.yaml) and compose the guide again from its capture."""
     guide = load_guide(guide_dir)
-    changing = apply_file or set_text or set_title or narration or callout or hide or unhide
-    if not changing:
+    changes = dict(set_text=set_text, set_title=set_title, narration=narration, callout=callout, hide=hide,
+                   unhide=unhide, pronounce=pronounce, drop_pronunciation=drop_pronunciation, set_voice=set_voice,
+                   set_rate=set_rate)
+    if not (apply_file or any(v for v in changes.values())):
         list_steps(guide, guide_dir)
         return
     with folder_lock(guide_dir, "guide"):  # two edits at once: the second waits its turn by being refused
-        _edit(obj, guide, guide_dir, list_, apply_file, set_text, set_title, narration, callout, hide, unhide)
+        _edit(obj, guide, guide_dir, list_, apply_file, **changes)
 
 
 def _edit(obj, guide: Guide, guide_dir: Path, list_: bool, apply_file, set_text, set_title, narration, callout,
-          hide, unhide) -> None:
+          hide, unhide, pronounce=(), drop_pronunciation=(), set_voice=None, set_rate=None) -> None:
     guide = load_guide(guide_dir)  # again, under the lock: what another edit made meanwhile counts
     kept = guide_dir / EDITS_FILE
     edits = load_edits(apply_file) if apply_file else (read_edits(kept)[0] if kept.is_file() else EditSet())
-    only_file = apply_file and not (set_text or set_title or narration or callout or hide or unhide)
+    only_file = apply_file and not (set_text or set_title or narration or callout or hide or unhide or pronounce
+                                    or drop_pronunciation or set_voice or set_rate)
     known = set(guide.capture_step_ids) | {s.id for s in guide.steps} | {f.id for f in edits.insert}
 
     def step(sid: str, option: str):
@@ -122,7 +135,27 @@ def _edit(obj, guide: Guide, guide_dir: Path, list_: bool, apply_file, set_text,
         step(sid, "--hide").hidden = True
     for sid in unhide:
         step(sid, "--unhide").hidden = False
-    edits = EditSet.model_validate(edits.model_dump())
+    for name, say in pronounce:
+        edits.pronunciations[_text(name, "--pronounce").strip()] = _text(say, "--pronounce").strip()
+    for name in drop_pronunciation:
+        match = next((k for k in edits.pronunciations if k.lower() == name.strip().lower()), None)
+        if match is None:
+            raise GuidecastError(f"{guide_dir}: --drop-pronunciation: no pronunciation for '{name}'; `guidecast "
+                                 f"edit {guide_dir} --list` shows them")
+        del edits.pronunciations[match]
+    if set_voice is not None:
+        edits.voice = None if set_voice.strip() == "default" else _text(set_voice, "--set-voice").strip()
+    if set_rate is not None:
+        if set_rate.strip() == "default":
+            edits.rate = None
+        elif not set_rate.strip().isdigit() or not 60 <= int(set_rate) <= 450:
+            raise GuidecastError(f"--set-rate {set_rate}: give words a minute, 60 to 450, or 'default'")
+        else:
+            edits.rate = int(set_rate)
+    try:
+        edits = EditSet.model_validate(edits.model_dump())
+    except ValidationError as e:
+        raise GuidecastError(describe_validation_error(f"{guide_dir}: edits", e, steps_key="-")) from None
     capture_dir = capture_path(guide, guide_dir)
     if not (capture_dir / "capture.json").is_file():
         raise GuidecastError(f"{guide_dir}: the capture it was made from ({capture_dir}) is gone; capture the "
@@ -158,6 +191,10 @@ def list_steps(guide: Guide, guide_dir: Path) -> None:
         click.echo(f"hidden: {', '.join(hidden)}")
     for c in guide.conflicts:
         click.echo(f"conflict: {c.edit}: {c.message}")
+    for name, say in guide.pronunciations.items():
+        click.echo(f"pronounce: {name} -> {say}")
+    if guide.voice or guide.rate:
+        click.echo(f"voice: {guide.voice or 'default'}, {guide.rate or 'default'} words a minute")
 
 
 def register(cli: click.Group) -> None:

@@ -10,6 +10,7 @@ def register(cli: click.Group) -> None:
     """Add this area's commands to `cli`."""
     cli.add_command(user)
     cli.add_command(check_due)
+    cli.add_command(gc)
 
 
 @click.group()
@@ -83,3 +84,19 @@ def check_due(data_dir: Path | None, interval_hours: float | None, limit: int | 
     if not ran:
         click.echo(f"no guide is due (interval {hours:g} h)")
     click.get_current_context().exit(worst[0])
+
+
+@click.command("gc")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="As for `guidecast serve`.")
+@click.option("--grace-minutes", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="Keep unreferenced files younger than this (an upload or job may be about to refer to them).")
+def gc(data_dir: Path | None, grace_minutes: float) -> None:
+    """Delete the web app's stored files no guide refers to any more, and trim its caches to CACHE_MAX_BYTES."""
+    from guidecast.server.app import make_context
+    from guidecast.server.settings import load_settings
+    from guidecast.server.storage import collect, prune_caches
+
+    ctx = make_context(load_settings(data_dir=data_dir))
+    out = collect(ctx, grace_s=grace_minutes * 60)
+    prune_caches(ctx)
+    click.echo(out.line())

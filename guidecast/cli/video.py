@@ -24,9 +24,12 @@ def run_narrate(obj, guide_dir: Path, out: Path, engine: str, voice, rate, size:
                 language=None, tts_base_url=None, tts_model=None, tts_timeout=60.0, jobs=None):
     from guidecast.narration.manifest import RenderSettings
     from guidecast.narration.narrate import RenderReport, narrate_guide
-    from guidecast.narration.tts import make_engine
+    if not voice and (guide_dir / "guide.json").is_file():
+        from guidecast.composer.guide import load_guide
 
-    eng = make_engine(engine, language=language, base_url=tts_base_url, model=tts_model, timeout=tts_timeout)
+        voice = load_guide(guide_dir).voice  # the guide's own voice decides the engine "auto" picks
+    eng = make_voice_engine(engine, voice, language=language, base_url=tts_base_url, model=tts_model,
+                            timeout=tts_timeout)
     report = RenderReport()
     with stage_progress("narrate", obj["quiet"]) as p:
         m = narrate_guide(guide_dir, out, engine=eng, voice=voice, rate=rate,
@@ -37,21 +40,44 @@ def run_narrate(obj, guide_dir: Path, out: Path, engine: str, voice, rate, size:
     return m
 
 
+def make_voice_engine(engine: str, voice: str | None = None, **options):
+    """The voice engine the flags ask for; when "auto" had to fall back to espeak-ng, one line on stderr says so."""
+    from guidecast.narration.tts import make_engine
+
+    eng = make_engine(engine, voice=voice, **options)
+    notice = getattr(eng, "notice", None)
+    if notice:
+        click.echo(notice, err=True)
+    return eng
+
+
 def register(cli: click.Group) -> None:
     """Add this area's commands to `cli`."""
 
     @cli.command()
-    @click.option("--engine", default="pyttsx3", show_default=True, help="Voice engine (pyttsx3, openai, silent).")
-    @click.option("--language", help="Only voices for this language (e.g. en, de).")
-    def voices(engine: str, language: str | None) -> None:
-        """List the voices of a voice engine (ids for --voice)."""
-        from guidecast.narration.tts import make_engine
+    @click.option("--engine", help="Only this voice engine's voices (piper, pyttsx3, openai, silent; default: the "
+                  "neural voices, when installed, and espeak-ng's).")
+    @click.option("--language", help="Only voices for this language (e.g. en, de, en-US).")
+    def voices(engine: str | None, language: str | None) -> None:
+        """List voices: id (for --voice), name, language, quality, engine, and the file of a neural voice."""
+        from guidecast.narration import voice_piper
+        from guidecast.narration.tts import NEURAL_MISSING, make_engine
 
-        lang = (language or "").lower()
-        for v in make_engine(engine).voices():
-            if lang and not any(x.lower().split("-")[0] == lang or x.lower() == lang for x in v.languages):
-                continue
-            click.echo(f"{v.id:<28} {v.name:<32} {', '.join(v.languages)}")
+        if engine:
+            engines = [engine]
+        elif voice_piper.installed():
+            engines = ["piper", "pyttsx3"]
+        else:
+            click.echo(NEURAL_MISSING.replace("narrating with", "listing"), err=True)
+            engines = ["pyttsx3"]
+        lang = (language or "").lower().replace("_", "-")
+        for name in engines:
+            for v in make_engine(name).voices():
+                tags = [x.lower().replace("_", "-") for x in v.languages]
+                if lang and not any(x == lang or x.split("-")[0] == lang for x in tags):
+                    continue
+                click.echo(f"{v.id:<28} {v.name:<34} {', '.join(v.languages):<12} {v.quality or '-':<7} {name}"
+                           + (f"  {v.source}" if v.source else ""))
 
     @cli.command()
     @click.argument("video_dir", type=click.Path(path_type=Path))

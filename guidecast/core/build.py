@@ -28,7 +28,7 @@ from guidecast.kernel.progress import Stages, quiet_stage
 from guidecast.narration.manifest import RenderSettings
 from guidecast.narration.media import encoder, tool
 from guidecast.narration.narrate import RenderReport, narrate_guide
-from guidecast.narration.tts import Engine, make_engine
+from guidecast.narration.tts import DEFAULT_ENGINE, Engine, make_engine
 
 REVIEW_DAYS = 90  # default review-by: a quarter after the build
 
@@ -54,9 +54,9 @@ class CaptureOptions:
 class NarrateOptions:
     """How to voice and render a guide (the flags of `guidecast narrate`)."""
 
-    engine: str | Engine = "pyttsx3"
-    voice: str | None = None
-    rate: int | None = 165
+    engine: str | Engine = DEFAULT_ENGINE
+    voice: str | None = None  # None: the guide's (its edit layer's), else the engine's default
+    rate: int | None = None  # None: the guide's, else 165 words a minute
     settings: RenderSettings = field(default_factory=RenderSettings)
     cache_dir: Path | None = None
     jobs: int | None = None
@@ -77,7 +77,7 @@ def preflight(workflow: Path, out: Path, c: CaptureOptions, n: NarrateOptions) -
     check_output(out, [workflow], ours=[MANIFEST_FILE])
     load_workflow(workflow)
     find_chromium(c.browser_path)
-    eng = make_engine(n.engine) if isinstance(n.engine, str) else n.engine
+    eng = make_engine(n.engine, voice=n.voice) if isinstance(n.engine, str) else n.engine
     voice = eng.resolve_voice(n.voice)
     eng.check("", voice)
     tool("ffmpeg")
@@ -115,7 +115,10 @@ def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, n
                     shutil.copy2(out / name, stage / name)
             # an existing cache is used where it is and moved in last (a kill before the swap loses no cached work)
             cache = n.cache_dir or (own_cache if kept_cache else stage / ".cache")
-            manifest, report = _make(workflow, stage, c, n, cache, owner, review_by, stages)
+            try:
+                manifest, report = _make(workflow, stage, c, n, cache, owner, review_by, stages)
+            finally:
+                getattr(n.engine, "close", lambda: None)()  # a warmed voice's processes end with the build
             if kept_cache:
                 os.replace(own_cache, stage / ".cache")
     return BuildResult(manifest, report)
@@ -123,6 +126,9 @@ def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, n
 
 def _make(workflow: Path, out: Path, c: CaptureOptions, n: NarrateOptions, cache: Path, owner: str | None,
           review_by: date | None, stages: Stages) -> tuple[BuildManifest, RenderReport]:
+    warm = getattr(n.engine, "warm", None)
+    if warm is not None and not any((cache / "speech").glob("*.wav")):  # a first build: everything is voiced
+        warm(n.voice)  # the voice's model loads while the app is replayed
     with stages("capture", 3) as p:
         bundle = capture_workflow(workflow, out / "capture", base_url=c.base_url, headless=c.headless,
                                   device_scale_factor=c.device_scale, browser_path=c.browser_path, progress=p,

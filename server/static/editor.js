@@ -27,6 +27,8 @@
     });
     ["merge", "split", "move"].forEach(function (k) { if (st.doc[k] && !st.doc[k].length) { delete st.doc[k]; } });
     if (st.doc.steps && !Object.keys(st.doc.steps).length) { delete st.doc.steps; }
+    if (st.doc.pronunciations && !Object.keys(st.doc.pronunciations).length) { delete st.doc.pronunciations; }
+    ["voice", "rate"].forEach(function (k) { if (!st.doc[k]) { delete st.doc[k]; } });
   }
 
   // ---- order: base order with the document's moves applied; moves recomputed minimally ----
@@ -74,7 +76,42 @@
     });
     if (e.crop) { var c = document.createElement("div"); c.className = "box crop"; boxStyle(c, e.crop, img); holder.appendChild(c); }
   }
+  function renderLexicon() {
+    var ul = document.getElementById("lexicon-list"), lex = st.doc.pronunciations || {};
+    ul.textContent = "";
+    Object.keys(lex).forEach(function (name) {
+      var li = document.createElement("li");
+      li.dataset.name = name;
+      li.appendChild(document.createTextNode(name + " → " + lex[name] + " "));
+      var rm = document.createElement("button"); rm.type = "button"; rm.textContent = "Remove";
+      rm.setAttribute("aria-label", "Remove the pronunciation of " + name);
+      rm.addEventListener("click", function () { delete st.doc.pronunciations[name]; changed(true); });
+      li.appendChild(rm); ul.appendChild(li);
+    });
+  }
+  function renderVoice() {
+    var sel = document.getElementById("voice-select"), rate = document.getElementById("rate-input");
+    if (st.doc.voice && !sel.querySelector('option[value="' + CSS.escape(st.doc.voice) + '"]')) {
+      var o = document.createElement("option"); o.value = st.doc.voice; o.textContent = st.doc.voice; sel.appendChild(o);
+    }
+    sel.value = st.doc.voice || "";
+    if (document.activeElement !== rate) { rate.value = st.doc.rate || ""; }
+  }
+  function loadVoices() {
+    return gc.api("GET", "/api/voices").then(function (r) { return r.ok ? r.json() : []; }).then(function (voices) {
+      var sel = document.getElementById("voice-select"), groups = {};
+      voices.forEach(function (v) {
+        var label = v.engine === "piper" ? "Neural voices" : v.engine === "pyttsx3" ? "espeak-ng voices" : v.engine;
+        if (!groups[label]) { groups[label] = document.createElement("optgroup"); groups[label].label = label; sel.appendChild(groups[label]); }
+        var o = document.createElement("option"); o.value = v.id;
+        o.textContent = v.name + (v.language ? " · " + v.language : "") + (v.quality ? " · " + v.quality : "");
+        groups[label].appendChild(o);
+      });
+    });
+  }
   function render() {
+    renderVoice();
+    renderLexicon();
     list.textContent = "";
     var titleInput = document.getElementById("title-input");
     if (document.activeElement !== titleInput) { titleInput.value = st.doc.title || st.base.title; }
@@ -169,7 +206,8 @@
   function voice(id, li) {
     var e = (st.doc.steps || {})[id] || {}, text = e.narration || e.text || baseStep(id).text;
     var audio = li.querySelector("audio.voice");
-    gc.api("POST", "/api/guides/" + gid + "/voice-preview", {text: text}).then(function (r) {
+    gc.api("POST", "/api/guides/" + gid + "/voice-preview", {text: text, pronunciations: st.doc.pronunciations || {},
+                                                               voice: st.doc.voice || null, rate: st.doc.rate || null}).then(function (r) {
       if (!r.ok) { throw new Error("voice preview failed (" + r.status + ")"); }
       return r.blob();
     }).then(function (blob) {
@@ -212,7 +250,7 @@
   }
   function merge3(base, mine, theirs) {
     var out = clone(theirs), conflicts = [];
-    ["title", "intro", "outro", "merge", "split", "move", "insert"].forEach(function (k) {
+    ["title", "intro", "outro", "merge", "split", "move", "insert", "pronunciations", "voice", "rate"].forEach(function (k) {
       if (!same(mine[k], base[k])) {
         if (!same(theirs[k], base[k]) && !same(theirs[k], mine[k])) { conflicts.push(k); }
         if (mine[k] === undefined) { delete out[k]; } else { out[k] = clone(mine[k]); }
@@ -274,6 +312,21 @@
   document.getElementById("take-theirs").addEventListener("click", function () {
     document.getElementById("conflict").hidden = true; st.doc = clone(st.pendingTheirs); render(); save();
   });
+  document.getElementById("voice-select").addEventListener("change", function (ev) {
+    st.doc.voice = ev.target.value || undefined; changed(false);
+  });
+  document.getElementById("rate-input").addEventListener("input", function (ev) {
+    var n = parseInt(ev.target.value, 10);
+    st.doc.rate = n >= 60 && n <= 450 ? n : undefined; changed(false);
+  });
+  document.getElementById("lexicon-add").addEventListener("click", function () {
+    var name = document.getElementById("lexicon-name"), say = document.getElementById("lexicon-say");
+    if (!name.value.trim() || !say.value.trim()) { saveState.textContent = "A pronunciation needs a name and how to say it."; return; }
+    st.doc.pronunciations = st.doc.pronunciations || {};
+    st.doc.pronunciations[name.value.trim()] = say.value.trim();
+    name.value = ""; say.value = "";
+    changed(true);
+  });
   document.getElementById("title-input").addEventListener("input", function (ev) {
     st.doc.title = ev.target.value.trim() && ev.target.value !== st.base.title ? ev.target.value : undefined;
     if (st.doc.title === undefined) { delete st.doc.title; }
@@ -305,6 +358,9 @@
     st.revision = s.revision; st.saved = s.edits; st.doc = clone(s.edits); st.base = s.base; st.scale = s.device_scale || 1;
     st.review = {};
     ((s.attention || {}).review || []).forEach(function (r) { st.review[r.step] = r.why; });
+    return loadVoices().then(function () { return s; });
+  }).then(function (s) {
+    if (!s) { return; }
     render();
     saveState.textContent = "All changes saved (revision " + st.revision + ")";
     root.dataset.ready = "1";

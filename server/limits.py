@@ -1,0 +1,112 @@
+"""Rate limits and who is asking from where.
+
+- `SigninLimiter`: failed sign-ins per client address and per account (the account named the way the
+  lookup names it, `normal_email`, so " Me@X.test" and "me@x.test" share one count), in the database
+  so that several server processes share the count.
+- `RateLimit`: requests per client address on the routes anyone may call (beacon, oEmbed): a token
+  bucket, over it 429 + Retry-After.
+- `client_ip`: the peer address; `X-Forwarded-For` counts only when the peer is one of the configured
+  `TRUSTED_PROXIES` (uvicorn itself is told to trust no proxy header, server/app.py `uvicorn_config`).
+
+The anonymous rate limit lives in this process's memory: a restart forgets it, and several processes
+behind a load balancer each keep their own (`guidecast serve` runs one).
+"""
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+import unicodedata
+
+from fastapi import HTTPException, Request
+from sqlalchemy import delete, func, select
+
+from guidecast.server.models import SigninFailure
+
+
+def normal_email(email: str) -> str:
+    """An e-mail address as accounts are stored and looked up: NFKC, no surrounding space, lower case."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+class SigninLimiter:
+    """Failed sign-ins per client address and per account in a sliding window; over the limit: HTTP 429.
+    Counted in the database (`signin_failures`), so every server process sharing it sees the same count."""
+
+    def __init__(self, db, per_ip: int, per_account: int, window_s: int):
+        self.db = db
+        self.limits = {"ip": per_ip, "account": per_account}
+        self.window = window_s
+
+    def _keys(self, ip: str, account: str) -> list[tuple[str, str]]:
+        return [("ip", ip[:320]), ("account", normal_email(account)[:320])]
+
+    def check(self, ip: str, account: str) -> None:
+        since = time.time() - self.window
+        with self.db.session() as s:
+            for kind, value in self._keys(ip, account):
+                n = s.scalar(select(func.count()).select_from(SigninFailure).where(
+                    SigninFailure.kind == kind, SigninFailure.value == value, SigninFailure.at > since))
+                if n >= self.limits[kind]:
+                    raise HTTPException(429, "Too many failed sign-ins; wait a few minutes and try again.",
+                                        headers={"Retry-After": str(self.window)})
+
+    def failed(self, ip: str, account: str) -> None:
+        now = time.time()
+        with self.db.session() as s:
+            s.execute(delete(SigninFailure).where(SigninFailure.at < now - self.window))
+            s.add_all([SigninFailure(kind=kind, value=value, at=now) for kind, value in self._keys(ip, account)])
+
+    def succeeded(self, account: str) -> None:
+        with self.db.session() as s:
+            s.execute(delete(SigninFailure).where(SigninFailure.kind == "account",
+                                                  SigninFailure.value == normal_email(account)[:320]))
+
+
+class RateLimit:
+    """A token bucket per key: `burst` requests at once, then `per_s` a second."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self, per_s: float, burst: int):
+        self.per_s, self.burst = per_s, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - at) * self.per_s)
+            if tokens < 1:
+                raise HTTPException(429, "too many requests; slow down",
+                                    headers={"Retry-After": str(max(1, round(1 / self.per_s)))})
+            if len(self._buckets) >= self.MAX_KEYS and key not in self._buckets:
+                self._buckets.clear()  # a flood of addresses: forget them all rather than grow without end
+            self._buckets[key] = (tokens - 1, now)
+
+
+def networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(e, strict=False) for e in entries]
+
+
+def _trusted(addr: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr.strip())
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+def client_ip(request: Request) -> str:
+    """The real client address: the peer, or (when the peer is a trusted proxy) the right-most address of
+    X-Forwarded-For that is not a trusted proxy itself."""
+    peer = request.client.host if request.client else "unknown"
+    networks = request.app.state.ctx.trusted_networks
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+    return peer
