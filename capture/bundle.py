@@ -51,8 +51,16 @@ class ElementInfo(Strict):
     in_dialog: bool = False
     in_navigation: str | None = None
     context: ElementContext | None = None
+    attributes: dict[str, str] = {}  # id, name, for, aria-controls, href path: what survives a relabel
     box: Box | None = None
     box_device: Box | None = None
+
+
+class Control(Strict):
+    """A form field, button or menu item a person could see on the step's page (capture.inventory)."""
+
+    kind: Literal["field", "button", "menu item"]
+    name: str
 
 
 class DialogInfo(Strict):
@@ -87,6 +95,10 @@ class CapturedStep(Strict):
     device_scale_factor: float | None = None
     dialogs: list[DialogInfo] = []
     blurred: list[Box] = []
+    # When every locator failed and the element was found by its other recorded traits (capture.rediscover):
+    # which traits matched ("test id", "role", "place on the page", ...).
+    rediscovered: list[str] = []
+    controls: list[Control] | None = None  # what the page (or its open modal dialog) offered at the screenshot
     ignore_boxes: list[Box] = []  # the workflow's dynamic regions on this screenshot (CSS px)  # regions blurred in the screenshot, in device pixels
 
 
@@ -112,6 +124,7 @@ class CaptureBundle(Strict):
     final_title: str | None = None
     final_heading: str | None = None  # the main heading of the last page, as the reader sees it
     final_dialog: str | None = None  # heading of a modal dialog open at the end, if any
+    final_controls: list[Control] | None = None
     partial: bool = False  # True for `<out>.partial/`: the steps captured before a failure
     error: str | None = None  # why a partial capture stopped, and where
 

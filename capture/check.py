@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from guidecast.capture.browser import launch_browser
 from guidecast.capture.bundle import CaptureBundle, load_capture
-from guidecast.capture.compare import FreshnessReport, StepChange, compare_captures, looks_like_sign_in
+from guidecast.capture.compare import FreshnessReport, Refusal, StepChange, compare_captures, looks_like_sign_in
 from guidecast.capture.replay import capture_workflow, partial_dir
-from guidecast.kernel.errors import CaptureError, GuidecastError, TargetNotFound
+from guidecast.kernel.errors import CaptureError, GuidecastError, StepRefused, TargetNotFound
 from guidecast.kernel.progress import Progress
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path,
     try:
         cur = capture_workflow(wf_path, out, base_url=url, find_timeout=find_timeout, headless=headless,
                                browser_path=browser_path, progress=progress, allowed_hosts=allowed_hosts,
-                               device_scale_factor=base.device_scale_factor, browser=browser)
+                               device_scale_factor=base.device_scale_factor, browser=browser,
+                               recorded={s.id: s.element for s in base.steps if s.element})
         return compare_captures(base, baseline_dir, cur, out, checked_at=checked_at)
     except CaptureError as e:
         part = partial_dir(out)
@@ -81,15 +82,23 @@ def _run_once(base: CaptureBundle, baseline_dir: Path, wf_path: Path, out: Path,
         message = str(e).split(" — stopped there")[0]
         target_gone = isinstance(e, TargetNotFound)
         if isinstance(e, TargetNotFound) and _asks_to_sign_in(e, base, len(cur.steps) if cur else 0):
-            cur, message = None, "the app now asks to sign in: " + _short(message)
-        if cur is None:
-            return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
-                                   baseline_capture=base.id, current_capture=None, checked_at=checked_at,
-                                   verified=False, error=_short(message))
-        report = compare_captures(base, baseline_dir, cur, part, checked_at=checked_at, error=_short(message),
-                                  failed_at=len(cur.steps) if target_gone else None)
+            return _unverified(base, wf_path, checked_at, "the app now asks to sign in: " + _short(message))
+        if cur is None and not target_gone:
+            return _unverified(base, wf_path, checked_at, _short(message))
+        # A gone target at step 1 still gives the table: step 1 gone, the rest not verified.
+        report = compare_captures(base, baseline_dir, cur, part if cur else None, checked_at=checked_at,
+                                  error=_short(message), failed_at=len(cur.steps) if cur else 0) if target_gone \
+            else compare_captures(base, baseline_dir, cur, part, checked_at=checked_at, error=_short(message))
+        if isinstance(e, StepRefused):
+            report.refused = Refusal(step=e.step or 0, id=e.step_id or "", message=e.app_message)
         report.verified = target_gone  # a gone target is a finding; any other failure leaves the app unverified
         return report
+
+
+def _unverified(base: CaptureBundle, wf_path: Path, checked_at: str, error: str) -> FreshnessReport:
+    return FreshnessReport(workflow_path=str(wf_path), workflow_sha256=base.workflow.sha256,
+                           baseline_capture=base.id, current_capture=None, checked_at=checked_at,
+                           verified=False, error=error)
 
 
 def _asks_to_sign_in(e: TargetNotFound, base: CaptureBundle, done: int) -> bool:

@@ -7,8 +7,10 @@ from pathlib import Path
 from guidecast.capture.compare import FreshnessReport
 from guidecast.kernel import jinja
 from guidecast.kernel.files import atomic_write_text
+from guidecast.kernel.markup import plain
 
-LABELS = {"unchanged": "unchanged", "restyled": "restyled", "moved": "moved", "renamed": "renamed",
+LABELS = {"unchanged": "unchanged", "restyled": "restyled", "moved": "moved",
+          "controls": "new or removed fields, buttons or menu items", "renamed": "renamed",
           "new_flow": "new page or dialog", "new": "new step", "gone": "gone", "unverified": "not verified"}
 
 
@@ -18,10 +20,11 @@ def as_text(report: FreshnessReport) -> str:
         lines.append(f"could not verify: {report.error}")
     for s in report.steps:
         classes = " + ".join(LABELS[c] for c in s.classes) or "unchanged"
-        detail = "; ".join(s.details)
+        detail = "; ".join(plain(d) for d in s.details)
         lines.append(f"  {s.number:>3}  {s.id:<24} {classes:<28} {detail}".rstrip())
     for f in report.flow:
-        lines.append(f"  flow after {f.after_step}: {f.kind.replace('_', ' ')}: {f.after} (was {f.before})")
+        lines.append(f"  flow after {f.after_step}: {f.kind.replace('_', ' ')}: {f.after} (was {f.before})"
+                     + (f"; proposed: {plain(f.proposal)}" if f.proposal else ""))
     if report.verified:
         lines.append(summary_line(report))
     return "\n".join(lines)

@@ -15,12 +15,13 @@ from PIL import Image, ImageFilter
 from pydantic import Field
 
 from guidecast.capture.bundle import CaptureBundle, CapturedStep
+from guidecast.capture.inventory import control_changes, proceed_button
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.model import Strict
 
 REPORT_SCHEMA_VERSION: Final = 1
-Status = Literal["unchanged", "restyled", "moved", "renamed", "new_flow", "new", "gone", "unverified"]
-SEVERITY = ["unchanged", "restyled", "moved", "new_flow", "renamed", "new", "gone", "unverified"]
+Status = Literal["unchanged", "restyled", "moved", "controls", "renamed", "new_flow", "new", "gone", "unverified"]
+SEVERITY = ["unchanged", "restyled", "moved", "controls", "new_flow", "renamed", "new", "gone", "unverified"]
 MOVE_PX = 6.0  # CSS px the target's centre may shift before it counts as moved
 RESIZE = 0.25  # relative change of width or height that counts as moved/resized
 PIXEL_DELTA = 28  # grey levels (0-255) a blurred pixel must change by to count
@@ -63,6 +64,17 @@ class FlowChange(Strict):
     kind: Literal["new_dialog", "new_page", "sign_in"]
     before: str
     after: str
+    # For a new dialog: the step a reader now takes in it ("click **Confirm**"), to add to the workflow.
+    proposal: str | None = None
+    proposed_step: dict | None = None  # the same as a workflow step: {action: click, target: {role, name}}
+
+
+class Refusal(Strict):
+    """The app refused a step of the replay (a validation error, an error page): what it said."""
+
+    step: int
+    id: str
+    message: str
 
 
 class FreshnessReport(Strict):
@@ -74,6 +86,7 @@ class FreshnessReport(Strict):
     checked_at: str
     verified: bool = True
     error: str | None = None
+    refused: Refusal | None = None
     steps: list[StepChange] = Field(default_factory=list)
     flow: list[FlowChange] = Field(default_factory=list)
 
@@ -146,7 +159,9 @@ def compare_step(b: CapturedStep, c: CapturedStep, base_dir: Path, cur_dir: Path
         if _norm(eb.name) != _norm(ec.name) or (eb.role and ec.role and eb.role != ec.role):
             classes.append("renamed")
             details.append(f"{eb.role or 'element'} {eb.name!r} is now {ec.role or 'element'} {ec.name!r}")
-        if (c.locator_rank or 0) > (b.locator_rank or 0):
+        if c.rediscovered:
+            details.append("no locator matches any more; found by its " + _and(c.rediscovered))
+        elif (c.locator_rank or 0) > (b.locator_rank or 0):
             details.append(f"the first locator no longer matches; found by fallback #{c.locator_rank}")
         if eb.box and ec.box and moved(eb.box, ec.box):
             dx, dy = ec.box.x - eb.box.x, ec.box.y - eb.box.y
@@ -194,6 +209,7 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
                              baseline_capture=base.id, current_capture=cur.id if cur else None,
                              checked_at=checked_at, error=error)
     current = {s.id: s for s in cur.steps} if cur else {}
+    said: set[tuple[str, str]] = set()  # (page, change) already reported: a page's change is told once
     prev_id = "start"
     for b in base.steps:
         c = current.get(b.id)
@@ -211,8 +227,10 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
         if _page_of(b) != _page_of(c):
             kind = "sign_in" if looks_like_sign_in(c.title, c.url) and not looks_like_sign_in(b.title, b.url) else (
                 "new_dialog" if c.element and c.element.in_dialog else "new_page")
-            report.flow.append(FlowChange(after_step=prev_id, kind=kind, before=_page_of(b), after=_page_of(c)))
-        report.steps.append(compare_step(b, c, base_dir, cur_dir, base, cur))
+            report.flow.append(_flow(prev_id, kind, _page_of(b), _page_of(c), c.controls))
+        st = compare_step(b, c, base_dir, cur_dir, base, cur)
+        _note_controls(st, b, c, said)
+        report.steps.append(st)
         prev_id = b.id
     known = {b.id for b in base.steps}
     for c in (cur.steps if cur else []):
@@ -220,13 +238,12 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
             seen = _seen(c)
             report.steps.append(StepChange(id=c.id, number=c.index + 1, status="new", classes=["new"],
                                            details=["a new step in the workflow"], before=Seen(), after=seen))
-    if cur and failed_at is None:
+    if cur and failed_at is None and not cur.partial:  # a replay that stopped has no final page to compare
         fb = (base.final_title or "", getattr(base, "final_dialog", None))
         fc = (cur.final_title or "", getattr(cur, "final_dialog", None))
         if fb != fc:
             kind = "new_dialog" if fc[1] else "new_page"
-            report.flow.append(FlowChange(after_step=prev_id, kind=kind,
-                                          before=_final_desc(*fb), after=_final_desc(*fc)))
+            report.flow.append(_flow(prev_id, kind, _final_desc(*fb), _final_desc(*fc), cur.final_controls))
     for f in report.flow:  # a new page or dialog after a step is a change of that step
         st = next((s for s in report.steps if s.id == f.after_step), None)
         if st is not None and "new_flow" not in st.classes:
@@ -234,6 +251,44 @@ def compare_captures(base: CaptureBundle, base_dir: Path, cur: CaptureBundle | N
             st.details.append(f"then {FLOW_WORDS[f.kind]}: {f.after} (was {f.before})")
             st.status = max(st.classes, key=SEVERITY.index)
     return report
+
+
+def _flow(after_step: str, kind: str, before: str, after: str, controls) -> FlowChange:
+    """A flow change; for a new dialog with a button to go on, the step to propose."""
+    f = FlowChange(after_step=after_step, kind=kind, before=before, after=after)
+    button = proceed_button(controls) if kind == "new_dialog" and controls else None
+    if button:
+        f.proposal = f"add a step after {after_step}: click **{button}** in {after}"
+        f.proposed_step = {"action": "click", "target": {"role": "button", "name": button}}
+    return f
+
+
+def page_name(s: CapturedStep) -> str:
+    """`the New expense page`, `the Invite a teammate dialog`: the step's page as a reader names it."""
+    in_dialog = bool(s.element and s.element.in_dialog)
+    return f"the {s.heading or s.title or 'untitled'} {'dialog' if in_dialog else 'page'}"
+
+
+def _note_controls(st: StepChange, b: CapturedStep, c: CapturedStep, said: set[tuple[str, str]]) -> None:
+    """A step whose page gained or lost a field, button or menu item says so, once per page and change (a
+    menu item once: the menu is on every page)."""
+    if b.controls is None or c.controls is None:
+        return
+    own = {n for n in (b.element.name if b.element else None, c.element.name if c.element else None) if n}
+    where = page_name(c)
+    new = [(("" if kind == "menu item" else where), ch)
+           for kind, ch in control_changes(b.controls, c.controls, ignore=own)]
+    new = [k for k in new if k not in said]
+    if not new:
+        return
+    said.update(new)
+    st.classes.append("controls")
+    st.details.extend(f"{where} {ch}" for _, ch in new)
+    st.status = max(st.classes, key=SEVERITY.index)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _final_desc(title: str, dialog: str | None) -> str:

@@ -6,6 +6,18 @@
   const A = __ARIA__;
   const contextOf = (__CONTEXT__)(A);
   const clean = (s) => A.norm(s) || null;
+  // Attributes that usually outlive a relabelling: what the app's code calls the element. Ids that look
+  // generated (long runs of digits, hex) are left out.
+  const stableAttributes = (e) => {
+    const out = {};
+    for (const k of ["id", "name", "for", "aria-controls"]) {
+      const v = e.getAttribute(k);
+      if (v && v.length <= 80 && !/\d{3,}|[0-9a-f]{8,}|^:r|^ember|^react/i.test(v)) out[k] = v;
+    }
+    const href = e.getAttribute("href");
+    if (href && !href.startsWith("javascript:")) { try { out.href = new URL(href, location.href).pathname; } catch (_) {} }
+    return out;
+  };
   const tag = el.tagName.toLowerCase();
   let r = el.getBoundingClientRect();
   if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {
@@ -37,6 +49,7 @@
       in_dialog: !!dialog,
       in_navigation: nav ? (clean(nav.getAttribute("aria-label")) || "navigation") : null,
       context: contextOf(el),
+      attributes: stableAttributes(el),
     },
     box: { x: r.x, y: r.y, width: r.width, height: r.height },
     heading,

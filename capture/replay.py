@@ -28,13 +28,25 @@ from guidecast.capture.bundle import (
     WorkflowRef,
     save_capture,
 )
+from guidecast.capture.hooks import run_hooks
+from guidecast.capture.inventory import read_controls
 from guidecast.capture.locate import frame_root, probe, settle_page, to_playwright
 from guidecast.capture.privacy import scrub, secret_kind, strip_query
+from guidecast.capture.rediscover import rediscover
+from guidecast.capture.refusal import ACTS, WATCH_JS, Signals, refusal
+from guidecast.capture.runvars import RunValues
 from guidecast.capture.shots import Redactor
 from guidecast.capture.tabs import Tabs
-from guidecast.capture.workflow import LoadedWorkflow, Step, load_workflow
+from guidecast.capture.workflow import LOCATOR_KINDS, LoadedWorkflow, Locator, Step, load_workflow
 from guidecast.kernel.boxes import Box
-from guidecast.kernel.errors import CaptureError, GuidecastError, TargetAmbiguous, TargetNotFound, WorkflowError
+from guidecast.kernel.errors import (
+    CaptureError,
+    GuidecastError,
+    StepRefused,
+    TargetAmbiguous,
+    TargetNotFound,
+    WorkflowError,
+)
 from guidecast.kernel.files import sha256_bytes, staged_dir, store_content_addressed
 from guidecast.kernel.paths import check_output
 from guidecast.kernel.progress import Progress
@@ -65,6 +77,8 @@ def capture_workflow(
     strip_query_strings: bool | None = None,
     allowed_hosts: Iterable[str] | None = None,
     browser: Browser | None = None,
+    run_values: RunValues | None = None,
+    recorded: Mapping[str, ElementInfo] | None = None,
 ) -> CaptureBundle:
     """Replay `workflow` against the app and write a capture bundle to `out_dir` (replaced whole on success).
 
@@ -78,12 +92,17 @@ def capture_workflow(
     `browser`: a launched Chromium to replay in (a fresh context each time; it stays open), e.g. one
     browser for several replays. With `allowed_hosts` the replay launches its own: the resolver rules are
     launch flags.
+    `run_values`: the per-run values (`{{ run.id }}`, ...; default: new ones). The workflow's setup hooks run
+    first, its teardown hooks after, whether the replay went through or not (see `capture.hooks`).
+    `recorded`: per step id, the element an earlier capture found (a check passes its baseline's): when every
+    locator of the step fails, the element is looked for by its other traits (`capture.rediscover`).
     """
     lw = workflow if isinstance(workflow, LoadedWorkflow) else load_workflow(workflow)
     out = Path(out_dir)
     check_output(out, [lw.path], ours=[CAPTURE_FILE])
     hosts = None if allowed_hosts is None else parse_hosts(allowed_hosts)
-    run = _Replay(lw, base_url=base_url, env=os.environ if env is None else env, progress=progress,
+    values = run_values or RunValues.new(lw.path, lw.workflow.vars, counted=lw.workflow.uses_counter)
+    run = _Replay(lw, values, recorded or {}, base_url=base_url, env=os.environ if env is None else env, progress=progress,
                   settle_timeout_s=settle_timeout_s, find_timeout=find_timeout,
                   device_scale_factor=device_scale_factor, hosts=hosts,
                   strip_query=lw.workflow.privacy.strip_query if strip_query_strings is None else strip_query_strings)
@@ -92,12 +111,23 @@ def capture_workflow(
         launch_browser(headless=headless, executable=browser_path, args=args)
     with staged_dir(out) as stage, opened as b:
         try:
+            run_hooks(lw, "setup", values, base_url, hosts)
             bundle = run.execute(b, stage / SCREENSHOT_DIR)
         except (GuidecastError, KeyboardInterrupt) as e:
+            _teardown_after_failure(lw, values, base_url, hosts)
             raise _keep_partial(run, e, stage / SCREENSHOT_DIR, partial_dir(out)) from None
+        run_hooks(lw, "teardown", values, base_url, hosts)
         save_capture(bundle, stage)
     shutil.rmtree(partial_dir(out), ignore_errors=True)
     return bundle
+
+
+def _teardown_after_failure(lw: LoadedWorkflow, values: RunValues, base_url: str | None, hosts: Hosts | None) -> None:
+    """Teardown after a failed replay: the replay's error is the one to report, not the teardown's."""
+    try:
+        run_hooks(lw, "teardown", values, base_url, hosts)
+    except GuidecastError:
+        pass
 
 
 def partial_dir(out: Path) -> Path:
@@ -105,12 +135,15 @@ def partial_dir(out: Path) -> Path:
 
 
 class _Replay:
-    def __init__(self, lw: LoadedWorkflow, *, base_url, env, progress, settle_timeout_s, find_timeout,
+    def __init__(self, lw: LoadedWorkflow, values: RunValues, recorded: Mapping[str, ElementInfo], *, base_url, env, progress, settle_timeout_s, find_timeout,
                  device_scale_factor, strip_query, hosts: Hosts | None = None):
         self.lw, self.wf = lw, lw.workflow
         self.base_url = base_url
         self.secrets = _read_secrets(lw, env)
-        self.start_url = _resolve(lw, self.wf.start_url, base_url, "start_url")
+        self.values = values
+        self.recorded = recorded
+        self.traits: dict[str, list[str]] = {}  # step id -> traits that found its element (no locator did)
+        self.start_url = _resolve(lw, values.expand(self.wf.start_url), base_url, "start_url")
         self.progress = progress or (lambda *_: None)
         self.settle_ms = int(settle_timeout_s * 1000)
         self.find_s = find_timeout
@@ -124,6 +157,9 @@ class _Replay:
         self.acted = "start_url"  # the last step that acted: what sent the page elsewhere
         self.hosts = hosts
         self.refused: str | None = None  # the first top-level navigation to a host off `hosts`
+        self.documents: list[tuple[int, str]] = []  # (status, reason) of every top-level document answer
+        self.doc_mark = 0  # len(documents) when the last step acted
+        self.signals: Signals | None = None  # the error signals on the page before the last step acted
 
     # -- the run ---------------------------------------------------------------------------------
     def execute(self, browser, shots: Path) -> CaptureBundle:
@@ -143,6 +179,8 @@ class _Replay:
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         if self.hosts is not None:
             self._guard(context)
+        context.on("response", self._document_answer)
+        context.add_init_script(WATCH_JS)
         self.tabs = Tabs(context, context.new_page(), ACTION_TIMEOUT_MS)
         try:
             self._open(self.tabs.page, self.start_url)
@@ -153,6 +191,7 @@ class _Replay:
                 self.progress(i, total, f"step {i + 1}/{total}: {step.action}")
                 self.steps.append(self._run_step(i, sid, step))
                 self._stop_if_refused()
+                self._stop_if_app_refused(i + 1, sid, step)
             self.where = "the final screenshot"
             self.tabs.take_new()
             page = self.tabs.page
@@ -161,6 +200,7 @@ class _Replay:
             final_name = store_content_addressed(shots, final, ".png")
             final_url, final_title = page.url, page.title()
             self.final_dialog = _open_dialog(page)
+            self.final_controls = read_controls(page)
             self.final_heading = _page_heading(page)
             self.progress(total, total, "done")
         except PlaywrightError as e:
@@ -187,6 +227,7 @@ class _Replay:
             final_url=self._url(final_url),
             final_title=final_title,
             final_dialog=getattr(self, "final_dialog", None),
+            final_controls=getattr(self, "final_controls", None),
             final_heading=getattr(self, "final_heading", None),
             partial=error is not None,
             error=error,
@@ -195,6 +236,55 @@ class _Replay:
         text = bundle.model_dump_json()
         clean = scrub(text, self.sensitive_values)
         return bundle if clean == text else CaptureBundle.model_validate_json(clean)
+
+    def _document_answer(self, response) -> None:
+        try:
+            if response.request.resource_type == "document" and response.frame.parent_frame is None:
+                self.documents.append((response.status, response.status_text or ""))
+        except Exception:  # noqa: BLE001 - a closing page's answer says nothing about the step
+            pass
+
+    def _before_acting(self, page, step: Step) -> None:
+        self.doc_mark = len(self.documents)
+        self.signals = Signals.read(page) if step.action in ACTS else None
+
+    def _stop_if_app_refused(self, n: int, sid: str, step: Step) -> None:
+        """The app refused step `n` (see `capture.refusal`): stop with what it said, unless that was expected."""
+        if step.expect_refusal or step.action in ("close_page", "wait_for", "hover"):
+            return
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        self.tabs.take_new()
+        page = self.tabs.page
+        try:
+            page.wait_for_load_state("load", timeout=self.settle_ms)
+        except PlaywrightTimeout:
+            return  # a page that never settles is the next step's error, said there
+        answers = self.documents[self.doc_mark:]
+        said = refusal(self.signals, Signals.read(page), answers[-1] if answers else None)
+        if said is None:
+            return
+        status = answers[-1][0] if answers and answers[-1][0] >= 400 else None
+        raise StepRefused(
+            f"{self.lw.path}: the app refused step {n} ({sid}): {said!r}. If the workflow creates something, give "
+            "it a per-run name ({{{{ run.id }}}} in the workflow's vars) or reset the app in a setup hook; if the app "
+            "is meant to refuse this step, mark it expect_refusal",
+            step=n, step_id=sid, app_message=said, status=status)
+
+    def _expanded(self, step: Step) -> Step:
+        """The step with this run's values put in (`capture.runvars`)."""
+        v = self.values
+
+        def loc(x: Locator) -> Locator:
+            return x.model_copy(update={k: v.expand(getattr(x, k)) for k in ("name", *LOCATOR_KINDS)
+                                        if isinstance(getattr(x, k), str)})
+
+        return step.model_copy(update={
+            "value": v.expand(step.value) if step.value is not None else None,
+            "url": v.expand(step.url) if step.url is not None else None,
+            "target": loc(step.target) if step.target else None,
+            "fallbacks": [loc(f) for f in step.fallbacks],
+        })
 
     def _url(self, url: str | None) -> str | None:
         return strip_query(url) if self.strip else url
@@ -289,6 +379,7 @@ class _Replay:
 
         n = i + 1
         t0 = time.perf_counter()
+        step = self._expanded(step)
         tabs = self.tabs
         tabs.dialogs = []
         tabs.dialog_answer = step.dialog or "accept"
@@ -312,13 +403,16 @@ class _Replay:
                 self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
                 rec["ignore"] = self._dynamic_boxes(page)
+                rec["controls"] = read_controls(page)
                 url_at, title_at = page.url, page.title()
             elif step.action in ("goto", "back", "forward"):
                 self.acted = self.where
+                self._before_acting(page, step)
                 self._navigate(page, step, n)
                 self._settle(page)
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr)
                 rec["ignore"] = self._dynamic_boxes(page)
+                rec["controls"] = read_controls(page)
                 url_at, title_at = page.url, page.title()
                 rec["heading"] = _page_heading(page)
             else:
@@ -339,7 +433,9 @@ class _Replay:
                 top_passwords = facts["passwords"] if target is not None and facts["top"] else None
                 shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords)
                 rec["ignore"] = self._dynamic_boxes(page)
+                rec["controls"] = read_controls(page)
                 self.acted = self.where
+                self._before_acting(page, step)
                 self._act(page, target, step, value, rec["element"], n, sid)
         except GuidecastError:
             self._stop_if_refused()  # a page sent off the allowed hosts meanwhile is the cause, not this
@@ -378,6 +474,8 @@ class _Replay:
             dialogs=list(tabs.dialogs),
             blurred=rec["blurred"],
             ignore_boxes=rec["ignore"],
+            rediscovered=rec.get("traits", []),
+            controls=rec.get("controls"),
         )
 
     def _dynamic_boxes(self, page) -> list[Box]:
@@ -429,7 +527,7 @@ class _Replay:
         if box:
             info.box = box
             info.box_device = box.scaled(facts["dpr"] or self.dpr)
-        rec.update(element=info, locator=loc, rank=rank, heading=facts["heading"])
+        rec.update(element=info, locator=loc, rank=rank, heading=facts["heading"], traits=self.traits.pop(sid, []))
         return target, facts
 
     def _find(self, page, n: int, sid: str, step: Step):
@@ -469,6 +567,11 @@ class _Replay:
                 f"{where}: {loc.describe()} matches {count} elements on {page.url}: "
                 f"{'; '.join(locate.say(c) for c in listed)}{'; ...' if count > len(listed) else ''}. "
                 f"Make it name one, {hint}", step=n, step_id=sid, locator=loc, count=count, candidates=listed)
+        if sid in self.recorded:  # the element the capture recorded, by its other traits
+            found = rediscover(page, self.recorded[sid], candidates[0].frame)
+            if found is not None:
+                self.traits[sid] = found.traits
+                return found.pw, len(candidates), found.locator, found.facts
         missing = _missing_frame(page, candidates)
         if missing:
             raise CaptureError(f"{where}: {missing}")

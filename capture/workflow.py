@@ -14,7 +14,12 @@ Beyond the basics (action, target + fallbacks, value/secret, key, url, note, sen
   unannounced one); `page: main | popup-1 | ...` switches tab before the step;
 - `dialog: accept | dismiss` answers alert/confirm/prompt raised by the step (default accept);
 - workflow level: `base_url` (used when no --base-url is given; recorder and importers set it) and
-  `privacy: {strip_query: bool, detect_secrets: bool}`.
+  `privacy: {strip_query: bool, detect_secrets: bool}`;
+- repeatable replays: `vars:` and `{{ run.id }}`, `{{ run.counter }}`, `{{ today }}` in values, URLs,
+  locator texts and hooks (see `capture.runvars`); `setup:`/`teardown:` hooks run before and after every
+  replay: `{command: [argv...]}` (in the workflow's folder) or `{request: {method, url, json}}` to the app;
+- `expect_refusal: true` on a step the app is meant to refuse (a guide that shows a validation message);
+  any other refused step stops the replay (`capture.refusal`).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from urllib.parse import urljoin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from guidecast.capture.runvars import unknown_names
 from guidecast.kernel.errors import WorkflowError, describe_validation_error
 from guidecast.kernel.inputs import InputError, load_yaml, read_input
 from guidecast.kernel.model import Strict
@@ -116,6 +122,7 @@ class Step(Strict):
     page: str | None = Field(None, pattern=PAGE_NAME)  # switch to this tab first: main, popup-1, ...
     opens_popup: bool = False  # the action opens a new tab/popup; later steps run in it
     dialog: Literal["accept", "dismiss"] | None = None  # answer to alert/confirm/prompt (default accept)
+    expect_refusal: bool = False  # the app is meant to refuse this step (its message is what the guide shows)
 
     @field_validator("url")
     @classmethod
@@ -149,6 +156,41 @@ class Step(Strict):
         return ([self.target] if self.target else []) + list(self.fallbacks)
 
 
+class HookRequest(Strict):
+    """An HTTP request to the app (a URL relative to the base URL, or on the app's host)."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str
+    body: Any = None  # sent as JSON
+    headers: dict[str, str] = {}
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, v: str) -> str:
+        return web_url(v, "url")
+
+
+class Hook(Strict):
+    """One thing to do around a replay: a command (argv, run in the workflow's folder, no shell) or a request."""
+
+    command: list[str] | None = Field(None, min_length=1)
+    request: HookRequest | None = None
+    timeout: float = Field(60.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Hook:
+        if (self.command is None) == (self.request is None):
+            raise ValueError("a hook is either a 'command' (a list: program and arguments) or a 'request'")
+        return self
+
+    def texts(self) -> list[str]:
+        if self.command is not None:
+            return list(self.command)
+        r = self.request
+        assert r is not None
+        return [r.url, *r.headers.values(), *_strings(r.body)]
+
+
 class Workflow(Strict):
     schema_version: Literal[1] = WORKFLOW_SCHEMA_VERSION
     title: str = Field(min_length=1)
@@ -162,6 +204,10 @@ class Workflow(Strict):
     # Regions whose content changes from run to run (dates, counters, avatars): their boxes are recorded
     # with every screenshot and freshness checks do not compare their pixels.
     dynamic: list[Locator] = []
+    # Per-run values (`{{ NAME }}`), which may use {{ run.id }}, {{ run.counter }} and {{ today }}.
+    vars: dict[str, str] = {}
+    setup: list[Hook] = []  # run before every replay (e.g. reset the app's demo data)
+    teardown: list[Hook] = []  # run after every replay, whether it went through or not
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
 
     @field_validator("start_url", "base_url")
@@ -190,6 +236,32 @@ class Workflow(Strict):
                     f"(add e.g. `{s.secret}: MY_ENV_VAR`)"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _placeholders_known(self) -> Workflow:
+        def check(where: str, texts: list[str | None], known: list[str]) -> None:
+            bad = unknown_names(texts, known)
+            if bad:
+                have = ", ".join(["run.id", "run.counter", "today", *known])
+                raise ValueError(f"{where} uses {{{{ {bad[0]} }}}}, which is not a per-run value (known: {have}); "
+                                 "declare it under 'vars'")
+
+        for name, v in self.vars.items():
+            check(f"vars.{name}", [v], [])
+        names = list(self.vars)
+        check("start_url", [self.start_url], names)
+        for phase in ("setup", "teardown"):
+            for k, h in enumerate(getattr(self, phase), 1):
+                check(f"{phase} hook {k}", list(h.texts()), names)
+        for i, s in enumerate(self.steps, 1):
+            texts = [s.value, s.url, *(str(getattr(loc, k) or "") for loc in s.locators()
+                                       for k in ("name", *LOCATOR_KINDS))]
+            check(f"step {i}", texts, names)
+        return self
+
+    @property
+    def uses_counter(self) -> bool:
+        return "run.counter" in self.model_dump_json()
 
     def step_ids(self) -> list[str]:
         """Stable ids: the step's own `id`, else a slug of action and target, made unique: a derived id never
@@ -228,6 +300,16 @@ def with_step_ids(steps: list[Step]) -> list[Step]:
     """The steps with their stable ids written out (`id:`), as `Workflow.step_ids` derives them."""
     draft = Workflow.model_construct(title="", start_url="", steps=steps)
     return [s.model_copy(update={"id": sid}) for s, sid in zip(steps, draft.step_ids(), strict=True)]
+
+
+def _strings(data: object) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, list):
+        return [t for x in data for t in _strings(x)]
+    if isinstance(data, dict):
+        return [t for x in data.values() for t in _strings(x)]
+    return []
 
 
 def web_url(url: str, what: str) -> str:

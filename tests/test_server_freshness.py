@@ -219,7 +219,9 @@ def test_refresh_makes_a_draft_version_that_keeps_edits_and_reuses_unchanged_seg
     assert steps["open-expenses"]["text"] == OPEN_TEXT  # the edit survived
     assert steps["submit-expense"]["text"] == SUBMIT_TEXT and steps["submit-expense"]["review"]  # kept, flagged
     assert steps["submit-expense"]["generated_text"] == "Click **Save expense**."
-    assert [rv["step"] for rv in log["review"]] == ["submit-expense"]
+    # the text kept over the renamed button, and the new dialog after it with the step to add
+    assert [rv["step"] for rv in log["review"]] == ["submit-expense", "submit-expense"]
+    assert "proposed: add a step after submit-expense: click Confirm in dialog" in log["review"][1]["why"]
     # the video: unchanged segments are the same files, only the rest was rendered
     old = {sg["id"]: sg["segment_sha256"] for sg in old_video["segments"]}
     new = {sg["id"]: sg["segment_sha256"] for sg in new_video["segments"]}

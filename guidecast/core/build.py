@@ -9,6 +9,7 @@ from pathlib import Path
 
 from guidecast.capture.browser import find_chromium
 from guidecast.capture.replay import capture_workflow
+from guidecast.capture.stepids import write_step_ids
 from guidecast.capture.workflow import load_workflow
 from guidecast.composer.compose import compose_guide
 from guidecast.core.manifest import (
@@ -103,6 +104,7 @@ def build(workflow: Path, out: Path, *, capture: CaptureOptions | None = None, n
     c, n = capture or CaptureOptions(), narrate or NarrateOptions()
     with folder_lock(out, "build folder"):
         n = preflight(workflow, out, c, n)
+        write_step_ids(load_workflow(workflow))  # ids assigned once, kept when a locator is edited
         own_cache = out / ".cache"  # the build's own cache (no --cache-dir): it goes with the build
         kept_cache = n.cache_dir is None and own_cache.is_dir()
         with staged_dir(out) as stage:

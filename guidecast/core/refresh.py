@@ -37,6 +37,7 @@ from guidecast.core.manifest import (
 )
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import folder_lock, staged_dir
+from guidecast.kernel.markup import plain
 from guidecast.kernel.progress import Stages, quiet_stage
 from guidecast.narration.manifest import VideoManifest, load_manifest
 from guidecast.narration.narrate import RenderReport, narrate_guide
@@ -120,6 +121,15 @@ def ownership_line(build: Path, today: date | None = None) -> str:
 
 # -- refresh -------------------------------------------------------------------------------------------
 
+def proposals(report: FreshnessReport) -> list[ReviewEntry]:
+    """A new dialog after a step that the guide does not show: the step to add, for review."""
+    numbers = {s.id: s.number for s in report.steps}
+    return [ReviewEntry(step=f.after_step, number=numbers.get(f.after_step, 0),
+                        why=f"the app now shows {f.after} after this step and the guide does not; "
+                            f"proposed: {plain(f.proposal)}")
+            for f in report.flow if f.proposal]
+
+
 @dataclass
 class Applied:
     guide: Guide
@@ -138,7 +148,8 @@ def changelog_entry(report: FreshnessReport, guide: Guide, rendered: RenderRepor
         flow=[f.model_dump() for f in report.flow],
         page_changes=page_changes(report),
         conflicts=[c.model_dump() for c in guide.conflicts],
-        review=[ReviewEntry(step=s.id, number=s.number, why=s.review) for s in guide.steps if s.review],
+        review=[ReviewEntry(step=s.id, number=s.number, why=s.review) for s in guide.steps if s.review]
+        + proposals(report),
         new_steps=list(guide.new_step_ids),
         segments_rendered=list(rendered.rendered), segments_reused=list(rendered.reused),
     )

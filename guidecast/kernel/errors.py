@@ -82,6 +82,24 @@ class HostNotAllowed(CaptureError):
         self.host = host
 
 
+class HookFailed(CaptureError):
+    """A workflow's setup or teardown hook (a command or a request to the app) failed."""
+
+    def __init__(self, message: str, *, phase: str = "setup", hook: int = 0) -> None:
+        super().__init__(message)
+        self.phase, self.hook = phase, hook  # "setup" | "teardown", 1-based
+
+
+class StepRefused(CaptureError):
+    """The app refused a step: a validation error, an error page, an HTTP 4xx/5xx answer. `app_message` is what
+    the app said (the text on screen, or the status line)."""
+
+    def __init__(self, message: str, *, step: int | None = None, step_id: str | None = None, app_message: str = "",
+                 status: int | None = None) -> None:
+        super().__init__(message, step=step, step_id=step_id)
+        self.app_message, self.status = app_message, status
+
+
 class ToolMissing(GuidecastError):
     """A program guidecast needs (Chromium, ffmpeg, a voice) is not installed."""
 

@@ -29,6 +29,12 @@ UI = {
         "submit_label": "Submit expense",
         "category_first": False,
         "confirm_dialog": False,
+        # Knobs for tests that change one thing at a time (create_app(ui={...})); "changed" keeps these.
+        "email_label": "Email",
+        "description_label": "Description",
+        "invite_label": "Invite teammate",
+        "extra_field": None,  # the label of an extra optional field on New expense (e.g. "Project code")
+        "menu_extra": None,  # the name of an extra item in the main menu (e.g. "Reports")
     },
     "changed": {
         "signin_class": "btn-success",  # 4. restyled: green "Sign in" button, same name/place
@@ -68,11 +74,15 @@ def _templates() -> Jinja2Templates:
     return t
 
 
-def create_app(variant: str = "base") -> FastAPI:
+def create_app(variant: str = "base", ui: dict | None = None) -> FastAPI:
+    """`ui`: knobs of `UI` to set over the variant's (unknown ones are an error)."""
     if variant not in UI:
         raise ValueError(f"unknown Expensely variant {variant!r}; expected one of: {', '.join(VARIANTS)}")
+    unknown = set(ui or {}) - set(UI["base"])
+    if unknown:
+        raise ValueError(f"unknown Expensely UI setting(s): {', '.join(sorted(unknown))}")
     password = os.environ.get("EXPENSELY_PASSWORD") or DEFAULT_PASSWORD
-    ui = UI[variant]
+    ui = {**UI["base"], **UI[variant], **(ui or {})}
     store = Store()
     templates = _templates()
 
@@ -250,5 +260,11 @@ def create_app(variant: str = "base") -> FastAPI:
     @app.get("/api/team")
     async def api_team():
         return JSONResponse([t.to_json() for t in store.team])
+
+    @app.post("/api/reset")
+    async def api_reset():
+        """The seeded data again (a workflow's setup hook calls it so that replays start alike)."""
+        store.reset()
+        return JSONResponse({"reset": True})
 
     return app

@@ -46,9 +46,10 @@ class SampleApp:
         return f"SampleApp(variant={self.variant!r}, url={self.url!r})"
 
 
-def start_sample_app(variant: str = "base", port: int = 0, timeout: float = 10.0) -> SampleApp:
-    """Start the app on 127.0.0.1 (port 0: a free port) and return once it answers HTTP."""
-    app = create_app(variant)  # raises ValueError for an unknown variant, before any thread starts
+def start_sample_app(variant: str = "base", port: int = 0, timeout: float = 10.0, ui: dict | None = None) -> SampleApp:
+    """Start the app on 127.0.0.1 (port 0: a free port) and return once it answers HTTP. `ui`: settings of
+    `app.UI` to change (a relabelled field, an extra field or menu item)."""
+    app = create_app(variant, ui)  # raises ValueError for an unknown variant, before any thread starts
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -92,6 +92,10 @@ class Store:
     settings: dict[str, dict] = field(default_factory=dict)  # by user email
     sessions: dict[str, str] = field(default_factory=dict)  # session id -> email
 
+    def reset(self) -> None:
+        """Back to the seeded expenses and team (sessions and settings stay): a workflow's setup hook."""
+        self.expenses, self.team = _seed_expenses(), _seed_team()
+
     # --- sessions -------------------------------------------------------------------
     def open_session(self, email: str) -> str:
         sid = secrets.token_urlsafe(24)
