@@ -105,7 +105,7 @@ def test_locator_that_matches_nothing_keeps_the_previous_capture(tmp_path, sampl
 def test_ambiguous_locator_says_which_elements(tmp_path, sample_app):
     wf = write(tmp_path, GOOD_HEAD + "  - {action: click, target: {role: textbox}}\n")
     assert_clean_error(run_cli("capture", str(wf), "--base-url", sample_app.url, "--find-timeout", "1"),
-                       "step 2", "matches 2 elements", "textbox 'Email'", "more specific")
+                       "step 2", "matches 2 elements", "textbox 'Email'", "Make it name one")
 
 
 def test_missing_browser(tmp_path):
