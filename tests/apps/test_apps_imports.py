@@ -37,6 +37,17 @@ def test_devtools_sign_in_and_form_recording_replays_on_wagtail(wagtail_app, tmp
     fills = [s for s in bundle.steps if s.action == "fill"]
     assert [s.element.tag for s in fills] == ["input", "input", "input", "input"]
     assert [s.locator_rank for s in fills] == [0, 0, 0, 0]  # "aria/Title*" finds the field, not its panel
-    for p in (tmp_path / "cap").rglob("*"):
+    # a writer writes one step per field: each click into a field folds into the typing that follows it
+    from guidecast.composer.compose import compose_guide
+
+    guide = compose_guide(tmp_path / "cap", tmp_path / "guide")
+    per_field = [g for g in guide.steps if g.action == "fill"]
+    assert len(guide.steps) == 8 and len(per_field) == 4
+    assert [len(g.source_ids) for g in per_field] == [2, 2, 2, 2]
+    assert [g.text for g in per_field] == [
+        "In **Username**, enter “editor”.", "In **Password**, enter your password.",
+        "In **Title**, enter “Autumn opening hours”.", "In **Intro**, enter “From October we open at nine.”"]
+    assert not any(g.text.startswith("Click in") for g in guide.steps)
+    for p in [*(tmp_path / "cap").rglob("*"), *(tmp_path / "guide").rglob("*")]:
         if p.is_file():
             assert WAGTAIL_PASSWORD.encode() not in p.read_bytes(), p
