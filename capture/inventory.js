@@ -28,7 +28,8 @@
     else if (tag === "a" || A.roleOf(el) === "menuitem" || A.roleOf(el) === "tab") kind = "menu item";
     else kind = "button";
     const name = short(kind === "field" ? (A.labelOf(el) || A.nameOf(el) || el.getAttribute("placeholder") || "") : A.nameOf(el));
-    if (name) out.push({ kind, name });
+    const r = el.getBoundingClientRect();
+    if (name) out.push({ kind, name, box: { x: r.x, y: r.y, width: r.width, height: r.height } });
   }
   return out;
 }
