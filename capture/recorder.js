@@ -8,6 +8,7 @@
   Object.defineProperty(document, "__guidecastRecorder", { value: true });
   window.__guidecastRecorder = true;
   const A = __ARIA__;
+  const contextOf = (__CONTEXT__)(A);
   const DOC_ID = Math.random().toString(36).slice(2);
   window.__guidecastDoc = DOC_ID;
   const TOP = window === window.top;
@@ -40,24 +41,71 @@
   const all = (sel) => Array.from(document.querySelectorAll(sel)).filter(visible);
   const esc = (s) => (window.CSS && CSS.escape ? CSS.escape(s) : s.replace(/["\\]/g, "\\$&"));
 
+  // Short CSS a person can read, from what is stable about the element: its id, name, a stable
+  // attribute, a class (alone, under the nearest ancestor with an id, or in the list row with its text);
+  // a positional path only when nothing else is unique, and then as short as it can be.
+  const uniq = (sel) => { try { return document.querySelectorAll(sel).length === 1; } catch (e) { return false; } };
+  const stableId = (id) => id && !/\d{3,}|^[:_]|[:]|^(ember|react|radix|mui|headlessui|downshift)/i.test(id);
+  const stableClass = (c) => /^[a-zA-Z][\w-]*$/.test(c) && !/\d{3,}|^(is-|has-|ng-|js-|active$|selected$|focus|hover|open$|show$|disabled$|css-|sc-|jsx-)/.test(c) && c.length < 40;
+  const quote = (v) => `"${v.replace(/"/g, '\\"')}"`;
+  const ATTRS = ["name", "data-test", "data-qa", "data-cy", "aria-label", "title", "type", "role", "href", "for", "value"];
+
+  function ownSelectors(el) {
+    const tag = el.tagName.toLowerCase();
+    const out = [];
+    if (stableId(el.id)) out.push("#" + esc(el.id));
+    for (const a of ATTRS) {
+      const v = el.getAttribute(a);
+      if (v && v.length < 80 && !(a === "href" && /^(javascript:|#$)/.test(v))) out.push(`${tag}[${a}=${quote(v)}]`);
+    }
+    for (const c of Array.from(el.classList).filter(stableClass)) out.push(`${tag}.${esc(c)}`);
+    out.push(tag);
+    return out;
+  }
+
+  function rowOf(el) {
+    const row = el.parentElement && el.parentElement.closest("li,tr,[role=row],[role=listitem]");
+    const text = row ? A.norm(row.innerText).split(" ").slice(0, 6).join(" ") : "";
+    return row && text && text.length <= 40 && !/["'\\]/.test(text) ? { row, text } : null;
+  }
+
   function cssPath(el) {
-    if (el.id && document.querySelectorAll("#" + esc(el.id)).length === 1) return "#" + esc(el.id);
-    const name = el.getAttribute("name");
-    if (name) {
-      const sel = `${el.tagName.toLowerCase()}[name="${name.replace(/"/g, '\\"')}"]`;
-      if (document.querySelectorAll(sel).length === 1) return sel;
+    const own = ownSelectors(el);
+    for (const sel of own.slice(0, -1)) if (uniq(sel)) return sel;
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      if (!stableId(a.id) || !uniq("#" + esc(a.id))) continue;
+      for (const sel of own) if (uniq(`#${esc(a.id)} ${sel}`)) return `#${esc(a.id)} ${sel}`;
+      break;
+    }
+    const r = rowOf(el);
+    if (r) {
+      const rowTag = r.row.tagName.toLowerCase();
+      const rows = Array.from(document.querySelectorAll(rowTag)).filter((x) => A.norm(x.innerText).includes(r.text));
+      for (const sel of own) {
+        const hits = rows.flatMap((x) => Array.from(x.querySelectorAll(sel)));
+        if (hits.length === 1 && hits[0] === el) return `${rowTag}:has-text(${quote(r.text)}) ${sel}`;
+      }
     }
     const parts = [];
     for (let e = el; e && e.nodeType === 1 && e !== document.documentElement; e = e.parentElement) {
-      if (e.id && document.querySelectorAll("#" + esc(e.id)).length === 1) {
+      if (e !== el && stableId(e.id) && uniq("#" + esc(e.id))) {
         parts.unshift("#" + esc(e.id));
         break;
       }
       const tag = e.tagName.toLowerCase();
       const same = e.parentElement ? Array.from(e.parentElement.children).filter((c) => c.tagName === e.tagName) : [];
       parts.unshift(same.length > 1 ? `${tag}:nth-of-type(${same.indexOf(e) + 1})` : tag);
+      if (uniq(parts.join(" > "))) break;
     }
     return parts.join(" > ");
+  }
+
+  // How a person would call an element (for its step id): its name, label or placeholder, else its row's
+  // text, else its form field name ("_filter_column": "filter column").
+  function what(el) {
+    const r = rowOf(el);
+    const field = (el.getAttribute("name") || "").replace(/[_\W]+/g, " ").trim();
+    return A.nameOf(el) || A.labelOf(el) || el.getAttribute("placeholder") || (r ? r.text : "") || field;
   }
 
   function countRole(role, name) {
@@ -89,10 +137,10 @@
     if (role && name) cands.push({ loc: { role, name }, count: countRole(role, name) });
     if (label && field) cands.push({ loc: { label }, count: all("input,textarea,select").filter((e) => A.labelOf(e) === label).length });
     if (testId) cands.push({ loc: { test_id: testId }, count: all(`[data-testid="${testId.replace(/"/g, '\\"')}"]`).length });
-    if (text && text.length <= 60 && !text.includes("\n")) cands.push({ loc: { text }, count: countText(text) });
     if (placeholder && field) cands.push({ loc: { placeholder }, count: all(`[placeholder="${placeholder.replace(/"/g, '\\"')}"]`).length });
+    if (text && text.length <= 60 && !text.includes("\n")) cands.push({ loc: { text }, count: countText(text) });
     const css = cssPath(el);
-    cands.push({ loc: { css }, count: all(css).length });
+    cands.push({ loc: { css }, count: css.includes(":has-text(") ? 1 : all(css).length });
     const r = el.getBoundingClientRect();
     return {
       role, name: name || null, label: label || null, tag, test_id: testId,
@@ -100,7 +148,9 @@
       text: text ? text.slice(0, 120) : null,
       in_dialog: !!el.closest("dialog,[role=dialog],[role=alertdialog]"),
       in_navigation: el.closest("nav,[role=navigation]") ? (A.norm((el.closest("nav,[role=navigation]").getAttribute("aria-label"))) || "navigation") : null,
+      context: contextOf(el),
       candidates: cands,
+      what: what(el).slice(0, 60),
       box: { x: r.x, y: r.y, width: r.width, height: r.height },
     };
   }
@@ -114,10 +164,18 @@
     if (!el || !dirty.has(el)) return;
     dirty.delete(el);
     const value = el.isContentEditable ? el.innerText : el.value;
-    send({ kind: "fill", value, element: describe(el), ...context() });
+    send({ kind: "fill", value, field: fieldId(el), element: describe(el), ...context() });
   }
   const flushAll = () => Array.from(dirty).forEach(flush);
   window.__guidecastFlush = flushAll;
+
+  // A field about to be typed into: Python photographs it now, before the typing (and before an Enter).
+  let fieldSeq = 0;
+  const fieldId = (el) => el.__guidecastField || (el.__guidecastField = `${DOC_ID}-${++fieldSeq}`);
+  document.addEventListener("focusin", (ev) => {
+    const el = deepTarget(ev);
+    if (!inToolbar(ev) && isTextField(el)) send({ kind: "focus", field: fieldId(el), ...context() });
+  }, true);
 
   document.addEventListener("input", (ev) => {
     const el = deepTarget(ev);

@@ -13,6 +13,7 @@ look like credentials become `secret:` references to environment variables, neve
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -59,6 +60,7 @@ class Recorded:
     heading: str | None = None
     screenshot: str | None = None
     blurred: list[Box] = field(default_factory=list)
+    what: str = ""  # how a person calls the target (its name, label, placeholder or row text): the step id
     t: float = field(default_factory=time.monotonic)
 
 
@@ -96,6 +98,7 @@ class Recorder:
         self.redactor = Redactor()
         self._shots = Path(tempfile.mkdtemp(prefix="guidecast-rec-")) if screenshots else None
         self._final: tuple[str, str, str] | None = None
+        self._field_shots: dict[str, tuple[str | None, list[Box]]] = {}  # field -> photographed at focus
         existing = list(context.pages)
         self.tabs = Tabs(context, existing[0] if existing else None)
         context.expose_binding("__guidecastRecord", self._on_event)
@@ -196,6 +199,8 @@ class Recorder:
             it = self.items[-1]
             note = "\n".join(filter(None, [it.step.note if it.step else None, ev.get("text", "").strip()]))
             it.note = note
+        elif kind == "focus" and not self.stopped and not self.paused:
+            self._shoot_field(source, ev)
         elif kind not in ("hello", "note") and not self.stopped:
             self._record(source, kind, ev)
         return {"paused": self.paused, "stopped": self.stopped}
@@ -220,7 +225,7 @@ class Recorder:
                 self.items.remove(slot)
             else:
                 slot.step = step
-                self._shoot(slot, page, ev.get("dpr") or 1.0)
+                self._shoot(slot, page, ev.get("dpr") or 1.0, ev.get("field"))
         except (PlaywrightError, GuidecastError, ValueError) as e:  # never break the person's session; say what was lost
             if slot in self.items:
                 self.items.remove(slot)
@@ -291,6 +296,7 @@ class Recorder:
         else:
             return None
         slot.element = _element_info(el, offset, ev.get("dpr") or 1.0) if el else None
+        slot.what = (el or {}).get("what") or ""
         return step
 
     def _before(self, slot: Recorded) -> Recorded | None:
@@ -307,12 +313,29 @@ class Recorder:
             return Step(action="fill", secret=self.secret_names.name_for(value, "token"), sensitive=True, **tgt)
         return Step(action="fill", value=value, **tgt)
 
-    def _shoot(self, slot: Recorded, page, dpr: float) -> None:
+    def _shoot(self, slot: Recorded, page, dpr: float, field_id: str | None = None) -> None:
         if self._shots is None or slot.step is None:
             return
+        early = self._field_shots.pop(field_id, None) if field_id else None
         if slot.step.is_sensitive and slot.step.target is not None:
             self.redactor.add(slot.page, slot.step.target)
+        elif early is not None and slot.step.action == "fill" and early[0]:
+            # the field as it was when the person went into it: before the typing, and before an Enter
+            # that submits or clears it (a sensitive value is photographed now instead, blurred)
+            slot.screenshot, slot.blurred = early
+            return
         slot.screenshot, slot.blurred = self._screenshot(page, slot.page, dpr)
+
+    def _shoot_field(self, source, ev: dict) -> None:
+        """A text field got the focus: photograph the page now for the fill step that may follow."""
+        if self._shots is None or not ev.get("field"):
+            return
+        page = source["page"]
+        try:
+            self._field_shots[ev["field"]] = self._screenshot(page, self.tabs.name_of(page) or "main",
+                                                              ev.get("dpr") or 1.0)
+        except PlaywrightError:  # the page moved on; the fill is photographed when it is reported
+            pass
 
     def _screenshot(self, page, name: str, dpr: float) -> tuple[str | None, list[Box]]:
         # One at a time: handlers interleave, and overlapping screenshots can leave the style that hides
@@ -405,6 +428,7 @@ class Recorder:
                 acts[-1].opened = popup
                 acts[-1].step = acts[-1].step.model_copy(update={"opens_popup": True})
         steps, current = [], "main"
+        taken: set[str] = set()
         for it in self.items:
             if it.step is None:
                 continue
@@ -416,8 +440,26 @@ class Recorder:
                 current = self.tabs.opener.get(it.page, "main")
             if it.opened:
                 current = it.opened
+            sid = self._readable_id(it, taken)
+            if sid:
+                update["id"] = sid
             steps.append(it.step.model_copy(update=update))
         return steps
+
+    @staticmethod
+    def _readable_id(it: Recorded, taken: set[str]) -> str | None:
+        """An id from what the person acted on ("check-buy-milk") where the target is CSS or an unnamed
+        role, whose derived id would read like a selector; None to keep the derived one."""
+        loc = it.step.target if it.step else None
+        if loc is None or not (loc.css or loc.xpath or (loc.role and not loc.name)) or not it.what:
+            return None
+        base = re.sub(r"[^a-z0-9]+", "-", f"{it.step.action} {it.what}".lower()).strip("-")[:60].rstrip("-")
+        sid, n = base, 1
+        while sid in taken:
+            n += 1
+            sid = f"{base}-{n}"
+        taken.add(sid)
+        return sid
 
     def save(self, path: str | Path) -> SavedRecording:
         """Write the workflow (atomically) and, beside it, its capture bundle (`flow.yaml` -> `flow.capture/`)."""
@@ -494,7 +536,7 @@ def _element_info(el: dict, offset, dpr: float) -> ElementInfo:
     box = Box(**el["box"])
     if offset and offset != (0.0, 0.0):
         box = Box(x=box.x + offset[0], y=box.y + offset[1], width=box.width, height=box.height)
-    keys = ("role", "name", "label", "tag", "input_type", "text", "test_id", "in_dialog", "in_navigation")
+    keys = ("role", "name", "label", "tag", "input_type", "text", "test_id", "in_dialog", "in_navigation", "context")
     return ElementInfo(**{k: el.get(k) for k in keys}, box=box, box_device=box.scaled(dpr))
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guidecast.capture import locate
 from guidecast.capture.browser import Hosts, host_allowed, host_resolver_rules, launch_browser, parse_hosts, url_host
 from guidecast.capture.bundle import (
     CAPTURE_FILE,
@@ -29,7 +30,7 @@ from guidecast.capture.bundle import (
 )
 from guidecast.capture.hooks import run_hooks
 from guidecast.capture.inventory import read_controls
-from guidecast.capture.locate import describe_matches, frame_root, probe, suggest_locator, to_playwright
+from guidecast.capture.locate import frame_root, probe, settle_page, to_playwright
 from guidecast.capture.privacy import scrub, secret_kind, strip_query
 from guidecast.capture.rediscover import rediscover
 from guidecast.capture.refusal import ACTS, WATCH_JS, Signals, refusal
@@ -342,8 +343,10 @@ class _Replay:
             ) from None
         self._settle(page)
 
-    def _settle(self, page) -> None:
-        """Wait until the page is ready to be photographed: loaded and its web fonts in. No sleeping."""
+    def _settle(self, page, *, still: bool = True) -> None:
+        """Wait until the page is ready to be photographed: loaded, its web fonts in and (`still`) its
+        animations finished (`settle_page`). No sleeping. Before a step with a target only the load is
+        waited for here: `probe` waits for the rest on the target itself."""
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -352,8 +355,10 @@ class _Replay:
                 page.wait_for_load_state("load", timeout=self.settle_ms)
             except PlaywrightTimeout:
                 raise self._not_settled(page) from None
+            if not still:
+                break
             try:
-                page.evaluate("document.fonts ? document.fonts.ready.then(() => true) : true")
+                settle_page(page)
                 break
             except PlaywrightError as e:  # a navigation replaced the document meanwhile: wait for it
                 if "context was destroyed" not in str(e) and "navigat" not in str(e):
@@ -411,7 +416,7 @@ class _Replay:
                 url_at, title_at = page.url, page.title()
                 rec["heading"] = _page_heading(page)
             else:
-                self._settle(page)
+                self._settle(page, still=step.target is None)
                 target = None
                 if step.target is not None:
                     target, facts = self._find_and_describe(page, n, sid, step, rec)
@@ -528,13 +533,21 @@ class _Replay:
     def _find(self, page, n: int, sid: str, step: Step):
         """The single visible element for the step's first matching locator (falls back in rank order),
         with its description (see `capture.locate.probe`)."""
+        from playwright.sync_api import Error as PlaywrightError
+
         candidates = step.locators()
         deadline = time.monotonic() + self.find_s
         ambiguous = None
         while True:
             for rank, loc in enumerate(candidates):
-                pw = to_playwright(page, loc)
-                count, facts = probe(pw)
+                pw = to_playwright(page, loc, step.action)
+                try:
+                    count, facts = probe(pw)
+                except PlaywrightError as e:  # a navigation replaced the document meanwhile: look again
+                    if "context was destroyed" not in str(e) and "navigat" not in str(e):
+                        raise
+                    self._settle(page, still=False)
+                    count, facts = 0, None
                 if count == 1:
                     return pw, rank, loc, facts
                 if count > 1 and ambiguous is None:
@@ -546,14 +559,14 @@ class _Replay:
         where = f"{self.lw.path}: step {n} ({sid}), field 'target'"
         if ambiguous:
             count, loc, pw = ambiguous
-            matches = describe_matches(pw)
-            names = [_match_name(m) for m in matches[:4]]
-            better = suggest_locator(matches, loc)
-            hint = f"e.g. target: {better} for the first one" if better else \
-                "e.g. add 'name' to a role, use a test_id, or set exact: true"
+            listed = locate.listed(page, pw, loc, step.action)
+            fits = [c for c in listed if c["locator"] and (c["fillable"] or step.action not in locate.FIELD_ACTIONS)]
+            hint = f"e.g. target: {fits[0]['locator']}" if fits else \
+                "e.g. add 'name' to a role, use a test_id, or add nth: 1 for the first"
             raise TargetAmbiguous(
-                f"{where}: {loc.describe()} matches {count} elements on {page.url} ({', '.join(names)}); "
-                f"make it more specific, {hint}", step=n, step_id=sid, locator=loc, count=count)
+                f"{where}: {loc.describe()} matches {count} elements on {page.url}: "
+                f"{'; '.join(locate.say(c) for c in listed)}{'; ...' if count > len(listed) else ''}. "
+                f"Make it name one, {hint}", step=n, step_id=sid, locator=loc, count=count, candidates=listed)
         if sid in self.recorded:  # the element the capture recorded, by its other traits
             found = rediscover(page, self.recorded[sid], candidates[0].frame)
             if found is not None:
@@ -564,18 +577,32 @@ class _Replay:
             raise CaptureError(f"{where}: {missing}")
         tried = "; ".join(c.describe() for c in candidates)
         title = page.title()
+        near = locate.near_misses(page, candidates[0], step.action)
+        hint = f"near misses: {'; '.join(locate.say(c) for c in near)}" if near else \
+            "check the locator against the page, or add fallbacks"
         raise TargetNotFound(
             f"{where}: {tried} matches nothing visible on {page.url} (title {title!r}) after "
-            f"{self.find_s:g}s; check the locator against the page, or add fallbacks",
-            step=n, step_id=sid, locator=candidates, url=page.url, page_title=title)
+            f"{self.find_s:g}s; {hint}",
+            step=n, step_id=sid, locator=candidates, url=page.url, page_title=title, near_misses=near)
 
     def _act(self, page, target, step: Step, value: str | None, element: ElementInfo | None, n: int, sid: str):
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         a = step.action
-        if step.opens_popup:
-            with page.context.expect_page(timeout=ACTION_TIMEOUT_MS):
+        try:
+            if step.opens_popup:
+                with page.context.expect_page(timeout=ACTION_TIMEOUT_MS):
+                    _perform(page, target, a, step, value, element, self._files(step, n, sid))
+            else:
                 _perform(page, target, a, step, value, element, self._files(step, n, sid))
-        else:
-            _perform(page, target, a, step, value, element, self._files(step, n, sid))
+        except PlaywrightTimeout:
+            raise
+        except PlaywrightError as e:
+            wrong = _wrong_kind(a, element, str(e))
+            if wrong is None:
+                raise
+            raise CaptureError(f"{self.lw.path}: step {n} ({sid}), action '{a}': {wrong}", step=n, step_id=sid) from None
 
     def _files(self, step: Step, n: int, sid: str) -> list[str]:
         paths = []
@@ -618,6 +645,25 @@ def _perform(page, target, a: str, step: Step, value, element: ElementInfo | Non
     # close_page is done before the screenshot (see _Replay._close); wait_for: finding the target was the whole step
 
 
+_CAN = {"fill": ("typed into", "a text field"), "select": ("picked from", "a list (select)"),
+        "check": ("ticked", "a checkbox or radio button"), "uncheck": ("unticked", "a checkbox")}
+
+
+def _wrong_kind(action: str, element: ElementInfo | None, error: str) -> str | None:
+    """What to say when the target cannot take the action (a fill aimed at a region, a check at a link),
+    instead of Playwright's words; None for other errors."""
+    low = error.lower()
+    if action not in _CAN or not any(w in low for w in ("is not an", "is not a", "not a checkbox", "not a <select>",
+                                                         "not an <input>", "cannot")):
+        return None
+    verb, kind = _CAN[action]
+    what = "the target"
+    if element is not None:
+        what = f"the {element.role or element.tag or 'element'}" + (f" {element.name!r}" if element.name else "")
+    return (f"{what} cannot be {verb}; the locator must find {kind} (e.g. a label or role of the field itself, "
+            "or a role such as textbox, combobox, checkbox with its name)")
+
+
 def _top_level(request) -> bool:
     """A navigation of a tab's main frame (not an iframe's, not a subresource)."""
     from playwright.sync_api import Error as PlaywrightError
@@ -628,11 +674,6 @@ def _top_level(request) -> bool:
         return request.frame.parent_frame is None
     except PlaywrightError:  # a popup's first navigation comes before its frame exists
         return True
-
-
-def _match_name(m: dict) -> str:
-    what = f"{m.get('role') or 'element'} {m['name']!r}" if m.get("name") else (m.get("role") or "element")
-    return what + (f" [data-testid={m['test_id']}]" if m.get("test_id") else "")
 
 
 def _missing_frame(page, candidates) -> str | None:

@@ -55,7 +55,7 @@ class Redactor:
         for name, loc in self.fields:
             if name != page_name:
                 continue
-            pw = to_playwright(page, loc)
+            pw = to_playwright(page, loc, "fill")
             rects += _frame_rects(pw) if loc.frame else pw.evaluate_all(_RECTS_JS)
         out = []
         for x, y, w, h in rects:

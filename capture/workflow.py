@@ -7,7 +7,9 @@ Beyond the basics (action, target + fallbacks, value/secret, key, url, note, sen
 - actions: goto, click, dblclick, fill, select, check, uncheck, press, hover, upload (`files:`
   relative to the workflow file), wait_for (the target shows), back, forward, close_page;
 - a locator may carry `frame: [<iframe selector>, ...]`, outermost first (`iframe[name="pay"]`,
-  `#frame-id`, `iframe >> nth=0`), and `xpath:` as its kind;
+  `#frame-id`, `iframe >> nth=0`), `nth: N` (the Nth of several matches, 1 = first), and `xpath:` as its
+  kind; labels and field names match without their required-field mark or colon ("Username" finds
+  "Username*" and "Username:");
 - tabs: `opens_popup: true` on the step whose action opens a popup (replay also follows an
   unannounced one); `page: main | popup-1 | ...` switches tab before the step;
 - `dialog: accept | dismiss` answers alert/confirm/prompt raised by the step (default accept);
@@ -61,6 +63,8 @@ class Locator(Strict):
     placeholder: str | None = None
     css: str | None = None
     xpath: str | None = None
+    # Which one when several elements match (1 is the first, in page order): `{role: combobox, nth: 2}`.
+    nth: int | None = Field(None, ge=1, le=1000)
     # The iframes to enter first, outermost first: CSS selectors of <iframe> elements, as Playwright's
     # frame_locator takes them (e.g. `iframe[name="pay"]`, `#checkout-frame`, `iframe >> nth=0`).
     frame: list[str] = []
@@ -86,6 +90,8 @@ class Locator(Strict):
             what = f"{self.role} {self.name!r}" if self.name else self.role
         else:
             what = f"{self.kind} {getattr(self, self.kind)!r}"
+        if self.nth is not None:
+            what += f" (match {self.nth})"
         return what + "".join(f" in frame {f!r}" for f in self.frame)
 
 

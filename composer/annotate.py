@@ -21,6 +21,16 @@ PAD_CSS_PX = 4
 ZOOM_CONTEXT_CSS_PX = 160  # how much of the page around the target a zoomed picture keeps
 ZOOM_MIN_FRACTION = 0.45  # a zoomed picture is at least this share of the screenshot's width
 PIXELATE_CSS_PX = 8
+BADGE_RADIUS_CSS_PX = 13
+GAP_CSS_PX = 3  # between a marker and what it must not cover
+# A target smaller than this (either side, CSS px) gets its click marker around and beside it, not on it:
+# a ring drawn on a checkbox, a "1" link or a short menu entry would hide what the reader looks for.
+SMALL_WIDTH_CSS_PX = 100
+SMALL_HEIGHT_CSS_PX = 36
+ARROW = [(0, 0), (0, 17), (4.5, 13), (7.5, 20), (10.5, 18.8), (7.6, 12.2), (13, 12)]  # CSS px, tip at (0, 0)
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
 @dataclass
 class Marks:
     """What to draw on one screenshot (boxes in device pixels)."""
@@ -60,14 +70,13 @@ def render_marks(png: bytes, marks: Marks, scale: float = 1.0) -> tuple[bytes, B
     for x0, y0, x1, y1 in rects:
         d.rounded_rectangle([x0, y0, x1, y1], radius=int(6 * scale), fill=HIGHLIGHT + (TINT_ALPHA,),
                             outline=HIGHLIGHT + (255,), width=max(2, int(OUTLINE_CSS_PX * scale)))
+    taken: list[Rect] = [rects[0]]
     if marks.marker:
-        _marker(d, rects[0], scale)
+        taken += _marker(d, rects[0], img.size, scale)
     img = Image.alpha_composite(img, overlay)
     x0, y0, x1, y1 = rects[0]
     if marks.number is not None:
-        r = 13 * scale
-        small = x1 - x0 < 3 * r  # a small target (a checkbox): the badge sits left of it, not on it
-        bx, by = (x0 - r - 2 * scale, (y0 + y1) / 2) if small else (x0, y0)
+        bx, by = badge_centre(rects[0], taken, img.size, scale)
         _badge(img, marks.number, bx, by, scale)
     return _png(img.convert("RGB")), Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
 
@@ -122,28 +131,90 @@ def _blur(img: Image.Image, box: Box, scale: float) -> None:
     img.paste(region, (x0, y0))
 
 
-def click_point(rect: tuple[float, float, float, float], scale: float) -> tuple[float, float]:
-    """Where the marker points: the middle of the target, or right of its label on a wide one."""
+def is_small(rect: Rect, scale: float) -> bool:
     x0, y0, x1, y1 = rect
+    return x1 - x0 < SMALL_WIDTH_CSS_PX * scale or y1 - y0 < SMALL_HEIGHT_CSS_PX * scale
+
+
+def click_point(rect: Rect, scale: float) -> tuple[float, float]:
+    """Where the marker's pointer tip is: the middle of the target, or right of its label on a wide one;
+    on a small target just outside its lower right corner (the ring goes around it instead)."""
+    x0, y0, x1, y1 = rect
+    if is_small(rect, scale):
+        return x1 + GAP_CSS_PX * scale, y1 + GAP_CSS_PX * scale
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     if (x1 - x0) > 2.5 * (y1 - y0):
         cx = max(cx, min(cx + (x1 - x0) * 0.3, x1 - 14 * scale))
     return cx, cy
 
 
-def _marker(d: ImageDraw.ImageDraw, rect: tuple[float, float, float, float], scale: float) -> None:
-    """A click marker: a ripple ring and a mouse pointer whose tip is at the click point."""
-    x, y = click_point(rect, scale)
-    ring = 11 * scale
-    d.ellipse([x - ring, y - ring, x + ring, y + ring], fill=HIGHLIGHT + (70,), outline=HIGHLIGHT + (230,),
-              width=max(2, int(2 * scale)))
-    arrow = [(0, 0), (0, 17), (4.5, 13), (7.5, 20), (10.5, 18.8), (7.6, 12.2), (13, 12)]
-    pts = [(x + ax * scale, y + ay * scale) for ax, ay in arrow]
+def _arrow(x: float, y: float, scale: float, left: bool = False, up: bool = False) -> list[tuple[float, float]]:
+    """The pointer with its tip at (x, y), its body to the lower right (or mirrored: `left`, `up`)."""
+    return [(x + (-ax if left else ax) * scale, y + (-ay if up else ay) * scale) for ax, ay in ARROW]
+
+
+def _bbox(pts: list[tuple[float, float]]) -> Rect:
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _fits(r: Rect, size: tuple[int, int]) -> bool:
+    return r[0] >= 0 and r[1] >= 0 and r[2] <= size[0] and r[3] <= size[1]
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _marker(d: ImageDraw.ImageDraw, rect: Rect, size: tuple[int, int], scale: float) -> list[Rect]:
+    """A click marker: a ripple ring and a mouse pointer whose tip is at the click point. On a small target
+    the ring is an outline around it and the pointer sits outside a corner, pointing at it. Returns the
+    rectangles the marker covers (the badge keeps off them)."""
+    width = max(2, int(2 * scale))
+    if not is_small(rect, scale):
+        x, y = click_point(rect, scale)
+        rr = 11 * scale
+        d.ellipse([x - rr, y - rr, x + rr, y + rr], fill=HIGHLIGHT + (70,), outline=HIGHLIGHT + (230,),
+                  width=width)
+        pts = _arrow(x, y, scale)
+        d.polygon(pts, fill=(255, 255, 255, 255), outline=(29, 36, 48, 255), width=max(1, int(1.5 * scale)))
+        return [_bbox(pts)]
+    x0, y0, x1, y1 = rect
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    g = GAP_CSS_PX * scale
+    # an ellipse through the rectangle's corners (semi-axes x sqrt 2), a gap further out
+    a, b = (x1 - x0) / 2 * 1.4143 + g, (y1 - y0) / 2 * 1.4143 + g
+    ring = (cx - a, cy - b, cx + a, cy + b)
+    d.ellipse(list(ring), outline=HIGHLIGHT + (230,), width=width)
+    # the pointer outside a corner, pointing at it, its body away from the target: lower right first
+    tips = [(x1 + g, y1 + g, False, False), (x0 - g, y1 + g, True, False), (x1 + g, y0 - g, False, True),
+            (x0 - g, y0 - g, True, True)]
+    options = [_arrow(x, y, scale, left, up) for x, y, left, up in tips]
+    pts = next((p for p in options if _fits(_bbox(p), size)), options[0])
     d.polygon(pts, fill=(255, 255, 255, 255), outline=(29, 36, 48, 255), width=max(1, int(1.5 * scale)))
+    return [ring, _bbox(pts)]
+
+
+def badge_centre(rect: Rect, taken: list[Rect], size: tuple[int, int], scale: float) -> tuple[float, float]:
+    """Where the numbered badge goes: beside the highlight (left, then right, above, below), clear of the
+    target and of the click marker, inside the picture; on the highlight's corner only when nothing fits."""
+    x0, y0, x1, y1 = rect
+    r = BADGE_RADIUS_CSS_PX * scale
+    g = GAP_CSS_PX * scale
+    left = min(t[0] for t in taken)
+    right = max(t[2] for t in taken)
+    cy = (y0 + y1) / 2 if y1 - y0 < 4 * r else y0 + r
+    candidates = [(left - g - r, cy), (right + g + r, cy), (x0 + r, y0 - g - r), (x0 + r, y1 + g + r),
+                  (x1 - r, y0 - g - r), (x1 - r, y1 + g + r)]
+    for bx, by in candidates:
+        disc = (bx - r, by - r, bx + r, by + r)
+        if _fits(disc, size) and not any(_overlaps(disc, t) for t in taken):
+            return bx, by
+    return x0, y0
 
 
 def _badge(img: Image.Image, number: int, x: float, y: float, scale: float) -> None:
-    r = int(13 * scale)
+    r = int(BADGE_RADIUS_CSS_PX * scale)
     cx = min(max(x, r + 1), img.width - r - 1)
     cy = min(max(y, r + 1), img.height - r - 1)
     d = ImageDraw.Draw(img)

@@ -81,8 +81,8 @@ def test_locator_matching_several_elements_suggests_a_better_one(site, tmp_path)
                    "{action: click, target: {role: button, name: Save}}")
     msg = _one_clear_error(_run(*_capture(site, wf, "--find-timeout", "1")))
     assert "wf.yaml: step 3 (click-save), field 'target': button 'Save' matches 2 elements" in msg
-    assert "button 'Save' [data-testid=save], button 'Save' [data-testid=save-copy]" in msg
-    assert "e.g. target: {test_id: save} for the first one" in msg
+    assert "button 'Save' ({test_id: save}); button 'Save' ({test_id: save-copy})" in msg
+    assert "Make it name one, e.g. target: {test_id: save}" in msg
     assert "the 2 steps captured before it are in" in msg and (tmp_path / "cap.partial" / "capture.json").exists()
 
 

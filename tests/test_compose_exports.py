@@ -16,7 +16,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import requires_browser
 
 from guidecast.composer.compose import compose_guide
 from guidecast.composer.edits import EditSet
@@ -25,6 +24,7 @@ from guidecast.composer.guide import load_guide
 from guidecast.composer.scorm import ScormError, validate_package
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.markup import plain
+from tests.conftest import requires_browser
 
 REPO = Path(__file__).resolve().parent.parent
 SCORM12_JS = REPO / ".cache" / "node" / "node_modules" / "scorm-again" / "dist" / "scorm12.js"

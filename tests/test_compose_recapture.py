@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import requires_browser
 
 from guidecast.capture.bundle import load_capture
 from guidecast.capture.replay import capture_workflow
 from guidecast.composer.compose import compose_guide
 from guidecast.composer.versions import load_version, version_numbers
+from tests.conftest import requires_browser
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,13 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import requires_browser
 
 from guidecast.capture.bundle import CapturedStep, ElementContext, ElementInfo
 from guidecast.capture.workflow import Locator
 from guidecast.composer.fold import fold_steps
 from guidecast.composer.text import intro_text, key_name, outro_text, page_title_heading, section_title, step_text
 from guidecast.kernel.boxes import Box
+from tests.conftest import requires_browser
 
 GOLDEN = Path(__file__).parent / "golden"
 

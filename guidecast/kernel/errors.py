@@ -46,18 +46,21 @@ class TargetNotFound(CaptureError):
     """No element matched the step's locator(s) on the page at `url` (titled `page_title`)."""
 
     def __init__(self, message: str, *, step: int | None = None, step_id: str | None = None,
-                 locator: Any = None, url: str | None = None, page_title: str | None = None) -> None:
+                 locator: Any = None, url: str | None = None, page_title: str | None = None,
+                 near_misses: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message, step=step, step_id=step_id)
         self.locator, self.url, self.page_title = locator, url, page_title
+        self.near_misses = near_misses or []  # elements named like the target: role, name, locator
 
 
 class TargetAmbiguous(CaptureError):
     """The step's locator matched several visible elements."""
 
     def __init__(self, message: str, *, step: int | None = None, step_id: str | None = None,
-                 locator: Any = None, count: int = 0) -> None:
+                 locator: Any = None, count: int = 0, candidates: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message, step=step, step_id=step_id)
         self.locator, self.count = locator, count
+        self.candidates = candidates or []  # the first matches: role, name and a locator finding just it
 
 
 class AppUnreachable(CaptureError):

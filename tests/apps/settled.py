@@ -39,14 +39,19 @@ def settled_boxes(workflow: Path, base_url: str, env: Mapping[str, str]) -> dict
     with launch_browser() as browser:
         context = browser.new_context(viewport={"width": wf.viewport.width, "height": wf.viewport.height},
                                       reduced_motion="reduce", locale="en-US", timezone_id="UTC")
+        context.set_default_timeout(15000)
         page = context.new_page()
         page.goto(wf.resolve_url(wf.start_url, base_url))
         for step, sid in zip(wf.steps, wf.step_ids(), strict=True):
             page.wait_for_load_state("load")
             value = secrets[step.secret] if step.secret else step.value
-            target = to_playwright(page, step.target) if step.target else None
+            target = to_playwright(page, step.target, step.action) if step.target else None
             if target is not None:
-                target.scroll_into_view_if_needed()
+                bb = target.bounding_box()
+                vp = page.viewport_size
+                if bb is None or bb["x"] < 0 or bb["y"] < 0 or bb["x"] + bb["width"] > vp["width"] \
+                        or bb["y"] + bb["height"] > vp["height"]:  # as the replay does: only when not in view
+                    target.evaluate("(el) => el.scrollIntoView({block: 'center', inline: 'nearest'})")
                 boxes[sid] = _settled_box(page, target)
             if step.action == "click":
                 target.click()

@@ -1,0 +1,1 @@
+"""The real-app corpus (Datasette, Wagtail, React TodoMVC); see conftest.py."""
