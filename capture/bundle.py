@@ -61,6 +61,7 @@ class Control(Strict):
 
     kind: Literal["field", "button", "menu item"]
     name: str
+    box: Box | None = None  # CSS px of the screenshot (what a blur drawn over it is tied to)
 
 
 class DialogInfo(Strict):

@@ -27,7 +27,7 @@ RESIZE = 0.25  # relative change of width or height that counts as moved/resized
 PIXEL_DELTA = 28  # grey levels (0-255) a blurred pixel must change by to count
 REGION_CHANGED = 0.02  # share of changed pixels that makes the target region "different"
 PAGE_CHANGED = 0.005
-CONTEXT_PX = 12
+CONTEXT_PX = 2  # the target's own pixels (its border and focus ring), not its neighbours'
 FLOW_WORDS = {"new_dialog": "a new dialog", "new_page": "a different page", "sign_in": "a sign-in page"}
 
 

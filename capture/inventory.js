@@ -14,6 +14,11 @@
   for (const el of root.querySelectorAll(sel)) {
     if (out.length >= MAX) break;
     if (!A.isVisible(el) || seen.has(el)) continue;
+    // Controls in a table row or a list item (outside menus) belong to the data shown, not to the page:
+    // a new row's checkbox is not a new field.
+    if (el.closest("tr, [role=row], [role=gridcell]")) continue;
+    const item = el.closest("li, [role=listitem]");
+    if (item && !item.closest("nav, [role=navigation], [role=menu], [role=menubar], [role=tablist]")) continue;
     seen.add(el);
     const tag = el.tagName.toLowerCase();
     const type = (el.getAttribute("type") || "").toLowerCase();
@@ -23,7 +28,8 @@
     else if (tag === "a" || A.roleOf(el) === "menuitem" || A.roleOf(el) === "tab") kind = "menu item";
     else kind = "button";
     const name = short(kind === "field" ? (A.labelOf(el) || A.nameOf(el) || el.getAttribute("placeholder") || "") : A.nameOf(el));
-    if (name) out.push({ kind, name });
+    const r = el.getBoundingClientRect();
+    if (name) out.push({ kind, name, box: { x: r.x, y: r.y, width: r.width, height: r.height } });
   }
   return out;
 }

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from guidecast.capture.bundle import CaptureBundle, CapturedStep, load_capture
+from guidecast.composer.anchors import PlacedBlur, place_blurs
 from guidecast.composer.annotate import Marks, inside, png_size, render_marks
 from guidecast.composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
 from guidecast.composer.export import write_exports
@@ -50,19 +51,23 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
 
     with staged_dir(out_dir) as stage:
         (stage / IMAGE_DIR).mkdir()
-        pictures = _Pictures(cap, capture_dir, stage, source)
-        steps = []
         before = {st.id: st for st in prev.steps} if prev else {}
+        pictures = _Pictures(cap, capture_dir, stage, source, before)
+        steps = []
         for n, d in enumerate(plan.steps, 1):
             progress(n - 1, len(plan.steps), f"step {n}/{len(plan.steps)}")
             image, size, hl, video_image = pictures.for_draft(d, n, plan)
+            blurs, blur_review = pictures.placed.get(d.id, ([], None))
+            text_review = _override_review(d, texts, before.get(d.id))
+            if blur_review:
+                text_review["review"] = "; ".join(r for r in (blur_review, text_review.get("review")) if r)
             steps.append(GuideStep(
                 id=d.id, number=n, action=d.sources[0].action if d.sources else "note", text=d.text,
                 section=d.section, image=image, image_size=size, highlight=hl, narration=d.narration,
                 video_image=video_image,
                 callouts=d.callouts, is_new=d.is_new, source_ids=[s.id for s in d.sources], free=d.free,
-                edited=list(dict.fromkeys(d.edited)),
-                **_override_review(d, texts, before.get(d.id)),
+                edited=list(dict.fromkeys(d.edited)), blurs=blurs,
+                **text_review,
             ))
         guide = Guide(
             id="", title=plan.title, intro=plan.intro, outro=plan.outro, steps=steps,
@@ -134,8 +139,11 @@ def _edit_layer(edits: EditSet | str | Path | None, out_dir: Path) -> tuple[Edit
 class _Pictures:
     """Annotated screenshots for the planned steps (each source picture rendered once)."""
 
-    def __init__(self, cap: CaptureBundle, capture_dir: Path, stage: Path, source: str):
+    def __init__(self, cap: CaptureBundle, capture_dir: Path, stage: Path, source: str,
+                 before: dict[str, GuideStep] | None = None):
         self.cap, self.capture_dir, self.stage, self.source = cap, capture_dir, stage, source
+        self.before = before or {}
+        self.placed: dict[str, tuple[list[PlacedBlur], str | None]] = {}  # step id -> its blurs, why review
         self.scale = cap.device_scale_factor
         self.done: dict[str, tuple[str, tuple[int, int], Box | None, str | None]] = {}
         self.sensitive = _sensitive_boxes(cap)
@@ -159,7 +167,12 @@ class _Pictures:
                       marker=first.action in CLICK_ACTIONS, blur=list(self.sensitive.get(first.id, [])))
         if edit is not None:
             marks.marker = marks.marker if edit.marker is None else edit.marker
-            marks.blur += [self._rect(r, size, scale, f"steps.{sid}.blur[{k}]") for k, r in enumerate(edit.blur)]
+            drawn = [self._rect(r, size, scale, f"steps.{sid}.blur[{k}]") for k, r in enumerate(edit.blur)]
+            prev = self.before.get(sid)
+            placed, why = place_blurs([Box(x=r.x, y=r.y, width=r.width, height=r.height) for r in edit.blur], first,
+                                      prev.blurs if prev else [])
+            self.placed[sid] = (placed, why)
+            marks.blur += [_clipped(p.box.scaled(scale), size) for p in placed] if placed else drawn
             marks.crop = self._rect(edit.crop, size, scale, f"steps.{sid}.crop") if edit.crop else None
             marks.zoom = edit.zoom
         png, hl = render_marks(raw, marks, scale)
@@ -198,6 +211,13 @@ class _Pictures:
         png, _ = render_marks(self._read(cap.final_screenshot, "final"), Marks(blur=blur), self.scale)
         atomic_write_bytes(self.stage / IMAGE_DIR / "final.png", png)
         return f"{IMAGE_DIR}/final.png"
+
+
+def _clipped(box: Box, size: tuple[int, int]) -> Box:
+    """`box` (device px) cut to the picture: a blur that followed its element to the edge stays inside."""
+    x0, y0 = max(0.0, box.x), max(0.0, box.y)
+    x1, y1 = min(float(size[0]), box.x + box.width), min(float(size[1]), box.y + box.height)
+    return Box(x=x0, y=y0, width=max(1.0, x1 - x0), height=max(1.0, y1 - y0))
 
 
 def _device_box(s: CapturedStep, scale: float) -> Box | None:

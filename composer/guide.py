@@ -10,6 +10,7 @@ from typing import Final, Literal
 
 from pydantic import Field
 
+from guidecast.composer.anchors import PlacedBlur
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.model import Strict, read_model, write_model
 from guidecast.kernel.paths import SafeName, SafeRelPath, resolve_recorded
@@ -42,6 +43,7 @@ class GuideStep(Strict):
     edited: list[str] = Field(default_factory=list)  # which parts come from the edit layer ("text", "crop", ...)
     generated_text: str | None = None  # what guidecast wrote, kept when a person's text replaced it
     review: str | None = None  # why a person should look at this step again (e.g. the app changed under an override)
+    blurs: list[PlacedBlur] = Field(default_factory=list)  # the person's blurs, tied to their elements
 
 
 class EditConflict(Strict):

@@ -283,13 +283,18 @@ def refresh_allowed(g: Guide, chk: Check) -> None:
         raise Conflict("the guide has a newer capture or version than this check compared; check it again")
 
 
-def publish_draft(ctx, g: Guide, v: GuideVersion) -> None:
-    """A draft version becomes what learners and share links see."""
+def publish_draft(ctx, g: Guide, v: GuideVersion, *, reviewed: bool = False) -> None:
+    """A draft version becomes what learners and share links see; not one where a blur lost its element (the
+    value it hid may show), unless someone `reviewed` it."""
     if not v.draft:
         raise Conflict(f"version {v.number} is already published")
+    gj = ctx.assets.read_json(v.guide_tree, "guide.json")
+    held = [s for s in (gj or {}).get("steps", []) if any(b.get("state") == "lost" for b in s.get("blurs", []))]
+    if held and not reviewed:
+        raise Conflict("; ".join(f"step {s['number']}: {s.get('review') or 'a blurred element is gone'}" for s in held)
+                       + ". Look at the pictures, then publish with reviewed")
     v.draft = False
     g.status, g.title = "published", v.title
-    gj = ctx.assets.read_json(v.guide_tree, "guide.json")
     if gj:
         g.search_text = search_text(gj)
 

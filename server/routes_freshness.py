@@ -27,6 +27,11 @@ class CheckIn(BaseModel):
                                                    "(it must be on the capture allowlist)")
 
 
+class PublishDraftIn(BaseModel):
+    reviewed: bool = Field(False, description="publish even where a blurred element is not on the page any more "
+                                              "(after looking at the pictures)")
+
+
 class RefreshIn(BaseModel):
     check_id: int | None = Field(None, ge=0, le=MAX_ID, description="the check whose new capture to use (default: the latest)")
 
@@ -132,12 +137,13 @@ def refresh_form(request: Request, guide_id: Id, check_id: str = Form(""), user:
 
 @router.post("/api/guides/{guide_id}/versions/{number}/publish", tags=["freshness"],
              dependencies=[Depends(csrf_protect)])
-def api_publish_draft(request: Request, guide_id: Id, number: Id, user: User = Depends(require("editor")),
-                      db: Session = DB) -> dict:
-    """Publish a draft version (from a refresh): learners and share links that follow the latest see it."""
+def api_publish_draft(request: Request, guide_id: Id, number: Id, body: PublishDraftIn | None = None,
+                      user: User = Depends(require("editor")), db: Session = DB) -> dict:
+    """Publish a draft version (from a refresh): learners and share links that follow the latest see it. A draft
+    where a blurred element is gone is refused (409) unless `reviewed`."""
     g = guide_for(db, user, guide_id, "edit")
     v = get_version(g, number)
-    freshness.publish_draft(request.app.state.ctx, g, v)
+    freshness.publish_draft(request.app.state.ctx, g, v, reviewed=bool(body and body.reviewed))
     return version_json(v)
 
 

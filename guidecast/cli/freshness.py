@@ -60,14 +60,16 @@ def check(ctx: click.Context, target, all_dir, base_url, workflow, sample_app, n
 @click.option("--sample-app", type=click.Choice(["base", "changed"]), help="Refresh against the bundled sample app.")
 @click.option("--engine", help="Voice engine (default: the one the video was made with).")
 @click.option("--no-retry", is_flag=True, help="Do not replay a second time to rule out flaky content.")
+@click.option("--reviewed", is_flag=True, help="Publish even where a blurred element is not on the page any more "
+              "(after looking at the pictures).")
 @click.pass_context
-def refresh_cmd(ctx: click.Context, build, base_url, workflow, sample_app, engine, no_retry) -> None:
+def refresh_cmd(ctx: click.Context, build, base_url, workflow, sample_app, engine, no_retry, reviewed) -> None:
     """Bring the guide and video in BUILD up to date with the app, keeping every edit.
 
     Exit code: 0 refreshed or already current, 2 bad input, 3 could not verify (nothing changed on disk)."""
     with sample_app_ctx(sample_app) as app:
         report, entry = refresh(build, base_url=app.url if app else base_url, workflow=workflow, engine=engine,
-                                retry=not no_retry, stages=bars(ctx.obj["quiet"]))
+                                retry=not no_retry, reviewed=reviewed, stages=bars(ctx.obj["quiet"]))
     click.echo(as_text(report))
     if not report.verified:
         click.echo("nothing was changed: the app could not be verified")

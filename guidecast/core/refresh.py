@@ -18,6 +18,7 @@ from guidecast.capture.bundle import load_capture
 from guidecast.capture.check import check_capture
 from guidecast.capture.check_report import LABELS, write_html, write_json
 from guidecast.capture.compare import FreshnessReport
+from guidecast.composer.anchors import blocks_publishing
 from guidecast.composer.compose import compose_guide
 from guidecast.composer.edits import EditSet
 from guidecast.composer.guide import Guide, capture_path, load_guide
@@ -35,7 +36,7 @@ from guidecast.core.manifest import (
     load_build_manifest,
     save_build_manifest,
 )
-from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.errors import Conflict, GuidecastError
 from guidecast.kernel.files import folder_lock, staged_dir
 from guidecast.kernel.markup import plain
 from guidecast.kernel.progress import Stages, quiet_stage
@@ -175,13 +176,14 @@ def apply_capture(report: FreshnessReport, capture_dir: Path, guide_dir: Path, v
 
 def refresh(build: Path, *, base_url: str | None = None, workflow: Path | None = None, engine: str | None = None,
             retry: bool = True, find_timeout: float = 5.0, browser_path: str | None = None,
-            stages: Stages = quiet_stage) -> tuple[FreshnessReport, ChangelogEntry | None]:
+            reviewed: bool = False, stages: Stages = quiet_stage) -> tuple[FreshnessReport, ChangelogEntry | None]:
     """Check the build; when the app changed, re-capture, re-compose with the edit layer, re-voice and
     re-render only what changed, and record a new version with a changelog. Returns (report, entry).
 
     A transaction, like `build`: the refreshed build is made in a staging folder (a copy of the build, the new
     capture in place, the old one archived under `captures/`) and swapped in whole, so a failure or a kill
-    leaves the build as it was; one writer at a time."""
+    leaves the build as it was; one writer at a time. A step whose blurred element is not on the page any
+    more blocks it (a `Conflict` naming the steps) unless `reviewed`: someone looked at the pictures."""
     build = Path(build)
     with folder_lock(build, "build folder"):
         manifest: BuildManifest = load_build_manifest(build)
@@ -194,9 +196,21 @@ def refresh(build: Path, *, base_url: str | None = None, workflow: Path | None =
                             ignore=lambda d, names: [".cache"] if Path(d) == build else [])
             _archive_capture(stage, results.relative_to(build))
             entry = _apply(report, stage, manifest, engine, workflow, build / ".cache", stages)
+            if not reviewed:
+                _privacy_hold(stage / "guide")
             if (build / ".cache").is_dir():  # the cache goes with the build, moved last
                 os.replace(build / ".cache", stage / ".cache")
     return report, entry
+
+
+def _privacy_hold(guide_dir: Path) -> None:
+    """Refuse to publish a guide where a blur lost its element (the sensitive value may show again)."""
+    held = [s for s in load_guide(guide_dir).steps if blocks_publishing(s.blurs)]
+    if held:
+        steps = "; ".join(f"step {s.number} ({s.id}): {plain(s.review or 'a blurred element is gone')}" for s in held)
+        raise Conflict(f"{steps}. The refreshed guide was not published (the build is as it was): look at the "
+                       "new pictures in check/report.html, redraw or remove the blur, or run refresh again with "
+                       "--reviewed to publish it as it is")
 
 
 def _archive_capture(stage: Path, results: Path) -> None:

@@ -118,13 +118,15 @@ def make_films_db(path: Path) -> Path:
 
 
 @contextmanager
-def start_datasette(workdir: Path) -> Iterator[App]:
+def start_datasette(workdir: Path, extra: tuple[str, ...] = ()) -> Iterator[App]:
+    """Datasette on a fresh films.db in `workdir`; `extra`: more `datasette serve` options (e.g.
+    `--template-dir`, `--metadata`)."""
     db = make_films_db(workdir / "films.db")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "datasette.log"
     cmd = [str(DATASETTE), "serve", str(db), "--host", "127.0.0.1", "--port", str(port),
-           "--setting", "facet_time_limit_ms", "1000"]
+           "--setting", "facet_time_limit_ms", "1000", *extra]
     with _process(cmd, cwd=workdir, ready_url=url + "/-/versions.json", log=log, what="Datasette"):
         yield App("datasette", url, log, {"db": db})
 
@@ -208,9 +210,9 @@ def end_state(app: App) -> dict:
 
 # -- TodoMVC ----------------------------------------------------------------------------------------
 @contextmanager
-def start_todomvc() -> Iterator[App]:
+def start_todomvc(root_dir: Path | None = None) -> Iterator[App]:
     """The todomvc package served as static files; the React example is at /examples/react/."""
-    root = str(TODOMVC)
+    root = str(root_dir or TODOMVC)
 
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *a, **kw):
