@@ -65,16 +65,17 @@ class _Planner:
     def __init__(self, cap: CaptureBundle, texts: dict[str, str], edits: EditSet, history: History, source: str):
         self.edits, self.history, self.source = edits, history, source
         self.conflicts: list[EditConflict] = []
+        folds = fold_steps(cap.steps)
         self.drafts = [
             Draft(id=f.main.id, sources=[f.main, *f.absorbed], text=texts[f.main.id],
                   section=section_title(f.parts[0]) or section_title(f.main), image_of=f.main.id,
                   is_new=any(p.id in history.new for p in f.parts),
                   callouts=[Callout(kind="note", text=p.note) for p in f.parts if p.note])
-            for f in fold_steps(cap.steps)
+            for f in folds
         ]
         # steps folded into the one they serve (a click into a field, the Enter after typing): their ids
         # still reach the folded step, so edits made before folding, or naming either part, keep working
-        self.folded_into = {p.id: f.main.id for f in fold_steps(cap.steps) for p in f.absorbed}
+        self.folded_into = {p.id: f.main.id for f in folds for p in f.absorbed}
         self.merged_into: dict[str, str] = {}
         for i, f in enumerate(edits.insert):
             if any(d.id == f.id for d in self.drafts):

@@ -23,11 +23,6 @@ CHOICE_ROLES = {"menuitem", "menuitemradio", "menuitemcheckbox", "option", "tree
 MAX_QUOTED = 80
 
 
-def target_name(step: CapturedStep) -> str:
-    """The target's own name as the screen shows it ('' when it has none): see `composer.names`."""
-    return own_name(step)
-
-
 def quoted(value: str) -> str:
     value = re.sub(r"\s+", " ", value).strip()
     if len(value) > MAX_QUOTED:
