@@ -77,6 +77,7 @@ class CapturedStep(Strict):
     index: int
     action: Action
     value: str | None = None
+    value_template: str | None = None  # the workflow's text of the value when it holds per-run values ({{ run.id }})
     value_redacted: bool = False
     key: str | None = None
     url_arg: str | None = None

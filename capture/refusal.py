@@ -62,6 +62,11 @@ class Signals:
             got = page.evaluate(SIGNALS_JS)
         except Exception:  # noqa: BLE001 - a page being replaced has no signals we can read
             return cls([], [])
+        return cls.parse(got)
+
+    @classmethod
+    def parse(cls, got: dict) -> Signals:
+        """From what SIGNALS_JS answered."""
         return cls(list(got["alerts"]), [(f["label"], f["message"]) for f in got["fields"]])
 
 

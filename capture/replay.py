@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +30,13 @@ from guidecast.capture.bundle import (
     save_capture,
 )
 from guidecast.capture.hooks import run_hooks
-from guidecast.capture.inventory import read_controls
-from guidecast.capture.locate import frame_root, probe, settle_page, to_playwright
+from guidecast.capture.inventory import Control, read_controls
+from guidecast.capture.locate import frame_root, probe, script, settle_page, to_playwright
 from guidecast.capture.privacy import scrub, secret_kind, strip_query
 from guidecast.capture.rediscover import rediscover
-from guidecast.capture.refusal import ACTS, WATCH_JS, Signals, refusal
-from guidecast.capture.runvars import RunValues
-from guidecast.capture.shots import Redactor
+from guidecast.capture.refusal import ACTS, SIGNALS_JS, WATCH_JS, Signals, refusal
+from guidecast.capture.runvars import RunValues, names_in
+from guidecast.capture.shots import THAW_JS, Redactor
 from guidecast.capture.tabs import Tabs
 from guidecast.capture.workflow import LOCATOR_KINDS, LoadedWorkflow, Locator, Step, load_workflow
 from guidecast.kernel.boxes import Box
@@ -379,6 +380,7 @@ class _Replay:
 
         n = i + 1
         t0 = time.perf_counter()
+        template = step.value if step.value is not None and names_in(step.value) else None
         step = self._expanded(step)
         tabs = self.tabs
         tabs.dialogs = []
@@ -431,11 +433,11 @@ class _Replay:
                     url_at, title_at = page.url, page.title()
                     rec["heading"] = _page_heading(page)
                 top_passwords = facts["passwords"] if target is not None and facts["top"] else None
-                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords)
+                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords, thaw=False)
+                self.doc_mark = len(self.documents)
+                rec["controls"], self.signals = _after_shot(page, step.action in ACTS)
                 rec["ignore"] = self._dynamic_boxes(page)
-                rec["controls"] = read_controls(page)
                 self.acted = self.where
-                self._before_acting(page, step)
                 self._act(page, target, step, value, rec["element"], n, sid)
         except GuidecastError:
             self._stop_if_refused()  # a page sent off the allowed hosts meanwhile is the cause, not this
@@ -455,6 +457,7 @@ class _Replay:
             index=i,
             action=step.action,
             value=None if sensitive else step.value,
+            value_template=None if sensitive else template,
             value_redacted=sensitive,
             key=step.key,
             url_arg=self._url(step.url),
@@ -612,6 +615,22 @@ class _Replay:
                 raise WorkflowError(f"{self.lw.path}: step {n} ({sid}), field 'files': no such file {p}")
             paths.append(str(p))
         return paths
+
+
+@cache
+def _after_shot_script() -> str:
+    return (f"(signals) => {{ (\n{THAW_JS}\n)(); return {{ controls: (\n{script('inventory.js')}\n)(), "
+            f"signals: signals ? (\n{SIGNALS_JS}\n)() : null }}; }}")
+
+
+def _after_shot(page, signals: bool) -> tuple[list[Control] | None, Signals | None]:
+    """In one round trip after a step's screenshot: the page thawed (`shots.THAW_JS`), its controls
+    (`capture.inventory`) and, before an action that can submit, its error signals (`capture.refusal`)."""
+    try:
+        got = page.evaluate(_after_shot_script(), signals)
+    except Exception:  # noqa: BLE001 - a page being replaced: nothing to compare, no signals to read
+        return None, (Signals([], []) if signals else None)
+    return [Control(**c) for c in got["controls"]], (Signals.parse(got["signals"]) if signals else None)
 
 
 def _perform(page, target, a: str, step: Step, value, element: ElementInfo | None, files: list[str]) -> None:

@@ -39,6 +39,9 @@ def unknown_names(texts: Iterable[str | None], known: Iterable[str]) -> list[str
     return sorted({n for t in texts for n in names_in(t) if n not in allowed})
 
 
+SHAPES = {"run.id": "[0-9a-f]{8}", "run.counter": "[0-9]+", "today": "[0-9]{4}-[0-9]{2}-[0-9]{2}"}  # what each expands to
+
+
 @dataclass(frozen=True)
 class RunValues:
     """The values of one replay."""

@@ -1,10 +1,12 @@
 """Capture bundle (+ the edit layer) -> guide bundle: the composer stage's core function."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from guidecast.capture.bundle import CaptureBundle, CapturedStep, load_capture
+from guidecast.capture.runvars import PLACEHOLDER, SHAPES
 from guidecast.composer.anchors import PlacedBlur, place_blurs
 from guidecast.composer.annotate import Marks, inside, png_size, render_marks
 from guidecast.composer.edits import EDITS_FILE, EditError, EditSet, Rect, dump_edits, read_edits
@@ -105,12 +107,33 @@ def _override_review(d, texts: dict[str, str], prev: GuideStep | None) -> dict:
         return {}
     generated = texts.get(d.sources[0].id)
     out = {"generated_text": generated}
-    if prev is not None and prev.generated_text and generated and prev.generated_text != generated:
+    if prev is not None and prev.generated_text and generated and _differ(prev.generated_text, generated, d.sources):
         out["review"] = (f"the app changed: guidecast now writes “{generated}” (was “{prev.generated_text}”); "
                          "your text was kept, check it still fits")
-    elif prev is not None and prev.review and prev.generated_text == generated and prev.text == d.text:
+    elif (prev is not None and prev.review and prev.generated_text and generated
+          and not _differ(prev.generated_text, generated, d.sources) and prev.text == d.text):
         out["review"] = prev.review  # still unanswered: the person has not touched their text since
     return out
+
+
+def as_template(text: str, template: str) -> str:
+    """`text` with a quoted value that `template` could have expanded to put back as the template: two
+    replays' sentences (type “sam.1f0c9a2e”, type “sam.77b2e019”) compare equal when only their per-run
+    values (`capture.runvars`) differ."""
+    parts, last = [], 0
+    for m in PLACEHOLDER.finditer(template):
+        parts += [re.escape(template[last:m.start()]), f"(?:{SHAPES.get(m.group(1), '[^”]+?')})"]
+        last = m.end()
+    parts.append(re.escape(template[last:]))
+    return re.sub("“" + "".join(parts) + "”", lambda _: f"“{template}”", text)
+
+
+def _differ(before: str, now: str, sources) -> bool:
+    """The app changed what guidecast writes: not merely a per-run value (`{{ run.id }}`) of the replay."""
+    for s in sources:
+        if s.value_template:
+            before, now = as_template(before, s.value_template), as_template(now, s.value_template)
+    return before != now
 
 
 def content_id(guide: Guide) -> str:

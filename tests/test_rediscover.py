@@ -69,3 +69,34 @@ def test_a_step_1_whose_element_is_gone_still_gives_the_table(tmp_path):
         server.shutdown()
     assert report.verified  # a gone element is a finding, not an app we could not reach
     assert table(report) == {"refresh": "gone", "archive": "unverified"}
+
+
+@pytest.mark.video
+def test_refresh_writes_the_locator_that_found_a_renamed_element_into_the_workflow(sample_app, tmp_path):
+    """After a refresh published a replay that found elements by their other traits, the workflow names them
+    by their new names (old target kept as a fallback, the person's comments kept) and the next check finds
+    everything at once: unchanged."""
+    import yaml
+
+    from guidecast.capture.workflow import load_workflow
+    from guidecast.core.build import CaptureOptions, NarrateOptions, build
+    from guidecast.core.refresh import refresh
+    from guidecast.samples.expense_app import start_sample_app
+
+    wf = tmp_path / "submit.yaml"
+    wf.write_text("# how the finance team submits\n" + (WORKFLOWS_DIR / "submit-expense.yaml").read_text().replace(
+        "    fallbacks:\n      - {test_id: submit-expense}\n", ""))
+    build(wf, tmp_path / "out", capture=CaptureOptions(base_url=sample_app.url), narrate=NarrateOptions(engine="silent"))
+    with start_sample_app("base", ui={"submit_label": "Send for approval"}) as changed:
+        report, entry = refresh(tmp_path / "out", base_url=changed.url)
+        assert entry is not None and entry.healed == ["submit-expense"], (report.error, entry)
+        text = wf.read_text()
+        assert text.startswith("# how the finance team submits\n")
+        step = next(s for s in yaml.safe_load(text)["steps"] if s["id"] == "submit-expense")
+        assert step["target"] == {"role": "button", "name": "Send for approval"}
+        assert step["fallbacks"][0] == {"role": "button", "name": "Submit expense"}
+        load_workflow(wf)  # still a valid workflow
+        again = check_capture(tmp_path / "out" / "capture", base_url=changed.url, retry=False, find_timeout=1.0)
+    assert again.verified and table(again) == {s.id: "unchanged" for s in again.steps}
+    assert not any("found by its" in d for s in again.steps for d in s.details)  # its own locator found it
+    assert "WORKFLOW submit-expense" in (tmp_path / "out" / "CHANGELOG.md").read_text()

@@ -98,3 +98,25 @@ def test_a_failing_hook_is_a_clear_error(app, tmp_path):
         capture_workflow(wf, tmp_path / "capture", base_url=app.url)
     with pytest.raises(HookFailed, match="commands are not run here"):
         capture_workflow(wf, tmp_path / "capture", base_url=app.url, allowed_hosts=["127.0.0.1"])
+
+
+def test_a_per_run_value_under_a_persons_text_does_not_put_the_step_in_review(app, tmp_path, monkeypatch):
+    """The generated sentence quotes this replay's value ("pat.1f0c9a2e@..."); a new value each refresh is not
+    the app changing, so the manager's own text for the step is not flagged for review."""
+    import yaml
+
+    from guidecast.composer.compose import compose_guide
+
+    monkeypatch.setenv("GUIDECAST_STATE_DIR", str(tmp_path / "state"))
+    wf = invite_workflow(tmp_path, "pat.{{ run.id }}@example.com", "dynamic: [{test_id: team-table}]\n")
+    first = capture_workflow(wf, tmp_path / "capture1", base_url=app.url)
+    step = next(s for s in first.steps if s.id == "enter-invitee-email")
+    assert step.value_template == "pat.{{ run.id }}@example.com" and "{{" not in step.value
+    edits = tmp_path / "edits.yaml"
+    edits.write_text(yaml.safe_dump({"steps": {"enter-invitee-email": {"text": "Type the new teammate's e-mail."}}}))
+    v1 = compose_guide(tmp_path / "capture1", tmp_path / "guide", edits=edits)
+    capture_workflow(wf, tmp_path / "capture2", base_url=app.url)
+    v2 = compose_guide(tmp_path / "capture2", tmp_path / "guide")
+    before, after = (next(s for s in g.steps if s.id == "enter-invitee-email") for g in (v1, v2))
+    assert before.generated_text != after.generated_text  # each replay quoted its own value
+    assert after.text == "Type the new teammate's e-mail." and after.review is None

@@ -83,4 +83,7 @@ def refresh_cmd(ctx: click.Context, build, base_url, workflow, sample_app, engin
         click.echo(f"conflict: {c['step_id']}: {c['message']}")
     for r in entry.review:
         click.echo(f"review: {r.step}: {r.why}")
+    if entry.healed:
+        click.echo(f"workflow updated: {', '.join(entry.healed)} now found by the new name (old target kept as a "
+                   "fallback)")
     click.echo(f"changelog: {Path(build) / 'CHANGELOG.md'}")

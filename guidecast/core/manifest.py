@@ -79,6 +79,7 @@ class ChangelogEntry(Strict):
     conflicts: list[dict[str, Any]] = Field(default_factory=list)
     review: list[ReviewEntry] = Field(default_factory=list)
     new_steps: list[str] = Field(default_factory=list)
+    healed: list[str] = Field(default_factory=list)  # steps whose workflow locator the refresh rewrote
     segments_rendered: list[str] = Field(default_factory=list)
     segments_reused: list[str] = Field(default_factory=list)
 
@@ -107,6 +108,9 @@ class ChangelogEntry(Strict):
             lines.append(f"- CONFLICT {conflict['step_id']}: {conflict['message']}")
         for r in self.review:
             lines.append(f"- REVIEW {r.step}: {r.why}")
+        for sid in self.healed:
+            lines.append(f"- WORKFLOW {sid}: now finds its element by its new name (the old target is kept as a "
+                         "fallback)")
         lines += ["", f"Video: {len(self.segments_rendered)} segment(s) re-rendered, "
                       f"{len(self.segments_reused)} reused.", "", ""]
         return "\n".join(lines)

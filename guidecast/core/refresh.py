@@ -18,6 +18,7 @@ from guidecast.capture.bundle import load_capture
 from guidecast.capture.check import check_capture
 from guidecast.capture.check_report import LABELS, write_html, write_json
 from guidecast.capture.compare import FreshnessReport
+from guidecast.capture.heal import heal_workflow, healed_locators
 from guidecast.composer.anchors import blocks_publishing
 from guidecast.composer.compose import compose_guide
 from guidecast.composer.edits import EditSet
@@ -234,7 +235,11 @@ def _apply(report: FreshnessReport, stage: Path, manifest: BuildManifest, engine
     done = apply_capture(report, stage / "capture", stage / "guide", stage / "video", narrate=options,
                          stages=stages)
     guide, video, entry = done.guide, done.video, done.entry
-    captured = load_capture(stage / "capture").workflow
+    bundle = load_capture(stage / "capture")
+    captured = bundle.workflow
+    wf_file = workflow or (Path(manifest.workflow.path) if manifest.workflow.path else None)
+    if wf_file is not None:  # elements found by their other traits: the next check finds them at once
+        entry = entry.model_copy(update={"healed": heal_workflow(wf_file, healed_locators(bundle))})
     manifest = manifest.model_copy(update={
         "workflow": WorkflowRef(path=str(workflow) if workflow else manifest.workflow.path, sha256=captured.sha256,
                                 title=captured.title),
