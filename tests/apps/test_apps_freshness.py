@@ -146,8 +146,8 @@ def test_wagtail_add_user_twice_is_refused_with_wagtails_message(wagtail_app, tm
     assert not any(s.status in ("new_flow", "gone", "renamed", "controls") for s in report.steps)
 
 
-# A new model field and a new admin menu item, made as a Wagtail developer makes them: a field on the page
-# model (a migration) and a `register_admin_menu_item` hook.
+# A new model field, a relabelled one and a new admin menu item, made as a Wagtail developer makes them: the
+# page model changed (a migration) and a `register_admin_menu_item` hook.
 SUBTITLE_FIELD = (
     '    subtitle = models.CharField("Subtitle", max_length=250, blank=True)\n\n'
     '    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("subtitle")]\n')
@@ -161,7 +161,7 @@ def register_reports_hub():
 """
 
 
-def test_wagtail_new_model_field_and_new_menu_item_are_reported_where_they_appear(
+def test_wagtail_new_model_field_relabelled_field_and_new_menu_item_are_reported_where_they_appear(
         wagtail_app, wagtail_project, tmp_path):
     wagtail_app.data["reset"]()
     wf = WORKFLOWS / "wagtail-publish-article.yaml"
@@ -172,7 +172,9 @@ def test_wagtail_new_model_field_and_new_menu_item_are_reported_where_they_appea
     text = models.read_text()
     panels = '    content_panels = Page.content_panels + [FieldPanel("intro")]\n'
     assert panels in text
-    models.write_text(text.replace(panels, SUBTITLE_FIELD))
+    intro = 'intro = models.CharField("Intro",'
+    assert intro in text
+    models.write_text(text.replace(panels, SUBTITLE_FIELD).replace(intro, 'intro = models.CharField("Summary",'))
     (project / "home" / "wagtail_hooks.py").write_text(MENU_HOOK)
     py = str(servers.WAGTAIL_BIN / "python")
     shutil.copyfile(project / "pristine.sqlite3", project / "db.sqlite3")
@@ -184,8 +186,11 @@ def test_wagtail_new_model_field_and_new_menu_item_are_reported_where_they_appea
     with servers.start_wagtail(project) as changed:
         report = check_capture(tmp_path / "capture", base_url=changed.url)
     assert report.verified, report.error
-    # step 4 (Pages) is the first with the admin menu; step 8 (Title) the first on the article form
-    assert_table(report, expect(11, {4: "controls", 8: "controls"}))
+    # step 4 (Pages) is the first with the admin menu; step 8 (Title) the first on the article form; step 9
+    # types into the field now labelled Summary
+    assert_table(report, expect(11, {4: "controls", 8: "controls", 9: "renamed"}))
+    summary = report.steps[8]
+    assert (summary.before.name, summary.after.name) == ("Intro", "Summary")
     menu, form = report.steps[3].details, report.steps[7].details
     assert any("Reports hub" in d and "menu item" in d for d in menu), menu
     assert any("Subtitle" in d and "field" in d for d in form), form
