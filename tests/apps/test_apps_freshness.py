@@ -1,6 +1,6 @@
 """Freshness on the real apps: a change made through each app's own configuration (a Datasette template
-override, a Wagtail admin template override, an edited TodoMVC JSX file) is found step by step (a table per
-app, step | expected | found), and the unchanged app gives all "unchanged" three runs in a row, also for a
+override, a Wagtail admin template override, a new and a relabelled Wagtail model field, a new Wagtail admin menu
+item, an edited TodoMVC JSX file) is found step by step (a table per app, step | expected | found), and the unchanged app gives all "unchanged" three runs in a row, also for a
 workflow that creates a user (a per-run name); without one, the second replay is "the app refused step 13"
 with Wagtail's own message."""
 from __future__ import annotations
