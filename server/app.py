@@ -22,6 +22,7 @@ from guidecast.server.jobs import JobRunner
 from guidecast.server.limits import RateLimit, SigninLimiter, networks
 from guidecast.server.models import utcnow
 from guidecast.server.settings import Settings, load_settings
+from guidecast.server.user_files import origin
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         routes_learner,
         routes_library,
         routes_sharing,
+        user_files,
     )
 
     ctx = make_context(settings or load_settings())
@@ -84,14 +86,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
     for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_sharing,
-                   routes_jobs):
+                   routes_jobs, user_files):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key or "", session_cookie="guidecast_session",
                        max_age=ctx.settings.session_max_age_s, same_site="lax", https_only=ctx.settings.cookie_secure)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, files_origin=origin(ctx.settings.user_files_url))
     app.add_middleware(BodyLimit, limit=ctx.settings.max_upload_bytes)
     return app
 

@@ -9,7 +9,7 @@ without script, so even a file opened on its own runs nothing on the app's origi
 from __future__ import annotations
 
 from fastapi import HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 INLINE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
                 ".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8", ".json": "application/json"}
@@ -29,9 +29,16 @@ def file_headers(rel: str) -> tuple[str, dict[str, str]]:
     return media, headers
 
 
-def tree_file(ctx, tree: str | None, rel: str) -> FileResponse:
+def tree_file(ctx, tree: str | None, rel: str) -> Response:
+    """A stored file, after the caller checked who may see it; with `USER_FILES_URL` set, a redirect to it on
+    the files origin (`server/user_files.py`)."""
+    from guidecast.server.user_files import moved
+
     path = ctx.assets.file(tree, rel) if tree else None
     if path is None:
         raise HTTPException(404, "no such file")
+    elsewhere = moved(ctx, tree, rel)
+    if elsewhere is not None:
+        return elsewhere
     media, headers = file_headers(rel)
     return FileResponse(path, media_type=media, headers=headers)

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     anonymous_per_s: float = Field(5.0, gt=0)  # beacon and oEmbed requests per client address and second
     anonymous_burst: int = Field(60, ge=1)  # ... and at once
     trusted_proxies: HostList = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For counts
+    user_files_url: str | None = None  # a separate origin for stored files (server/user_files.py)
 
     @field_validator("capture_allowed_hosts", "capture_env_vars", "trusted_proxies", mode="before")
     @classmethod
@@ -71,6 +72,18 @@ class Settings(BaseSettings):
 
         parse_hosts(v)  # a bad entry stops the start-up, not a capture job later
         return v
+
+    @field_validator("user_files_url")
+    @classmethod
+    def _files_url(cls, v: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if not v:
+            return None
+        u = urlsplit(v)
+        if u.scheme not in ("http", "https") or not u.netloc or u.path not in ("", "/"):
+            raise ValueError(f"{v!r} is not an origin such as https://files.example.com")
+        return v.rstrip("/")
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -31,13 +31,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[tuple[str, object]]:
-    """uvicorn serving create_app(settings) in a thread; yields (base URL, app)."""
+def running_server(settings: Settings, port: int | None = None) -> Iterator[tuple[str, object]]:
+    """uvicorn serving create_app(settings) in a thread, on `port` (default: a free one); yields (base URL,
+    app)."""
     import uvicorn
 
     from guidecast.server.app import create_app, uvicorn_config
 
-    port = free_port()
+    port = port or free_port()
     settings.port = port  # where share links and oEmbed say the server is (BASE_URL unset)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, access_log=False))

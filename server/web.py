@@ -16,7 +16,6 @@ from guidecast.server.csrf import csrf_token
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-CSP_EMBED = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 # Swagger UI and ReDoc (server/docs.py: served from here, no inline script) set inline styles, and ReDoc
 # runs its search in a blob: worker: only their two pages get this.
 CSP_DOCS = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -69,15 +68,19 @@ def install_error_handlers(app) -> None:
 class SecurityHeaders:
     """Pure ASGI middleware adding CSP and friends to every HTTP response."""
 
-    def __init__(self, app):
+    def __init__(self, app, files_origin: str | None = None):
         self.app = app
+        self.files_origin = files_origin  # USER_FILES_URL: pictures and video come from there
+        extra = f" {files_origin}" if files_origin else ""
+        self.csp = CSP.replace("img-src 'self'", "img-src 'self'" + extra).replace("media-src 'self'", "media-src 'self'" + extra)
+        self.csp_embed = self.csp.replace("frame-ancestors 'none'", "frame-ancestors *")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope["path"]
-        csp = CSP_DOCS if path in ("/docs", "/redoc") else CSP_EMBED if path.startswith("/embed/") else \
-            CSP_REPORT if REPORT_PATH.fullmatch(path) else CSP
+        csp = CSP_DOCS if path in ("/docs", "/redoc") else self.csp_embed if path.startswith("/embed/") else \
+            CSP_REPORT if REPORT_PATH.fullmatch(path) else self.csp
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

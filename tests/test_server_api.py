@@ -159,6 +159,7 @@ ACCESS = {
     ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/redoc"): "public", ("GET", "/static/guide.css"): "public",
     ("GET", "/s/{token}"): "public", ("GET", "/s/{token}/files/{path:path}"): "public",
     ("GET", "/embed/{token}"): "public", ("GET", "/oembed"): "public", ("POST", "/api/beacon"): "public",
+    ("GET", "/files/{token}/{name}"): "public",  # signed links on USER_FILES_URL (test_server_security)
     ("GET", "/account"): "viewer", ("POST", "/account/tokens"): "viewer",
     ("POST", "/account/tokens/{token_id}/revoke"): "viewer", ("GET", "/api/me"): "viewer",
     ("POST", "/account/password"): "viewer",
@@ -205,7 +206,8 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 def _url(path: str, guide: int, env: Env) -> str:
     values = {"guide_id": guide, "number": 1, "token": env.token, "path": "guide/guide.json", "token_id": 1,
-              "user_id": 1, "link_id": 999, "job_id": 1, "check_id": 1}
+              "user_id": 1, "link_id": 999, "job_id": 1, "check_id": 1,
+              "name": "x.png"}
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: str(values[m.group(1)]), path)
 
 
@@ -222,7 +224,7 @@ PUBLIC_STATUS = {
     ("GET", "/signin"): 200, ("POST", "/signin"): 403, ("POST", "/signout"): 403, ("GET", "/openapi.json"): 200,
     ("GET", "/docs"): 200, ("GET", "/redoc"): 200, ("GET", "/static/guide.css"): 200, ("GET", "/s/{token}"): 200,
     ("GET", "/s/{token}/files/{path:path}"): 200, ("GET", "/embed/{token}"): 200, ("GET", "/oembed"): 404,
-    ("POST", "/api/beacon"): 400,
+    ("POST", "/api/beacon"): 400, ("GET", "/files/{token}/{name}"): 404,  # no USER_FILES_URL here
 }
 
 

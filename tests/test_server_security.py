@@ -666,3 +666,57 @@ def test_a_link_made_before_tokens_were_hashed_still_opens(tmp_path):
         assert c.get("/s/plain-old-token/files/guide/a.png").status_code == 200
         with app.state.ctx.db.engine.connect() as conn:
             assert "plain-old-token" not in "\n".join(conn.connection.iterdump())
+
+
+# -- user files from a separate origin (USER_FILES_URL) --------------------------------------------------
+@pytest.mark.browser
+@requires_browser
+def test_with_a_files_origin_pictures_and_video_come_from_it_with_signed_links(tmp_path, submit_expense_guide):
+    """127.0.0.1 and localhost are two origins of one server: the app on the first, files on the second. The
+    learner page's pictures load in Chromium from the files origin; a link opened on the app's origin, a forged
+    or an expired one is refused; the models' JSON stays on the app's origin."""
+    from guidecast.capture.browser import launch_browser
+    from guidecast.server import user_files
+    from guidecast.server.models import Guide, GuideVersion, User
+    from guidecast.server.testing import free_port
+
+    port = free_port()
+    st = load_settings(environ={}, data_dir=tmp_path / "data", tts_engine="silent",
+                       user_files_url=f"http://localhost:{port}")
+    with running_server(st, port=port) as (url, app):
+        add_user(app, EDITOR, "editor")
+        ctx = app.state.ctx
+        tree = ctx.assets.put_tree(submit_expense_guide)
+        with ctx.db.session() as s:
+            owner = s.query(User).filter_by(email=EDITOR).one()
+            g = Guide(title="Expenses", owner_id=owner.id, status="published", base_tree=tree)
+            s.add(g)
+            s.flush()
+            s.add(GuideVersion(guide_id=g.id, number=1, title="Expenses", guide_tree=tree, video_tree=tree,
+                               composed_guide_id="x"))
+        c = sign_in(httpx.Client(base_url=url, timeout=60), EDITOR)
+        link = c.post(f"/api/guides/{g.id}/links").json()["url"]
+        image = next(p.relative_to(submit_expense_guide) for p in (submit_expense_guide / "images").glob("*.png"))
+        r = httpx.get(f"{link}/files/guide/{image}")
+        assert r.status_code == 307 and r.headers["location"].startswith(f"http://localhost:{port}/files/")
+        moved = r.headers["location"]
+        got = httpx.get(moved)
+        assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+        assert got.content == (submit_expense_guide / image).read_bytes()
+        assert "sandbox" in got.headers["content-security-policy"]
+        assert httpx.get(moved.replace("localhost", "127.0.0.1")).status_code == 404  # never on the app origin
+        token = moved.split("/files/")[1].split("/")[0]
+        assert httpx.get(moved.replace(token, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))).status_code == 404
+        stale = user_files._signer(ctx).dumps([tree, str(image), 1_000_000])
+        assert httpx.get(f"http://localhost:{port}/files/{stale}/x.png").status_code == 403
+        assert httpx.get(f"{link}/files/guide/guide.json").status_code == 200  # the app's scripts read it here
+        loaded: list[str] = []
+        with launch_browser() as browser:
+            page = browser.new_page()
+            page.on("response", lambda resp: loaded.append(resp.url) if resp.status == 200 and
+                    resp.headers.get("content-type") == "image/png" else None)
+            page.goto(link, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            broken = page.evaluate("() => [...document.images].filter(i => i.complete && !i.naturalWidth).length")
+        assert broken == 0
+        assert loaded and all(u.startswith(f"http://localhost:{port}/files/") for u in loaded), loaded
