@@ -26,7 +26,7 @@ router = APIRouter()
 EMBED_SIZE = (960, 540)
 
 
-def version_file(ctx, v: GuideVersion, path: str) -> FileResponse:
+def version_file(ctx, v: GuideVersion, path: str) -> Response:
     which, _, rel = path.partition("/")
     tree = {"guide": v.guide_tree, "video": v.video_tree}.get(which)
     return tree_file(ctx, tree, rel)

@@ -35,7 +35,7 @@ def tree_file(ctx, tree: str | None, rel: str) -> Response:
     from guidecast.server.user_files import moved
 
     path = ctx.assets.file(tree, rel) if tree else None
-    if path is None:
+    if tree is None or path is None:
         raise HTTPException(404, "no such file")
     elsewhere = moved(ctx, tree, rel)
     if elsewhere is not None:
