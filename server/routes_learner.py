@@ -9,7 +9,6 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
-from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from guidecast.server import analytics
@@ -19,11 +18,10 @@ from guidecast.server.models import Guide, GuideVersion, User
 from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, guide_for
 from guidecast.server.serving import tree_file
-from guidecast.server.sharing import resolve, version_of
+from guidecast.server.sharing import EMBED_SIZE, embed_snippet, resolve, version_of
 from guidecast.server.versions import get_version, guide_json
 
 router = APIRouter()
-EMBED_SIZE = (960, 540)
 
 
 def version_file(ctx, v: GuideVersion, path: str) -> FileResponse:
@@ -152,9 +150,7 @@ def oembed(request: Request, url: str = Query(max_length=2000), format: str = "j
         w, h = maxwidth, round(maxwidth * 9 / 16)
     if maxheight and maxheight < h:
         w, h = round(maxheight * 16 / 9), maxheight
-    src = f"{public_base(request)}/embed/{segs[1]}"
-    html = (f'<iframe src="{escape(src)}" width="{w}" height="{h}" title="{escape(v.title)}" '
-            'frameborder="0" allow="fullscreen" allowfullscreen></iframe>')
+    html = embed_snippet(public_base(request), segs[1], v.title, (w, h))
     out = {"version": "1.0", "type": "video", "provider_name": "guidecast", "provider_url": public_base(request),
            "title": v.title, "html": html, "width": w, "height": h}
     if v.video_tree:

@@ -21,7 +21,7 @@ from guidecast.server.models import Check, Guide, GuideMember, Job, ShareLink, U
 from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, guide_for, visible_guides
 from guidecast.server.routes_learner import public_base
-from guidecast.server.sharing import link_state, link_token
+from guidecast.server.sharing import embed_snippet, link_state, link_token
 from guidecast.server.web import page
 
 router = APIRouter()
@@ -175,7 +175,7 @@ def guide_page(request: Request, guide_id: Id, user: User = Depends(require("edi
     latest_check, changed = fresh.latest, fresh.changed(g)
     return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, fresh), jobs=[job_json(j) for j in jobs],
                 links=[(lk, link_state(lk, ctx.clock()), link_token(lk, ctx.settings.secret_key)) for lk in links],
-                members=members, stats=stats, chart=chart,
+                members=members, stats=stats, chart=chart, embed_snippet=embed_snippet,
                 base_url=public_base(request),
                 check=freshness.check_json(latest_check, g) if latest_check else None,
                 changed=freshness.check_json(changed, g) if changed and changed is not latest_check else None,

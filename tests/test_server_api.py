@@ -187,6 +187,11 @@ ACCESS = {
     ("POST", "/api/guides/{guide_id}/refresh"): "editor", ("POST", "/guides/{guide_id}/refresh"): "editor",
     ("POST", "/api/guides/{guide_id}/versions/{number}/publish"): "editor",
     ("POST", "/guides/{guide_id}/versions/{number}/publish"): "editor",
+    ("GET", "/api/guides/{guide_id}/versions/{number}/export/html"): "editor",
+    ("GET", "/api/guides/{guide_id}/versions/{number}/export/markdown"): "editor",
+    ("GET", "/api/guides/{guide_id}/versions/{number}/export/scorm"): "editor",
+    ("POST", "/api/guides/{guide_id}/versions/{number}/exports"): "editor",
+    ("GET", "/api/guides/{guide_id}/exports/{job_id}"): "editor",
 }
 
 
