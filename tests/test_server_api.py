@@ -159,6 +159,7 @@ ACCESS = {
     ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/redoc"): "public", ("GET", "/static/guide.css"): "public",
     ("GET", "/s/{token}"): "public", ("GET", "/s/{token}/files/{path:path}"): "public",
     ("GET", "/embed/{token}"): "public", ("GET", "/oembed"): "public", ("POST", "/api/beacon"): "public",
+    ("GET", "/favicon.ico"): "public",
     ("GET", "/account"): "viewer", ("POST", "/account/tokens"): "viewer",
     ("POST", "/account/tokens/{token_id}/revoke"): "viewer", ("GET", "/api/me"): "viewer",
     ("POST", "/account/password"): "viewer",
@@ -227,7 +228,7 @@ PUBLIC_STATUS = {
     ("GET", "/signin"): 200, ("POST", "/signin"): 403, ("POST", "/signout"): 403, ("GET", "/openapi.json"): 200,
     ("GET", "/docs"): 200, ("GET", "/redoc"): 200, ("GET", "/static/guide.css"): 200, ("GET", "/s/{token}"): 200,
     ("GET", "/s/{token}/files/{path:path}"): 200, ("GET", "/embed/{token}"): 200, ("GET", "/oembed"): 404,
-    ("POST", "/api/beacon"): 400,
+    ("POST", "/api/beacon"): 400, ("GET", "/favicon.ico"): 200,
 }
 
 
@@ -448,8 +449,12 @@ def test_analytics_beacons_summary_chart_and_csv(env):
         for n in range(1, furthest + 1):
             send("step", sid, n)
         if done:
-            send("complete", sid, steps)
+            send("stepmode", sid, steps)  # reached the last step in step-by-step mode: completed
     assert anon.post("/api/beacon", content='{"ctx": "forged", "kind": "view", "sid": "z"}').status_code == 400
+    # the client cannot say "completed" itself, nor name a step the guide does not have
+    for kind, step in (("complete", steps), ("step", steps + 1), ("watch", 101)):
+        r = anon.post("/api/beacon", content=f'{{"ctx": "{ctx}", "kind": "{kind}", "sid": "e", "step": {step}}}')
+        assert r.status_code == 400, kind
     rows = owner.get(f"/guides/{env.published}/analytics.csv").text.splitlines()
     assert rows[0].startswith("guide_id,version,views,plays,completions")
     latest = [r for r in rows[1:] if r.split(",")[1] == str(len(owner.get(f"/api/guides/{env.published}/versions").json()))]

@@ -188,3 +188,222 @@ def test_scorm_with_video_is_a_job_and_loads_under_scorm_again(site, browser, tm
         page.close()
         server.shutdown()
         server.server_close()
+
+
+# -- the learner view -------------------------------------------------------------------------------------
+
+def _share(site) -> dict:
+    api = site.api()
+    link = api.post(f"/api/guides/{site.gid}/links").json()
+    api.close()
+    return link
+
+
+def _save_screen(page, name: str) -> None:
+    """docs/screens/NAME.png for the closing note, when GUIDECAST_SAVE_SCREENS=1 (tests never write the
+    repository otherwise)."""
+    import os
+
+    if os.environ.get("GUIDECAST_SAVE_SCREENS") == "1":
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / f"{name}.png"))
+
+
+MEASURE = """fig => {
+  const frame = fig.querySelector('.frame').getBoundingClientRect(), img = fig.querySelector('img').getBoundingClientRect();
+  const [x, y, w, h, W, H] = fig.dataset.zoom.split(',').map(Number);
+  const s = img.width / W;
+  return {s, target: {left: img.left + x * s, right: img.left + (x + w) * s, top: img.top + y * s,
+                      bottom: img.top + (y + h) * s, width: w * s},
+          frame: {left: frame.left, right: frame.right, top: frame.top, bottom: frame.bottom, width: frame.width,
+                  height: frame.height}, img: {width: img.width, height: img.height}, w, W, H};
+}"""
+
+
+def test_small_screens_zoom_to_the_target_and_a_tap_shows_the_whole_picture(site, browser):
+    link = _share(site)
+    ctx = browser.new_context(viewport={"width": 375, "height": 800})
+    page = ctx.new_page()
+    page.goto(link["url"])
+    figures = page.locator(".steps .shot[data-zoom]")
+    assert figures.count() >= 8
+    measured = 0
+    for k in range(figures.count()):
+        fig = figures.nth(k)
+        fig.scroll_into_view_if_needed()
+        m = fig.evaluate(MEASURE)
+        if m["w"] * 3 < 150:  # a target under 50 px: the picture is enlarged at most 3x (it would be all blur)
+            continue
+        measured += 1
+        t, f = m["target"], m["frame"]
+        assert t["width"] >= 150, (k, m)  # readable: the target box at least 150 px wide on a 375 px screen
+        assert f["left"] - 1 <= t["left"] and t["right"] <= f["right"] + 1, (k, m)  # and inside the picture shown
+        assert f["top"] - 1 <= t["top"] and t["bottom"] <= f["bottom"] + 1, (k, m)
+        assert f["right"] <= 375
+    assert measured >= 6
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    first = figures.nth(2)
+    first.scroll_into_view_if_needed()
+    _save_screen(page, "learner-375")
+    # a tap shows the whole screenshot, another zooms in again
+    first.locator(".frame").click()
+    m = first.evaluate(MEASURE)
+    assert abs(m["img"]["width"] - m["frame"]["width"]) <= 1 and abs(m["frame"]["height"] - m["img"]["height"]) <= 1
+    assert first.get_by_role("button", name="Zoom in on the step").is_visible()
+    first.get_by_role("button", name="Zoom in on the step").click()
+    assert first.evaluate(MEASURE)["target"]["width"] >= 150
+    # on a wide screen the whole picture, no zoom
+    page.set_viewport_size({"width": 1280, "height": 900})
+    m = first.evaluate(MEASURE)
+    assert abs(m["img"]["width"] - m["frame"]["width"]) <= 1
+    assert first.locator(".zoom-toggle").is_hidden()
+    page.evaluate("window.scrollTo(0, 0)")
+    _save_screen(page, "learner-desktop")
+    ctx.close()
+
+
+def test_section_headings_and_chapters_from_step_1_with_the_intro_its_own(site, browser):
+    link = _share(site)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(link["url"])
+    headings = page.locator(".steps .section h2")
+    assert headings.count() >= 2
+    for text in headings.all_inner_texts():
+        assert "*" not in text and text.startswith("On the ")
+    assert headings.first.locator("strong").count() == 1  # the page's name in bold, not in asterisks
+    video = httpx.get(f"{link['url']}/files/video/video.json").json()
+    intro, step1 = video["segments"][0], video["segments"][1]
+    assert intro["kind"] == "intro" and intro["duration"] > 1
+    chapters = page.locator("button.chapter")
+    assert chapters.count() == len(site.guide["steps"]) + 1
+    assert chapters.first.inner_text().endswith("Introduction") and chapters.first.get_attribute("data-seek") == "0.0"
+    assert float(chapters.nth(1).get_attribute("data-seek")) == pytest.approx(step1["start"])
+    assert chapters.nth(1).inner_text().split(" ", 1)[1].startswith("Step 1: ")
+    assert "*" not in chapters.nth(1).inner_text()
+    vtt = httpx.get(f"{link['url']}/files/video/chapters.vtt").text
+    assert "Introduction" in vtt
+    page.close()
+
+
+def _time(page) -> float:
+    return page.evaluate("() => document.getElementById('video').currentTime")
+
+
+def test_step_mode_and_video_stay_in_sync_both_ways(site, browser):
+    link = _share(site)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(link["url"])
+    page.wait_for_function("() => document.getElementById('video').readyState >= 1", timeout=20000)
+    starts = [float(x) for x in page.locator("button.chapter").evaluate_all("bs => bs.map(b => b.dataset.seek)")][1:]
+    n = len(starts)
+    page.get_by_role("button", name="Step-by-step mode").click()
+    pos = page.locator("#step-pos")
+    assert pos.inner_text() == f"Step 1 of {n}"
+    # Next and Previous move the video to the step's start
+    for _ in range(3):
+        page.get_by_role("button", name="Next →").click()
+    assert pos.inner_text() == f"Step 4 of {n}"
+    page.wait_for_function(f"() => Math.abs(document.getElementById('video').currentTime - {starts[3]}) < 0.2")
+    page.get_by_role("button", name="← Previous").click()
+    assert pos.inner_text() == f"Step 3 of {n}"
+    assert abs(_time(page) - starts[2]) < 0.2
+    page.keyboard.press("ArrowRight")
+    assert pos.inner_text() == f"Step 4 of {n}" and abs(_time(page) - starts[3]) < 0.2
+    # playing moves the step: from just before step 7 into it
+    page.evaluate(f"""() => {{ const v = document.getElementById('video'); v.muted = true;
+                     v.currentTime = {starts[6] - 0.4}; return v.play(); }}""")
+    page.wait_for_function(f"() => document.getElementById('step-pos').textContent === 'Step 7 of {n}'", timeout=15000)
+    assert _time(page) >= starts[6]
+    assert page.locator(".steps .step:visible").count() == 1
+    assert page.locator(".steps .step:visible").get_attribute("data-number") == "7"
+    page.evaluate("() => document.getElementById('video').pause()")
+    # a chapter chosen in the list shows its step too
+    page.locator("button.chapter").nth(10).click()
+    page.wait_for_function(f"() => document.getElementById('step-pos').textContent === 'Step 10 of {n}'")
+    page.close()
+
+
+def test_the_embed_fits_its_960x540_snippet(site, browser, tmp_path):
+    link = _share(site)
+    assert 'width="960" height="540"' in link["embed"]
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "index.html").write_text(f"<!doctype html><html><body style='margin:0'>{link['embed']}</body></html>")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(host)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page(viewport={"width": 960, "height": 540})
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")  # another origin embeds it
+        frame = next(f for f in page.frames if "/embed/" in f.url)
+        frame.wait_for_selector("#video")
+        size = frame.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        assert size[0] <= 960 and size[1] <= 540, size
+        box = frame.locator("#video").bounding_box()
+        assert box["height"] >= 400 and box["y"] + box["height"] <= 540
+        assert frame.get_by_role("link", name="Open the step-by-step guide").is_visible()
+        _save_screen(page, "embed")
+        frame.locator(".embed-chapters summary").click()  # the chapter list opens over the video
+        assert frame.evaluate("() => document.documentElement.scrollHeight") <= 540
+        frame.locator("button.chapter").nth(3).click()
+        frame.wait_for_function("() => document.getElementById('video').currentTime > 1")
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_share_pages_have_oembed_discovery_open_graph_and_a_favicon(site):
+    link = _share(site)
+    html = httpx.get(link["url"]).text
+    found = re.search(r'<link rel="alternate" type="application/json\+oembed" href="([^"]+)"', html)
+    assert found, "no oEmbed discovery link"
+    oembed = httpx.get(found.group(1).replace("&amp;", "&")).json()
+    assert oembed["type"] == "video" and f"/embed/{link['url'].rsplit('/', 1)[1]}" in oembed["html"]
+    og = dict(re.findall(r'<meta property="(og:[a-z:_]+)" content="([^"]*)"', html))
+    assert og["og:title"] == site.guide["title"] and og["og:url"] == link["url"]
+    assert og["og:type"] == "video.other" and og["og:description"].startswith("In this guide")
+    image = httpx.get(og["og:image"].replace("&amp;", "&"))
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(image.content)).size == (int(og["og:image:width"]), int(og["og:image:height"]))
+    icon = httpx.get(site.url + "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert httpx.get(site.url + "/static/favicon.svg").text.startswith("<svg")
+    # signed-in pages carry no share metadata (they are not public)
+    api = site.api()
+    assert "og:title" not in api.get(f"/g/{site.gid}").text
+    api.close()
+
+
+def test_copy_buttons_and_revoke_asks_first(site, browser):
+    ctx = site.context(browser, EDITOR, viewport={"width": 1280, "height": 900})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page = ctx.new_page()
+    page.goto(f"{site.url}/guides/{site.gid}")
+    page.get_by_role("button", name="Create link").click()
+    row = page.locator(".link-row[data-link-state=live]").first
+    url = row.locator("a.share-url").get_attribute("href")
+    row.get_by_role("button", name="Copy link").click()
+    assert row.get_by_role("button", name="Copied").is_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
+    row.get_by_role("button", name="Copy embed code").click()
+    snippet = page.evaluate("() => navigator.clipboard.readText()")
+    assert snippet.startswith(f'<iframe src="{url.replace("/s/", "/embed/")}"') and 'width="960" height="540"' in snippet
+    # revoke asks first: "no" keeps the link, "yes" revokes it
+    answers = iter([False, True])
+    asked = []
+
+    def on_dialog(d):
+        asked.append(d.message)
+        d.accept() if next(answers) else d.dismiss()
+
+    page.on("dialog", on_dialog)
+    live = page.locator(".link-row[data-link-state=live]").count()
+    row.get_by_role("button", name="Revoke").click()
+    page.wait_for_timeout(300)
+    assert page.locator(".link-row[data-link-state=live]").count() == live
+    page.locator(".link-row[data-link-state=live]").first.get_by_role("button", name="Revoke").click()
+    page.wait_for_selector(".link-row[data-link-state=revoked]")
+    assert len(asked) == 2 and asked[0].startswith("Revoke this link?")
+    assert httpx.get(url).status_code == 410
+    ctx.close()

@@ -1,5 +1,5 @@
 // The guide's page: exports that run as jobs (PDF, SCORM with the video) with live progress, then the
-// download; copy buttons for share links and embed code.
+// download (copy buttons: app.js).
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   function size(n) { return n > 1e6 ? (n / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1e3)) + " KB"; }
@@ -41,30 +41,6 @@ document.addEventListener("DOMContentLoaded", function () {
         prog.hidden = true;
         err.textContent = label + ": " + e.message;
       });
-    });
-  });
-
-  function copied(btn, ok) {
-    var was = btn.dataset.label || btn.textContent;
-    btn.dataset.label = was;
-    btn.textContent = ok ? "Copied" : "Select and copy it yourself";
-    setTimeout(function () { btn.textContent = was; }, 2000);
-  }
-  document.querySelectorAll("button.copy").forEach(function (btn) {
-    btn.addEventListener("click", function () {
-      var from = btn.dataset.copyFrom ? document.getElementById(btn.dataset.copyFrom) : null;
-      var text = from ? from.value : btn.dataset.copy;
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(function () { copied(btn, true); }, function () {
-          if (from) { from.select(); }
-          copied(btn, false);
-        });
-      } else {
-        if (from) { from.select(); }
-        var ok = false;
-        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-        copied(btn, ok);
-      }
     });
   });
 });
