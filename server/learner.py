@@ -16,7 +16,7 @@ def chapters(video: dict | None, guide: dict) -> list[dict]:
     if not video:
         return []
     steps = {s["id"]: s for s in guide["steps"]}
-    out = []
+    out: list[dict] = []
     for seg in video["segments"]:
         if seg["kind"] == "intro" and seg["duration"] > 0:
             out.append({"start": float(seg["start"]), "label": INTRO_LABEL, "step_id": "", "number": None})
