@@ -407,3 +407,162 @@ def test_copy_buttons_and_revoke_asks_first(site, browser):
     assert len(asked) == 2 and asked[0].startswith("Revoke this link?")
     assert httpx.get(url).status_code == 410
     ctx.close()
+
+
+# -- analytics ----------------------------------------------------------------------------------------------
+
+def _stats(site) -> dict:
+    api = site.api()
+    rows = list(__import__("csv").DictReader(io.StringIO(api.get(f"/guides/{site.gid}/analytics.csv").text)))
+    api.close()
+    row = next((r for r in rows if r["version"] == "1"), None)
+    return {k: row[k] for k in ("views", "completions", "completed_steps", "completed_video", "completed_read",
+                                "dropoff_by_step")} if row else {}
+
+
+def _wait_stats(site, want: dict, timeout: float = 15) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        got = _stats(site)
+        if all(got.get(k) == v for k, v in want.items()) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.3)
+
+
+def _through_step_mode(page, last: int) -> None:
+    page.get_by_role("button", name="Step-by-step mode").click()
+    for _ in range(last - 1):
+        page.get_by_role("button", name="Next →").click()
+
+
+def test_analytics_count_learners_on_published_versions_not_editors_previews(site, browser):
+    n = len(site.guide["steps"])
+    link = _share(site)
+    before = _stats(site)
+    views = int(before.get("views") or 0)
+    done = int(before.get("completions") or 0)
+
+    # an editor previews the guide (its own page, and the share link while signed in) to the last step
+    ctx = site.context(browser, EDITOR, viewport={"width": 1280, "height": 900})
+    for address in (f"{site.url}/g/{site.gid}", f"{site.url}/g/{site.gid}/v/1", link["url"]):
+        page = ctx.new_page()
+        page.goto(address)
+        assert page.locator(".preview-note").is_visible()
+        assert page.locator(".learn").get_attribute("data-beacon") is None
+        _through_step_mode(page, n)
+        page.close()
+    ctx.close()
+    assert _wait_stats(site, {"views": str(views + 1)}, timeout=3).get("views", "0") == (before.get("views") or "0")
+
+    # a learner through the link: a view, and done in step mode
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(link["url"])
+    assert page.locator(".preview-note").count() == 0
+    _through_step_mode(page, n)
+    got = _wait_stats(site, {"views": str(views + 1), "completions": str(done + 1)})
+    assert (got["views"], got["completions"]) == (str(views + 1), str(done + 1)), got
+    assert got["completed_steps"] == str(int(before.get("completed_steps") or 0) + 1)
+
+    # a second learner stops at step 3: counted as a view, not completed, dropped off at step 3
+    page = ctx.new_page()
+    page.goto(link["url"])
+    _through_step_mode(page, 3)
+    got = _wait_stats(site, {"views": str(views + 2)})
+    assert got["completions"] == str(done + 1) and "3:" in got["dropoff_by_step"], got
+
+    # a signed-in learner reads every step (each on screen for the minimum time: 0.4 s here)
+    lctx = site.context(browser, LEARNER, viewport={"width": 1280, "height": 900})
+    page = lctx.new_page()
+    page.goto(f"{site.url}/g/{site.gid}")
+    assert page.locator(".learn").get_attribute("data-beacon")
+    for k in range(n):
+        page.locator(".steps .step").nth(k).scroll_into_view_if_needed()
+        page.wait_for_timeout(700)
+    got = _wait_stats(site, {"completed_read": str(int(before.get("completed_read") or 0) + 1)})
+    assert got["completed_read"] == str(int(before.get("completed_read") or 0) + 1), got
+
+    # a learner who plays the video (fast) to the end: watched it; one who seeks to the end: not
+    page = ctx.new_page()
+    page.goto(link["url"])
+    page.evaluate("""() => { const v = document.getElementById('video'); v.muted = true;
+                      v.currentTime = v.duration ? v.duration - 0.5 : 40; return v.play(); }""")
+    page.wait_for_function("() => document.getElementById('video').ended", timeout=20000)
+    page = ctx.new_page()
+    page.goto(link["url"])
+    page.evaluate("() => { const v = document.getElementById('video'); v.muted = true; v.playbackRate = 8; return v.play(); }")
+    page.wait_for_function("() => document.getElementById('video').ended", timeout=60000)
+    got = _wait_stats(site, {"completed_video": str(int(before.get("completed_video") or 0) + 1)})
+    assert got["completed_video"] == str(int(before.get("completed_video") or 0) + 1), got
+    assert got["views"] == str(views + 5) and got["completions"] == str(done + 3), got
+    ctx.close()
+    lctx.close()
+    # the guide page says what counts
+    api = site.api()
+    html = api.get(f"/guides/{site.gid}").text
+    assert "previews are not" in html and "watched at least 90% of the video" in html
+    api.close()
+
+
+# -- uploads ------------------------------------------------------------------------------------------------
+
+def test_upload_errors_show_on_the_same_page_in_plain_words_and_keep_the_file(site, browser, sample_app, tmp_path):
+    workflow = REPO / "samples" / "workflows" / "submit-expense.yaml"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a workflow")
+    ctx = site.context(browser, EDITOR, viewport={"width": 1100, "height": 900})
+    page = ctx.new_page()
+    page.goto(site.url + "/")
+    form = page.locator("#upload-form")
+    # required fields marked, the hosts this server may capture shown
+    assert form.locator("label[for=upload-file] .req").inner_text() == "*"
+    assert form.locator("#upload-file").get_attribute("aria-required") == "true"
+    assert urlsplit(sample_app.url).netloc in form.locator(".allowed-hosts").inner_text()
+
+    # a workflow whose addresses are relative, without App URL: told beside App URL, the file still chosen
+    page.set_input_files("#upload-file", str(workflow))
+    assert "submit-expense.yaml" in page.locator("#upload-chosen").inner_text()
+    page.get_by_role("button", name="Upload").click()
+    error = page.locator("#upload-error")
+    error.wait_for()
+    assert page.url == site.url + "/"
+    text = error.inner_text()
+    assert "fill in App URL" in text and "--base-url" not in text and "“/login”" in text
+    assert page.locator(".field.has-error #upload-url").count() == 1
+    assert page.locator("#upload-url").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("() => document.getElementById('upload-file').files[0].name") == "submit-expense.yaml"
+
+    # an app this server may not capture: which hosts it may, in words (no setting names)
+    page.locator("#upload-url").fill("http://127.0.0.1:9")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_function("() => /may not capture the app at 127.0.0.1:9/.test((document.getElementById('upload-error') || {}).textContent)")
+    text = error.inner_text()
+    assert urlsplit(sample_app.url).netloc in text and "GUIDECAST_" not in text
+    assert page.evaluate("() => document.getElementById('upload-file').files[0].name") == "submit-expense.yaml"
+
+    # a file of the wrong kind: told beside the file field
+    page.set_input_files("#upload-file", str(notes))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_function("() => /notes.txt/.test((document.getElementById('upload-error') || {}).textContent)")
+    assert page.locator(".field.has-error #upload-file").count() == 1 and "choose a workflow" in error.inner_text()
+
+    # fixed: the guide is made
+    page.set_input_files("#upload-file", str(workflow))
+    page.locator("#upload-url").fill(sample_app.url)
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(re.compile(r"/guides/\d+$"))
+    ctx.close()
+
+    # without script the form posts, and the page comes back with the message and the file's name
+    ctx = site.context(browser, EDITOR, java_script_enabled=False)
+    page = ctx.new_page()
+    page.goto(site.url + "/")
+    page.set_input_files("#upload-file", str(workflow))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_load_state()
+    assert "fill in App URL" in page.locator("#upload-error").inner_text()
+    assert "You chose “submit-expense.yaml”" in page.locator("#upload-chosen").inner_text()
+    assert page.locator("h2#upload-h").is_visible()  # the library page, not an error page
+    ctx.close()
