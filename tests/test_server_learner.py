@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import http.server
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -415,9 +416,9 @@ def _stats(site) -> dict:
     api = site.api()
     rows = list(__import__("csv").DictReader(io.StringIO(api.get(f"/guides/{site.gid}/analytics.csv").text)))
     api.close()
-    row = next((r for r in rows if r["version"] == "1"), None)
-    return {k: row[k] for k in ("views", "completions", "completed_steps", "completed_video", "completed_read",
-                                "dropoff_by_step")} if row else {}
+    row = next((r for r in rows if r["version"] == "1"), None) or {}
+    return {k: row.get(k, "" if k == "dropoff_by_step" else "0")
+            for k in ("views", "completions", "completed_steps", "completed_video", "completed_read", "dropoff_by_step")}
 
 
 def _wait_stats(site, want: dict, timeout: float = 15) -> dict:
@@ -566,3 +567,22 @@ def test_upload_errors_show_on_the_same_page_in_plain_words_and_keep_the_file(si
     assert "You chose “submit-expense.yaml”" in page.locator("#upload-chosen").inner_text()
     assert page.locator("h2#upload-h").is_visible()  # the library page, not an error page
     ctx.close()
+
+
+def test_beacons_of_a_guide_taken_back_to_draft_count_for_nothing(site):
+    link = _share(site)
+    page = httpx.get(link["url"]).text
+    ctx = re.search(r'data-beacon="([^"]+)"', page).group(1)
+    api = site.api()
+    before = _stats(site)
+    api.post(f"/guides/{site.gid}/settings", data={"status": "draft"})
+    try:
+        r = httpx.post(site.url + "/api/beacon", content=json.dumps({"ctx": ctx, "kind": "view", "sid": "late"}))
+        assert r.status_code == 204
+        assert _stats(site)["views"] == before["views"]
+    finally:
+        api.post(f"/guides/{site.gid}/settings", data={"status": "published"})
+        api.close()
+    r = httpx.post(site.url + "/api/beacon", content=json.dumps({"ctx": ctx, "kind": "view", "sid": "late"}))
+    assert r.status_code == 204 and _wait_stats(site, {"views": str(int(before["views"]) + 1)})["views"] == \
+        str(int(before["views"]) + 1)
