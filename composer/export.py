@@ -18,6 +18,7 @@ from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import atomic_write_text, staged_dir
 from guidecast.kernel.inputs import check_image
 from guidecast.kernel.paths import check_output, inside
+from guidecast.kernel.progress import Progress
 
 HTML_FILE = "guide.html"
 MD_FILE = "guide.md"
@@ -139,9 +140,10 @@ def export_folder(guide: Guide, guide_dir: Path, out: Path, fmt: str, *, templat
 
 
 def export_guide(guide_dir: str | Path, fmt: str, out: str | Path, *, template_dir: str | Path | None = None,
-                 video: str | Path | None = None, browser=None) -> Path:
+                 video: str | Path | None = None, browser=None, progress: Progress | None = None) -> Path:
     """Export the guide in `guide_dir` as `fmt` (one of FORMATS) to `out` (`browser`: a launched
-    Playwright browser to print the PDF with, else one is started)."""
+    Playwright browser to print the PDF with, else one is started; `progress`: the PDF's and the SCORM
+    package's steps, as `progress(done, total, what)`)."""
     guide_dir, out = Path(guide_dir), Path(out)
     template_dir = Path(template_dir) if template_dir else None
     video = Path(video) if video else None
@@ -155,9 +157,9 @@ def export_guide(guide_dir: str | Path, fmt: str, out: str | Path, *, template_d
     if fmt == "pdf":
         from guidecast.composer.pdf import export_pdf
 
-        return export_pdf(guide, guide_dir, out, template_dir=template_dir, browser=browser)
+        return export_pdf(guide, guide_dir, out, template_dir=template_dir, browser=browser, progress=progress)
     if fmt == "scorm":
         from guidecast.composer.scorm import export_scorm
 
-        return export_scorm(guide, guide_dir, out, template_dir=template_dir, video=video)
+        return export_scorm(guide, guide_dir, out, template_dir=template_dir, video=video, progress=progress)
     raise GuidecastError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")

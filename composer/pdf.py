@@ -9,6 +9,7 @@ from guidecast.composer.export import page_html
 from guidecast.composer.guide import Guide
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import atomic_write_bytes
+from guidecast.kernel.progress import Progress, no_progress
 
 FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#5b6676;">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
@@ -37,7 +38,14 @@ def pdf_bytes(html: str, browser=None) -> bytes:
             page.close()
 
 
-def export_pdf(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path | None = None, browser=None) -> Path:
+def export_pdf(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path | None = None, browser=None,
+               progress: Progress | None = None) -> Path:
+    progress = progress or no_progress
+    progress(0, 3, "laying out the pages")
     html = page_html(guide, guide_dir, mode="print", inline_images=True, template_dir=template_dir)
-    atomic_write_bytes(Path(out), pdf_bytes(html, browser))
+    progress(1, 3, "printing the PDF in Chromium")
+    data = pdf_bytes(html, browser)
+    progress(2, 3, "writing the PDF")
+    atomic_write_bytes(Path(out), data)
+    progress(3, 3, "PDF ready")
     return Path(out)

@@ -19,6 +19,7 @@ from guidecast.composer.guide import Guide
 from guidecast.composer.render import render
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import FILE_MODE
+from guidecast.kernel.progress import Progress, no_progress
 
 MANIFEST = "imsmanifest.xml"
 LAUNCH = "index.html"
@@ -38,8 +39,10 @@ class PackageInfo:
 
 
 def export_scorm(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path | None = None,
-                 video: Path | None = None) -> Path:
-    """Write the SCORM 1.2 zip to `out` (checked with validate_package before it replaces anything)."""
+                 video: Path | None = None, progress: Progress | None = None) -> Path:
+    """Write the SCORM 1.2 zip to `out` (checked with validate_package before it replaces anything);
+    `progress` counts the files packed."""
+    progress = progress or no_progress
     guide_dir, out = Path(guide_dir), Path(out)
     files: dict[str, Path | bytes] = {rel: picture(guide_dir, rel) for rel in image_files(guide)}
     video_src = None
@@ -59,15 +62,19 @@ def export_scorm(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(MANIFEST, manifest)
-            for name, content in files.items():
+            total = len(files) + 1
+            for done, (name, content) in enumerate(files.items()):
+                progress(done, total, f"packing {name}")
                 if isinstance(content, bytes):
                     z.writestr(name, content)
                 else:
                     if not content.is_file():
                         raise GuidecastError(f"{content}: file of the guide is missing; compose the guide again")
                     z.write(content, name)
+        progress(total - 1, total, "checking the package")
         validate_package(tmp)
         os.replace(tmp, out)
+        progress(total, total, "SCORM package ready")
     finally:
         Path(tmp).unlink(missing_ok=True)
     return out

@@ -69,14 +69,16 @@ def _plain_rgb_png(path: Path) -> bool:
 
 
 def chapter_marks(script: list[ScriptItem], segments: list[Segment]) -> list[tuple[float, float, str]]:
-    """One chapter per step; the intro belongs to the first, the outro to the last."""
+    """The intro its own chapter ("Introduction"), then one chapter per step starting where the step does;
+    the outro belongs to the last step."""
     steps = [(it, seg) for it, seg in zip(script, segments, strict=True) if it.kind == "step"]
     if not steps:
         return []
     end = segments[-1].start + segments[-1].duration
-    out = []
+    first = steps[0][1].start
+    out = [(0.0, first, script[0].chapter)] if first > 0 and script[0].kind == "intro" else []
     for k, (it, seg) in enumerate(steps):
-        start = 0.0 if k == 0 else seg.start
+        start = 0.0 if not out and k == 0 else seg.start
         stop = steps[k + 1][1].start if k + 1 < len(steps) else end
         out.append((start, stop, it.chapter))
     return out

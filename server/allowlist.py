@@ -27,6 +27,18 @@ class NotAllowed(GuidecastError):
     http_status = 403
 
 
+class StepNotAllowed(NotAllowed):
+    """A step the server never runs (an upload: its files would come from the server's disk)."""
+
+
+class HostNotOnAllowlist(NotAllowed):
+    """The URL's host and port are on no entry of the capture allowlist."""
+
+    def __init__(self, message: str, url: str, host: str, port: int):
+        super().__init__(message)
+        self.url, self.host, self.port = url, host, port
+
+
 def check_url(url: str, allowed: list[str]) -> None:
     if any(c in url for c in "\\\t\r\n ") or any(ord(c) < 32 or ord(c) == 127 for c in url):
         raise NotAllowed(f"{url!r}: a URL to capture has no backslashes, spaces or control characters")
@@ -44,8 +56,8 @@ def check_url(url: str, allowed: list[str]) -> None:
     except ValueError:
         raise NotAllowed(f"{url}: bad port") from None
     if not any(h == host and p in (None, port) for h, p in parse_hosts(allowed)):
-        raise NotAllowed(f"{url}: host {host}:{port} is not on the capture allowlist "
-                         "(GUIDECAST_CAPTURE_ALLOWED_HOSTS); ask an admin to add it")
+        raise HostNotOnAllowlist(f"{url}: host {host}:{port} is not on the capture allowlist "
+                                 "(GUIDECAST_CAPTURE_ALLOWED_HOSTS); ask an admin to add it", url, host, port)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
@@ -72,9 +84,12 @@ def workflow_urls(workflow_path, base_url: str | None) -> list[str]:
     from guidecast.capture.workflow import load_workflow
 
     wf = load_workflow(workflow_path).workflow
-    urls = [wf.resolve_url(wf.start_url, base_url)]
-    urls += [wf.resolve_url(s.url, base_url) for s in wf.steps if s.action == "goto" and s.url]
-    return urls
+    return [wf.resolve_url(u, base_url) for u in opened_urls(wf)]
+
+
+def opened_urls(wf) -> list[str]:
+    """The URLs a workflow opens by itself, as written (relative ones too): start_url and goto steps."""
+    return [wf.start_url] + [s.url for s in wf.steps if s.action == "goto" and s.url]
 
 
 def check_workflow(workflow_path, base_url: str | None, allowed: list[str]) -> None:
@@ -83,7 +98,7 @@ def check_workflow(workflow_path, base_url: str | None, allowed: list[str]) -> N
 
     for n, step in enumerate(load_workflow(workflow_path).workflow.steps, 1):
         if step.action == "upload":
-            raise NotAllowed(f"workflow step {n}: 'upload' steps cannot run on the server (they would send "
+            raise StepNotAllowed(f"workflow step {n}: 'upload' steps cannot run on the server (they would send "
                              "files from the server's disk); capture this workflow locally and upload the bundle")
     for url in workflow_urls(workflow_path, base_url):
         check_url(url, allowed)

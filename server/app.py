@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from guidecast.server import docs, freshness, pipeline, storage
+from guidecast.server import docs, exports, freshness, pipeline, storage
 from guidecast.server.assets import AssetStore
 from guidecast.server.capacity import Gate, pool_size, size_thread_pool
 from guidecast.server.db import Database, sqlite_url
@@ -52,7 +52,7 @@ def make_context(settings: Settings) -> Context:
                   SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
                   Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
                   RateLimit(settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
-    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, "gc": storage.gc_job})
+    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, **exports.HANDLERS, "gc": storage.gc_job})
     ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
     return ctx
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     from guidecast.server import (
         routes_auth,
         routes_editor,
+        routes_exports,
         routes_freshness,
         routes_jobs,
         routes_learner,
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
     for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_sharing,
-                   routes_jobs, user_files):
+                   routes_jobs, routes_exports, user_files):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

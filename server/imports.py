@@ -2,6 +2,7 @@
 compose job) or a built output folder zip (`guidecast build` layout: capture/, guide/, video/)."""
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from fastapi import UploadFile
 from sqlalchemy.orm import Session
 
 from guidecast.kernel.errors import GuidecastError
-from guidecast.server.allowlist import check_workflow
+from guidecast.server.allowlist import HostNotOnAllowlist, NotAllowed, StepNotAllowed, check_workflow, opened_urls
 from guidecast.server.models import EditDoc, Guide, Job, User
 from guidecast.server.pipeline import search_text
 from guidecast.server.uploads import (
@@ -47,7 +48,9 @@ def import_upload(ctx, db: Session, user: User, upload: UploadFile, base_url: st
         if name.endswith(WORKFLOW_SUFFIXES):
             return _workflow(ctx, db, user, raw, base_url)
         if not name.endswith(".zip"):
-            raise UploadError("upload a workflow (.yaml), a capture bundle (.zip) or a built output folder (.zip)")
+            shown = f"“{upload.filename}” is" if upload.filename else "the file chosen is"
+            raise UploadError(f"{shown} none of the files guidecast takes: choose a workflow (.yaml or .yml), a "
+                              "capture bundle (.zip) or a built output folder (.zip)")
         st = ctx.settings
         files = safe_extract(raw, tmp / "x", max_bytes=st.max_unzipped_bytes, max_files=st.max_zip_files)
         budget = Budget(st.max_upload_pixels)
@@ -66,9 +69,24 @@ def _workflow(ctx, db, user, path: Path, base_url: str | None):
         raise UploadError("a workflow file is at most 1 MB", 413)
     try:
         lw = load_workflow(path)
-        check_workflow(path, base_url or None, ctx.settings.capture_allowed_hosts)
     except GuidecastError as e:
         raise UploadError(str(e).replace(str(path), "workflow"), e.http_status) from None
+    relative = [u for u in opened_urls(lw.workflow) if not re.match(r"^[a-z][a-z0-9+.-]*:", u, re.I)]
+    if relative and not (base_url or lw.workflow.base_url):
+        raise UploadError(f"This workflow opens the app at “{relative[0]}”, an address without the app's server, "
+                          "so fill in App URL with where the app runs (for example http://app.internal:8000).",
+                          field="base_url")
+    try:
+        check_workflow(path, base_url or None, ctx.settings.capture_allowed_hosts)
+    except HostNotOnAllowlist as e:
+        hosts = ", ".join(ctx.settings.capture_allowed_hosts)
+        allowed = f"It may capture apps at {hosts}." if hosts else "No app is allowed for capture on this server yet."
+        raise UploadError(f"This server may not capture the app at {e.host}:{e.port}. {allowed} Use an allowed "
+                          "address, or ask an admin to allow this one.", 403, field="base_url") from None
+    except GuidecastError as e:  # an upload step names the file; any other refused URL, the app's address
+        raise UploadError(str(e).replace(str(path), "workflow"), e.http_status,
+                          field="base_url" if isinstance(e, NotAllowed) and not isinstance(e, StepNotAllowed)
+                          else "file") from None
     blob = ctx.assets.put_file(path)
     g = _new_guide(db, user, lw.workflow.title, workflow_blob=blob, workflow_sha256=lw.sha256,
                    app_base_url=base_url or None)

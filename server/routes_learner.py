@@ -9,21 +9,19 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
-from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from guidecast.server import analytics
-from guidecast.server.auth import DB, require
+from guidecast.server import analytics, learner
+from guidecast.server.auth import DB, current_user, require
 from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
 from guidecast.server.params import Id
-from guidecast.server.permissions import can_edit, guide_for
+from guidecast.server.permissions import can_edit, counts_as_learner, guide_for
 from guidecast.server.serving import tree_file
-from guidecast.server.sharing import resolve, version_of
+from guidecast.server.sharing import EMBED_SIZE, embed_snippet, resolve, version_of
 from guidecast.server.versions import get_version, guide_json
 
 router = APIRouter()
-EMBED_SIZE = (960, 540)
 
 
 def version_file(ctx, v: GuideVersion, path: str) -> Response:
@@ -36,25 +34,22 @@ def _beacon_signer(ctx) -> URLSafeSerializer:
     return URLSafeSerializer(ctx.settings.secret_key, salt="beacon")
 
 
-def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, embed: bool = False,
-                 share: str | None = None):
+def learner_page(request: Request, db: Session, user: User | None, g: Guide, v: GuideVersion, files: str, *,
+                 embed: bool = False, share: str | None = None):
+    """The learner view (or the embed player) of version `v`. Visits count in the analytics only when
+    `counts_as_learner` (a learner on a published version); an editor's visit is a preview."""
     from guidecast.server.web import page
 
     ctx = request.app.state.ctx
     gj = guide_json(ctx, v.guide_tree)
     video = ctx.assets.read_json(v.video_tree, "video.json") if v.video_tree else None
-    chapters = []
-    if video:
-        step_segments = [s for s in video["segments"] if s["kind"] == "step"]
-        titles = {s["id"]: s for s in gj["steps"]}
-        for k, seg in enumerate(step_segments):
-            st = titles.get(seg["id"])
-            label = f"Step {st['number']}: {st['text']}" if st else seg["id"]
-            chapters.append({"start": 0.0 if k == 0 else seg["start"], "label": label, "step_id": seg["id"]})
-    beacon = _beacon_signer(ctx).dumps([g.id, v.number])
+    counted = counts_as_learner(db, user, g, v)
+    beacon = _beacon_signer(ctx).dumps([g.id, v.number, len(gj["steps"])]) if counted else None
+    meta = learner.share_meta(public_base(request), share, gj, video, files) if share else None
     tpl = "embed.html.j2" if embed else "learner.html.j2"
-    return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=chapters, files=files, beacon=beacon,
-                share=share, src=lambda rel: f"{files}guide/{rel}")
+    return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=learner.chapters(video, gj), files=files,
+                beacon=beacon, preview=not counted, read_min_s=ctx.settings.read_min_s, share=share, meta=meta,
+                zoom_box=learner.zoom_box, src=lambda rel: f"{files}guide/{rel}")
 
 
 @router.get("/static/guide.css", include_in_schema=False)
@@ -65,6 +60,15 @@ def guide_css() -> FileResponse:
     return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css")
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The app's icon (pages link /static/favicon.svg; this answers browsers that ask for /favicon.ico)."""
+    from guidecast.server.app import STATIC_DIR
+
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/g/{guide_id}", include_in_schema=False)
 def learn_latest(request: Request, guide_id: Id, user: User = Depends(require("viewer")),
                  db: Session = DB):
@@ -72,7 +76,7 @@ def learn_latest(request: Request, guide_id: Id, user: User = Depends(require("v
     v = version_of(g, None)
     if v is None:
         raise HTTPException(404, "this guide has no published version yet")
-    return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
+    return learner_page(request, db, user, g, v, f"/g/{g.id}/v/{v.number}/files/")
 
 
 def _readable(db: Session, user: User, g: Guide, number: int) -> GuideVersion:
@@ -88,7 +92,7 @@ def learn_version(request: Request, guide_id: Id, number: Id, user: User = Depen
                   db: Session = DB):
     g = guide_for(db, user, guide_id)
     v = _readable(db, user, g, number)
-    return learner_page(request, g, v, f"/g/{g.id}/v/{v.number}/files/")
+    return learner_page(request, db, user, g, v, f"/g/{g.id}/v/{v.number}/files/")
 
 
 @router.get("/g/{guide_id}/v/{number}/files/{path:path}", include_in_schema=False)
@@ -99,9 +103,9 @@ def learn_file(request: Request, guide_id: Id, number: Id, path: str, user: User
 
 
 @router.get("/s/{token}", include_in_schema=False)
-def shared(request: Request, token: str, db: Session = DB):
+def shared(request: Request, token: str, user: User | None = Depends(current_user), db: Session = DB):
     _, g, v = resolve(db, token, request.app.state.ctx.clock())
-    return learner_page(request, g, v, f"/s/{token}/files/", share=token)
+    return learner_page(request, db, user, g, v, f"/s/{token}/files/", share=token)
 
 
 @router.get("/s/{token}/files/{path:path}", include_in_schema=False)
@@ -111,9 +115,9 @@ def shared_file(request: Request, token: str, path: str, db: Session = DB):
 
 
 @router.get("/embed/{token}", include_in_schema=False)
-def embed(request: Request, token: str, db: Session = DB):
+def embed(request: Request, token: str, user: User | None = Depends(current_user), db: Session = DB):
     _, g, v = resolve(db, token, request.app.state.ctx.clock())
-    return learner_page(request, g, v, f"/s/{token}/files/", embed=True, share=token)
+    return learner_page(request, db, user, g, v, f"/s/{token}/files/", embed=True, share=token)
 
 
 def public_base(request: Request) -> str:
@@ -152,9 +156,7 @@ def oembed(request: Request, url: str = Query(max_length=2000), format: str = "j
         w, h = maxwidth, round(maxwidth * 9 / 16)
     if maxheight and maxheight < h:
         w, h = round(maxheight * 16 / 9), maxheight
-    src = f"{public_base(request)}/embed/{segs[1]}"
-    html = (f'<iframe src="{escape(src)}" width="{w}" height="{h}" title="{escape(v.title)}" '
-            'frameborder="0" allow="fullscreen" allowfullscreen></iframe>')
+    html = embed_snippet(public_base(request), segs[1], v.title, (w, h))
     out = {"version": "1.0", "type": "video", "provider_name": "guidecast", "provider_url": public_base(request),
            "title": v.title, "html": html, "width": w, "height": h}
     if v.video_tree:
@@ -181,20 +183,23 @@ async def _small_body(request: Request, limit: int) -> bytes:
 
 @router.post("/api/beacon", tags=["analytics"], status_code=204)
 async def beacon(request: Request, db: Session = DB) -> Response:
-    """Learner page events (view, play, step, complete, ended); body: {ctx, kind, step, sid}, at most 4 KB.
-    The same event of a learner's session counts once."""
+    """A learner page's events; body {ctx, kind, step, sid}, at most 4 KB. `kind`: view, play, step (the
+    learner's step number reached), stepmode (shown in step-by-step mode), read (on screen for the minimum
+    reading time), watch (`step`: percent of the video played, in tens). The same event of a learner's
+    session counts once; completion is decided here from them (server/analytics.py). Only pages that count
+    carry a `ctx` (a learner on a published version; an editor's visit is a preview)."""
     ctx = request.app.state.ctx
     ctx.anonymous.hit(client_ip(request))
     body = await _small_body(request, BEACON_MAX_BYTES)
     try:
         data = json.loads(body)
-        guide_id, number = _beacon_signer(ctx).loads(data["ctx"])
+        guide_id, number, n_steps = _beacon_signer(ctx).loads(data["ctx"])
         kind, sid = data["kind"], str(data["sid"])
         step = data.get("step")
         step = int(step) if step is not None else None
     except (ValueError, KeyError, TypeError, BadSignature):
         raise HTTPException(400, "bad beacon") from None
-    if kind not in analytics.KINDS or not sid or (step is not None and not 0 <= step < 10000):
+    if not sid or not analytics.valid(kind, step, n_steps):
         raise HTTPException(400, "bad beacon")
-    await anyio.to_thread.run_sync(analytics.record, db, guide_id, number, kind, step, sid)
+    await anyio.to_thread.run_sync(analytics.record, db, guide_id, number, kind, step, sid, n_steps)
     return Response(status_code=204)

@@ -6,10 +6,11 @@ import re
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from guidecast.kernel.errors import GuidecastError
 from guidecast.server import analytics, freshness
 from guidecast.server.allowlist import NotAllowed, check_workflow
 from guidecast.server.auth import DB, require
@@ -21,8 +22,9 @@ from guidecast.server.models import Check, Guide, GuideMember, Job, ShareLink, U
 from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, guide_for, visible_guides
 from guidecast.server.routes_learner import public_base
-from guidecast.server.sharing import link_state, link_token
-from guidecast.server.web import page
+from guidecast.server.sharing import embed_snippet, link_state, link_token
+from guidecast.server.uploads import UploadError
+from guidecast.server.web import page, wants_json
 
 router = APIRouter()
 
@@ -108,6 +110,16 @@ def _section(section: str) -> str:
 @router.get("/", include_in_schema=False)
 def library(request: Request, q: str = "", tag: str = "", show: str = "", user: User = Depends(require("viewer")),
             db: Session = DB):
+    return _library_page(request, db, user, q, tag, show)
+
+
+NO_UPLOAD = {"error": None, "field": None, "filename": "", "base_url": ""}
+
+
+def _library_page(request: Request, db: Session, user: User, q: str = "", tag: str = "", show: str = "",
+                  status_code: int = 200, upload: dict | None = None):
+    """The library; `upload`: what the upload form shows again after a refused upload (error, field, the
+    file's name, the app URL given)."""
     ctx = request.app.state.ctx
     guides = _search(db, user, q, tag)
     fresh = freshness.states(db, [g.id for g in guides])
@@ -117,7 +129,10 @@ def library(request: Request, q: str = "", tag: str = "", show: str = "", user: 
         rows.append({"guide": g, "badges": badges(ctx, g, fresh.get(g.id), editable), "editable": editable})
     counts = {k: sum(in_section(k, r["guide"], r["badges"]) for r in rows) for k in SECTIONS}
     rows = [r for r in rows if in_section(_section(show), r["guide"], r["badges"])]
-    return page(request, "library.html.j2", rows=rows, q=q, tag=tag, show=show, sections=SECTIONS, counts=counts)
+    st = ctx.settings
+    return page(request, "library.html.j2", status_code, rows=rows, q=q, tag=tag, show=show, sections=SECTIONS,
+                counts=counts, upload={**NO_UPLOAD, **(upload or {})}, allowed_hosts=st.capture_allowed_hosts,
+                max_upload_mb=st.max_upload_bytes // (1024 * 1024))
 
 
 @router.get("/api/guides", tags=["library"])
@@ -141,9 +156,24 @@ def api_guide(request: Request, guide_id: Id, user: User = Depends(require("view
 
 
 @router.post("/guides/upload", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def upload(request: Request, file: UploadFile = File(...), base_url: str = Form(""),
+def upload(request: Request, file: UploadFile | None = File(None), base_url: str = Form(""),
            user: User = Depends(require("editor")), db: Session = DB):
-    guide, _ = import_upload(request.app.state.ctx, db, user, file, base_url)
+    """The library's upload form. A refused upload answers on the same page (or, asked for JSON by the
+    page's script, as {detail, field}), in words that say what to change, naming the form field."""
+    try:
+        if file is None or not file.filename:
+            raise UploadError("Choose a file to upload.")
+        guide, _ = import_upload(request.app.state.ctx, db, user, file, base_url.strip())
+    except GuidecastError as e:
+        db.rollback()
+        message = request.app.state.ctx.settings.public_message(str(e))
+        field = getattr(e, "field", "file")
+        if wants_json(request):
+            return JSONResponse({"detail": message, "field": field}, e.http_status)
+        return _library_page(request, db, user, status_code=e.http_status, upload={
+            "error": message, "field": field, "filename": file.filename if file else "", "base_url": base_url})
+    if wants_json(request):
+        return JSONResponse({"guide": {"id": guide.id, "title": guide.title}, "location": f"/guides/{guide.id}"}, 201)
     return RedirectResponse(f"/guides/{guide.id}", 303)
 
 
@@ -167,15 +197,17 @@ def guide_page(request: Request, guide_id: Id, user: User = Depends(require("edi
                          .where(GuideMember.guide_id == g.id)).all()
     stats = analytics.summary(db, g.id)
     chart = None
-    if stats and g.latest_version:
-        n_steps = len((_cached_json(ctx, g.latest_version.guide_tree, "guide.json") or {}).get("steps", []))
+    shown = next((v for v in g.versions if stats and v.number == stats[0]["version"]), None)
+    if shown is not None:  # where learners of the newest version with visits stopped, by its step numbers
+        n_steps = len((_cached_json(ctx, shown.guide_tree, "guide.json") or {}).get("steps", []))
         chart = analytics.chart_svg(stats[0], n_steps)
     checks = db.scalars(select(Check).where(Check.guide_id == g.id).order_by(Check.id.desc()).limit(8)).all()
     fresh = freshness.states(db, [g.id]).get(g.id) or freshness.State()
     latest_check, changed = fresh.latest, fresh.changed(g)
     return page(request, "guide.html.j2", g=g, badges=badges(ctx, g, fresh), jobs=[job_json(j) for j in jobs],
                 links=[(lk, link_state(lk, ctx.clock()), link_token(lk, ctx.settings.secret_key)) for lk in links],
-                members=members, stats=stats, chart=chart,
+                members=members, stats=stats, chart=chart, embed_snippet=embed_snippet,
+                done_labels=analytics.DONE, read_min_s=ctx.settings.read_min_s,
                 base_url=public_base(request),
                 check=freshness.check_json(latest_check, g) if latest_check else None,
                 changed=freshness.check_json(changed, g) if changed and changed is not latest_check else None,

@@ -12,7 +12,7 @@ from guidecast.server.models import ShareLink, User, utcnow
 from guidecast.server.params import Id, QueryId
 from guidecast.server.permissions import guide_for
 from guidecast.server.routes_learner import public_base
-from guidecast.server.sharing import create_link, link_state, link_token
+from guidecast.server.sharing import create_link, embed_snippet, link_state, link_token
 
 router = APIRouter()
 
@@ -23,8 +23,7 @@ def _link_json(request: Request, link: ShareLink) -> dict:
     return {"id": link.id, "url": f"{public_base(request)}/s/{token}" if token else None, "version": link.version,
             "state": link_state(link, ctx.clock()),
             "expires_at": link.expires_at.isoformat() if link.expires_at else None,
-            "embed": f'<iframe src="{public_base(request)}/embed/{token}" width="960" height="540" '
-                     'frameborder="0" allowfullscreen></iframe>' if token else None}
+            "embed": embed_snippet(public_base(request), token, link.guide.title) if token else None}
 
 
 @router.post("/guides/{guide_id}/links", include_in_schema=False, dependencies=[Depends(csrf_protect)])

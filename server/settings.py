@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     anonymous_burst: int = Field(60, ge=1)  # ... and at once
     trusted_proxies: HostList = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For counts
     user_files_url: str | None = None  # a separate origin for stored files (server/user_files.py)
+    read_min_s: float = Field(4.0, gt=0, le=600)  # analytics: a step counts as read after this long in view
 
     @field_validator("capture_allowed_hosts", "capture_env_vars", "trusted_proxies", mode="before")
     @classmethod

@@ -21,6 +21,16 @@ from sqlalchemy.orm import Session
 from guidecast.server.models import Guide, GuideVersion, ShareLink, User, utcnow
 
 MAX_DAYS = 3650
+EMBED_SIZE = (960, 540)
+
+
+def embed_snippet(base: str, token: str, title: str, size: tuple[int, int] = EMBED_SIZE) -> str:
+    """The <iframe> a page embeds the guide's player with (the guide page shows it, the API returns it)."""
+    from markupsafe import escape
+
+    w, h = size
+    return (f'<iframe src="{escape(base)}/embed/{escape(token)}" width="{w}" height="{h}" title="{escape(title)}" '
+            'frameborder="0" allow="fullscreen" allowfullscreen></iframe>')
 
 
 def derive_token(secret: str, nonce: str) -> str:

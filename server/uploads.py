@@ -37,11 +37,13 @@ WHAT_A_BUNDLE_HOLDS = ("a capture bundle holds capture.json and screenshots/*.pn
 
 
 class UploadError(GuidecastError):
-    """The upload is not acceptable (HTTP 400, or `status` when set)."""
+    """The upload is not acceptable (HTTP 400, or `status` when set); `field`: the form field to fix
+    ("file", or "base_url" for the app's address)."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, field: str = "file"):
         super().__init__(message)
         self.http_status = status
+        self.field = field
 
 
 @dataclass

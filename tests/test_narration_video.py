@@ -86,7 +86,7 @@ def rendered(tmp_path_factory):
     return guide, root / "video", m, calls, report
 
 
-def test_mp4_has_h264_aac_subtitles_and_one_chapter_per_step(rendered):
+def test_mp4_has_h264_aac_subtitles_an_intro_chapter_and_one_chapter_per_step(rendered):
     _, video, m, _, _ = rendered
     info = probe(video / "guide.mp4")
     streams = {s["codec_type"]: s for s in info["streams"]}
@@ -99,9 +99,9 @@ def test_mp4_has_h264_aac_subtitles_and_one_chapter_per_step(rendered):
     assert abs(float(streams["video"]["duration"]) - total) < 0.1
     steps = [s for s in m.segments if s.kind == "step"]
     chapters = info["chapters"]
-    assert len(chapters) == STEPS
-    assert [float(c["start_time"]) for c in chapters] == pytest.approx([0.0] + [s.start for s in steps[1:]], abs=1e-3)
-    assert chapters[2]["tags"]["title"] == "Step 3: In Amount, enter “128.50”."
+    assert len(chapters) == STEPS + 1 and chapters[0]["tags"]["title"] == "Introduction"
+    assert [float(c["start_time"]) for c in chapters] == pytest.approx([0.0] + [s.start for s in steps], abs=1e-3)
+    assert chapters[3]["tags"]["title"] == "Step 3: In Amount, enter “128.50”."
     data = (video / "guide.mp4").read_bytes()
     assert data.find(b"moov") < data.find(b"mdat"), "faststart: the index comes first"
 
@@ -181,8 +181,12 @@ def test_captions_and_chapters_match_the_segments(rendered):
                               capture_output=True, text=True, check=True).stdout
     assert [t for a, b, _ in vtt_cues(embedded) for t in (a, b)] == pytest.approx(want, abs=1e-3)
     chapters = vtt_cues((video / "chapters.vtt").read_text())
-    assert len(chapters) == STEPS and chapters[0][0] == 0 and chapters[-1][1] == pytest.approx(m.duration)
-    assert chapters[1][2] == "Step 2: In Description, enter “Team offsite train tickets”."
+    # the intro is its own chapter; step 1's starts where step 1 does
+    assert len(chapters) == STEPS + 1 and chapters[-1][1] == pytest.approx(m.duration)
+    assert chapters[0][0] == 0 and chapters[0][2] == "Introduction"
+    assert m.segments[1].start > 0 and chapters[1][0] == pytest.approx(m.segments[1].start, abs=1e-3)
+    assert chapters[1][2].startswith("Step 1: ")
+    assert chapters[2][2] == "Step 2: In Description, enter “Team offsite train tickets”."
 
 
 def test_progress_is_monotonic_and_ends_complete(rendered):

@@ -160,6 +160,7 @@ ACCESS = {
     ("GET", "/s/{token}"): "public", ("GET", "/s/{token}/files/{path:path}"): "public",
     ("GET", "/embed/{token}"): "public", ("GET", "/oembed"): "public", ("POST", "/api/beacon"): "public",
     ("GET", "/files/{token}/{name}"): "public",  # signed links on USER_FILES_URL (test_server_security)
+    ("GET", "/favicon.ico"): "public",
     ("GET", "/account"): "viewer", ("POST", "/account/tokens"): "viewer",
     ("POST", "/account/tokens/{token_id}/revoke"): "viewer", ("GET", "/api/me"): "viewer",
     ("POST", "/account/password"): "viewer",
@@ -188,6 +189,11 @@ ACCESS = {
     ("POST", "/api/guides/{guide_id}/refresh"): "editor", ("POST", "/guides/{guide_id}/refresh"): "editor",
     ("POST", "/api/guides/{guide_id}/versions/{number}/publish"): "editor",
     ("POST", "/guides/{guide_id}/versions/{number}/publish"): "editor",
+    ("GET", "/api/guides/{guide_id}/versions/{number}/export/html"): "editor",
+    ("GET", "/api/guides/{guide_id}/versions/{number}/export/markdown"): "editor",
+    ("GET", "/api/guides/{guide_id}/versions/{number}/export/scorm"): "editor",
+    ("POST", "/api/guides/{guide_id}/versions/{number}/exports"): "editor",
+    ("GET", "/api/guides/{guide_id}/exports/{job_id}"): "editor",
 }
 
 
@@ -225,6 +231,7 @@ PUBLIC_STATUS = {
     ("GET", "/docs"): 200, ("GET", "/redoc"): 200, ("GET", "/static/guide.css"): 200, ("GET", "/s/{token}"): 200,
     ("GET", "/s/{token}/files/{path:path}"): 200, ("GET", "/embed/{token}"): 200, ("GET", "/oembed"): 404,
     ("POST", "/api/beacon"): 400, ("GET", "/files/{token}/{name}"): 404,  # no USER_FILES_URL here
+    ("GET", "/favicon.ico"): 200,
 }
 
 
@@ -445,8 +452,12 @@ def test_analytics_beacons_summary_chart_and_csv(env):
         for n in range(1, furthest + 1):
             send("step", sid, n)
         if done:
-            send("complete", sid, steps)
+            send("stepmode", sid, steps)  # reached the last step in step-by-step mode: completed
     assert anon.post("/api/beacon", content='{"ctx": "forged", "kind": "view", "sid": "z"}').status_code == 400
+    # the client cannot say "completed" itself, nor name a step the guide does not have
+    for kind, step in (("complete", steps), ("step", steps + 1), ("watch", 101)):
+        r = anon.post("/api/beacon", content=f'{{"ctx": "{ctx}", "kind": "{kind}", "sid": "e", "step": {step}}}')
+        assert r.status_code == 400, kind
     rows = owner.get(f"/guides/{env.published}/analytics.csv").text.splitlines()
     assert rows[0].startswith("guide_id,version,views,plays,completions")
     latest = [r for r in rows[1:] if r.split(",")[1] == str(len(owner.get(f"/api/guides/{env.published}/versions").json()))]
@@ -511,7 +522,7 @@ def test_workflow_upload_runs_a_capture_job_on_an_allowlisted_host(env, sample_a
 def test_workflow_upload_refuses_hosts_off_the_allowlist(env, sample_app, submit_expense_workflow, base):
     port = urlsplit(sample_app.url).port
     r = upload(env.client(OWNER), "wf.yaml", submit_expense_workflow.read_bytes(), base.format(port=port))
-    assert r.status_code == 403 and ("allowlist" in r.text or "http and https" in r.text), (r.status_code, r.text)
+    assert r.status_code == 403 and ("may not capture the app at" in r.text or "http and https" in r.text), (r.status_code, r.text)
 
 
 def test_allowlist_checks_resolved_addresses():

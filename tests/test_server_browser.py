@@ -39,6 +39,9 @@ def browser():
 
 def _watch_dialogs(page, fired: list) -> None:
     def on_dialog(d):
+        if d.type == "confirm":  # the page's own "are you sure?" (revoke, delete): yes
+            d.accept()
+            return
         fired.append(d.message)
         d.dismiss()
 
@@ -139,8 +142,8 @@ def test_edit_publish_share_learn_revoke(site, browser):
     learner.evaluate("() => { const v = document.getElementById('video'); v.muted = true; return v.play(); }")
     learner.wait_for_function("() => document.getElementById('video').currentTime > 0.2", timeout=20000)
     chapters = learner.locator("button.chapter")
-    assert chapters.count() == len(after)
-    for k, how in ((4, "click"), (7, "keyboard")):
+    assert chapters.count() == len(after) + 1  # the intro is its own chapter, then one per step
+    for k, how in ((4, "click"), (8, "keyboard")):
         start = float(chapters.nth(k).get_attribute("data-seek"))
         if how == "click":
             chapters.nth(k).click()
@@ -150,6 +153,7 @@ def test_edit_publish_share_learn_revoke(site, browser):
         learner.wait_for_function(
             f"() => Math.abs(document.getElementById('video').currentTime - {start}) < 1.5", timeout=10000)
         assert start > 0
+    learner.evaluate("() => document.getElementById('video').pause()")  # (playing on would move the step)
     # captions by choice
     assert learner.evaluate("() => document.getElementById('video').textTracks[0].mode") != "showing"
     learner.get_by_label("Captions").check()

@@ -390,7 +390,7 @@ def test_a_workflow_of_aliases_is_refused_quickly(site):
 def _beacon_ctx(site, gid: int) -> str:
     from itsdangerous import URLSafeSerializer
 
-    return URLSafeSerializer(site.ctx.settings.secret_key, salt="beacon").dumps([gid, 1])
+    return URLSafeSerializer(site.ctx.settings.secret_key, salt="beacon").dumps([gid, 1, 3])  # guide, version, steps
 
 
 def test_beacon_refuses_big_bodies_without_reading_them(site, tmp_path):

@@ -62,11 +62,13 @@ def report(guide: Guide) -> None:
 @click.option("--template-dir", type=click.Path(path_type=Path),
               help="Your templates and brand.json (logo, colours, font), searched before the built-in ones.")
 @click.option("--video", type=click.Path(path_type=Path), help="Narrated video to include (html, html-folder, scorm).")
-def export_cmd(guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, video: Path | None) -> None:
+@click.pass_obj
+def export_cmd(obj, guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, video: Path | None) -> None:
     """Export a composed guide as HTML, an HTML folder, Markdown, PDF or a SCORM 1.2 package."""
     from guidecast.composer.export import export_guide
 
-    path = export_guide(guide_dir, fmt, out, template_dir=template_dir, video=video)
+    with stage_progress("export", obj["quiet"]) as p:
+        path = export_guide(guide_dir, fmt, out, template_dir=template_dir, video=video, progress=p)
     if fmt == "scorm":
         from guidecast.composer.scorm import validate_package
 

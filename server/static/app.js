@@ -1,5 +1,5 @@
 // Shared helpers: CSRF-carrying fetch, live job progress (server-sent events, polling as fallback),
-// confirmations. No dependencies.
+// confirmations, copy buttons (data-copy="text" or data-copy-from="id of a field"). No dependencies.
 "use strict";
 window.gc = {
   csrf: function () {
@@ -61,5 +61,30 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   document.querySelectorAll("[data-confirm]").forEach(function (b) {
     b.addEventListener("click", function (e) { if (!window.confirm(b.dataset.confirm)) { e.preventDefault(); } });
+  });
+
+  // copy buttons: share links, embed code
+  function copied(btn, ok) {
+    var was = btn.dataset.label || btn.textContent;
+    btn.dataset.label = was;
+    btn.textContent = ok ? "Copied" : "Select and copy it yourself";
+    setTimeout(function () { btn.textContent = was; }, 2000);
+  }
+  document.querySelectorAll("button.copy").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var from = btn.dataset.copyFrom ? document.getElementById(btn.dataset.copyFrom) : null;
+      var text = from ? from.value : btn.dataset.copy;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { copied(btn, true); }, function () {
+          if (from) { from.select(); }
+          copied(btn, false);
+        });
+      } else {
+        if (from) { from.select(); }
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        copied(btn, ok);
+      }
+    });
   });
 });
