@@ -123,25 +123,29 @@ def test_a_capture_upload_with_a_stray_file_is_refused_and_a_page_named_png_is_n
     assert not {"screenshots/page.png", "screenshots/zeros.png"} & set(site.ctx.assets.tree(tree))
 
 
+def _published(ctx, tree: str, title: str) -> int:
+    """A guide of EDITOR's, published, whose version 1 (guide and video) is the stored `tree`: its id."""
+    from guidecast.server.models import Guide, GuideVersion, User
+
+    with ctx.db.session() as s:
+        owner = s.query(User).filter_by(email=EDITOR).one()
+        g = Guide(title=title, owner_id=owner.id, status="published", base_tree=tree)
+        s.add(g)
+        s.flush()
+        s.add(GuideVersion(guide_id=g.id, number=1, title=title, guide_tree=tree, video_tree=tree,
+                           composed_guide_id="x"))
+        return g.id
+
+
 def _evil_guide(site, tmp_path) -> tuple[int, str]:
     """A published guide whose stored trees hold hostile files, as a store from before the upload allow-list
     may: returns (guide id, share token)."""
-    from guidecast.server.models import Guide, GuideVersion, User
-
     folder = tmp_path / "evil"
     for sub in ("", "images/"):
         for name, data in EVIL.items():
             (folder / sub).mkdir(parents=True, exist_ok=True)
             (folder / sub / name).write_bytes(data)
-    tree = site.ctx.assets.put_tree(folder)
-    with site.ctx.db.session() as s:
-        owner = s.query(User).filter_by(email=EDITOR).one()
-        g = Guide(title="Evil", owner_id=owner.id, status="published", base_tree=tree)
-        s.add(g)
-        s.flush()
-        s.add(GuideVersion(guide_id=g.id, number=1, title="Evil", guide_tree=tree, video_tree=tree,
-                           composed_guide_id="x"))
-        gid = g.id
+    gid = _published(site.ctx, site.ctx.assets.put_tree(folder), "Evil")
     link = site.client(EDITOR).post(f"/api/guides/{gid}/links")
     assert link.status_code == 201, link.text
     return gid, link.json()["url"].rsplit("/", 1)[1]
@@ -677,7 +681,6 @@ def test_with_a_files_origin_pictures_and_video_come_from_it_with_signed_links(t
     or an expired one is refused; the models' JSON stays on the app's origin."""
     from guidecast.capture.browser import launch_browser
     from guidecast.server import user_files
-    from guidecast.server.models import Guide, GuideVersion, User
     from guidecast.server.testing import free_port
 
     port = free_port()
@@ -687,15 +690,9 @@ def test_with_a_files_origin_pictures_and_video_come_from_it_with_signed_links(t
         add_user(app, EDITOR, "editor")
         ctx = app.state.ctx
         tree = ctx.assets.put_tree(submit_expense_guide)
-        with ctx.db.session() as s:
-            owner = s.query(User).filter_by(email=EDITOR).one()
-            g = Guide(title="Expenses", owner_id=owner.id, status="published", base_tree=tree)
-            s.add(g)
-            s.flush()
-            s.add(GuideVersion(guide_id=g.id, number=1, title="Expenses", guide_tree=tree, video_tree=tree,
-                               composed_guide_id="x"))
+        gid = _published(ctx, tree, "Expenses")
         c = sign_in(httpx.Client(base_url=url, timeout=60), EDITOR)
-        link = c.post(f"/api/guides/{g.id}/links").json()["url"]
+        link = c.post(f"/api/guides/{gid}/links").json()["url"]
         image = next(p.relative_to(submit_expense_guide) for p in (submit_expense_guide / "images").glob("*.png"))
         r = httpx.get(f"{link}/files/guide/{image}")
         assert r.status_code == 307 and r.headers["location"].startswith(f"http://localhost:{port}/files/")
