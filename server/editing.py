@@ -53,11 +53,12 @@ def save_doc(db: Session, guide_id: int, base_revision: int, doc: dict, user_id:
 
 def step_tools(capture: dict | None, base: dict) -> dict[str, dict]:
     """Per base guide step id: the controls on its screenshot (kind, name, box in CSS px) that a blur can be
-    tied to, and the target's box; from the capture the step's picture was taken in."""
+    tied to, and the target's box; from the captured step whose picture the step shows (a folded step's main
+    part, whose id it has)."""
     captured = {s["id"]: s for s in (capture or {}).get("steps", [])}
     out: dict[str, dict] = {}
     for s in base.get("steps", []):
-        src = captured.get((s.get("source_ids") or [s["id"]])[0])
+        src = captured.get(s["id"]) or captured.get((s.get("source_ids") or [""])[0])  # the fold's main step
         if src is None:
             continue
         controls = [{"kind": c["kind"], "name": c["name"], "box": c["box"]}
@@ -73,7 +74,7 @@ FIELD_WORDS = {"text": "text", "narration": "narration", "callouts": "notes", "h
 
 def _named(steps: dict[str, dict], step_id: str) -> dict:
     s = steps.get(step_id)
-    return {"step": step_id, "number": s["number"] if s else None, "text": s["text"] if s else None}
+    return {"step": s["id"] if s else step_id, "number": s["number"] if s else None, "text": s["text"] if s else None}
 
 
 def attention_items(latest: dict, previous: dict | None, changelog: dict | None) -> list[dict]:

@@ -320,6 +320,53 @@ def test_a_blur_on_an_element_is_applied_to_every_screenshot_showing_it_and_to_t
     page.context.close()
 
 
+def test_crop_and_zoom_preview_on_the_screenshot_and_reach_the_published_picture(site, browser, tmp_path):
+    gid = new_guide(site)
+    page = open_editor(site, browser, gid)
+    order = ids(page)
+    third = step(page, 2)
+    # crop: drag on the full screenshot; the preview then shows only the region, the full picture a click away
+    third.locator(".draw-mode[value=crop]").check()
+    third = step(page, 2)
+    img = third.locator(".shot img")
+    img.scroll_into_view_if_needed()
+    box = img.bounding_box()
+    f = box["width"] / 1280
+    page.mouse.move(box["x"] + 400 * f, box["y"] + 200 * f)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 1040 * f, box["y"] + 560 * f, steps=6)
+    page.mouse.up()
+    saved(page)
+    crop = doc(site, gid)["steps"][order[2]]["crop"]
+    assert abs(crop["x"] - 400) <= 3 and abs(crop["width"] - 640) <= 4 and abs(crop["height"] - 360) <= 4
+    frame = step(page, 2).locator(".shot .frame").bounding_box()
+    assert abs(frame["width"] / frame["height"] - crop["width"] / crop["height"]) < 0.03  # the crop's shape
+    shown = step(page, 2).locator(".shot img").bounding_box()
+    assert shown["width"] > 1.9 * frame["width"]  # the picture is zoomed so the region fills the frame
+    step(page, 2).get_by_role("button", name="Show the full screenshot").click()
+    full = step(page, 2).locator(".shot .frame").bounding_box()
+    assert abs(full["width"] / full["height"] - 16 / 9) < 0.03 and step(page, 2).locator(".box.crop").count() == 1
+    step(page, 2).get_by_role("button", name="Show what learners see").click()
+    # zoom to the target on another step: a preview around its target
+    fifth = step(page, 4)
+    fifth.locator(".zoom-toggle").check()
+    saved(page)
+    assert doc(site, gid)["steps"][order[4]]["zoom"] is True
+    zoomed = step(page, 4).locator(".shot .frame").bounding_box()
+    assert step(page, 4).locator(".shot img").bounding_box()["width"] > 1.2 * zoomed["width"]
+    page.screenshot(path=str(tmp_path / "editor-crop.png"))
+    publish_version(site[2], gid)
+    guide_dir = published_dir(site, gid, tmp_path)
+    steps = {s["id"]: s for s in json.loads((guide_dir / "guide.json").read_text())["steps"]}
+    assert tuple(steps[order[2]]["image_size"]) == (crop["width"], crop["height"])
+    w, h = steps[order[4]]["image_size"]
+    assert w < 1280 and abs(w / h - 16 / 9) < 0.02
+    with Image.open(guide_dir / steps[order[2]]["image"]) as im:
+        assert im.size == (crop["width"], crop["height"])
+    assert page.errors == []
+    page.context.close()
+
+
 def test_two_editors_stale_saves_merge_and_keep_both_edits(site, browser):
     gid = new_guide(site)
     a, b = open_editor(site, browser, gid, 1100), open_editor(site, browser, gid, 1100)
