@@ -290,6 +290,8 @@ def test_a_blur_on_an_element_is_applied_to_every_screenshot_showing_it_and_to_t
     cap_dir = ctx.assets.materialize(cap_tree, tmp_path / "capture")
     cap = json.loads((cap_dir / "capture.json").read_text())
     shots = {s["id"]: cap_dir / "screenshots" / s["screenshot"] for s in cap["steps"]}
+    for sid in showing:  # each tied to the field, so a refresh moves it with the field (composer/anchors.py)
+        assert [(b["state"], b["anchor"]["name"]) for b in by_id[sid]["blurs"]] == [("anchored", "Email")]
     typed = 0
     for sid in showing:
         own = next(c for c in tools[sid]["controls"] if c["name"] == "Email")["box"]
@@ -363,6 +365,41 @@ def test_crop_and_zoom_preview_on_the_screenshot_and_reach_the_published_picture
     assert w < 1280 and abs(w / h - 16 / 9) < 0.02
     with Image.open(guide_dir / steps[order[2]]["image"]) as im:
         assert im.size == (crop["width"], crop["height"])
+    assert page.errors == []
+    page.context.close()
+
+
+def test_merge_and_split_from_the_steps_toolbar_reach_the_learner_view(site, browser):
+    url, _, api, _ = site
+    gid = new_guide(site)
+    page = open_editor(site, browser, gid)
+    order = ids(page)
+    step(page, 0).get_by_role("button", name="Merge with next").click()
+    assert step(page, 1).locator(".num").inner_text() == "1"  # the two are one step now
+    assert "Merged into the step above" in step(page, 1).inner_text()
+    last = step(page, len(order) - 1)
+    last.get_by_role("button", name="Split").click()
+    parts = step(page, len(order) - 1).locator(".text.split-part")
+    assert parts.count() == 2
+    parts.nth(1).click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Your manager gets it for approval.")
+    if parts.nth(1).locator("strong, b").count():  # typed over a bold name: the new words came out bold
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Control+B")
+    assert parts.nth(1).locator("strong, b").count() == 0
+    saved(page)
+    d = doc(site, gid)
+    assert d["merge"] == [{"first": order[0], "second": order[1]}]
+    assert d["split"][0]["step"] == order[-1] and d["split"][0]["texts"][1] == "Your manager gets it for approval."
+    nums = page.eval_on_selector_all("#steps .edit-step[data-step-id] .num", "els => els.map(e => e.textContent)")
+    assert nums[0] == nums[1] == "1" and nums[-1] == str(len(order) - 1)
+    publish_version(api, gid)
+    learner = page.context.new_page()
+    learner.goto(f"{url}/g/{gid}")
+    texts = learner.locator(".steps .step .text").all_inner_texts()
+    assert len(texts) == len(order)  # one fewer by the merge, one more by the split
+    assert texts[-1].endswith("Your manager gets it for approval.")
     assert page.errors == []
     page.context.close()
 

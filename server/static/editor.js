@@ -493,6 +493,14 @@
     o[i] = o[j]; o[j] = id; setOrder(o); changed(true, li);
   }
 
+  function halves(text) {  // one sentence: cut at the space nearest the middle that is outside **bold**
+    var best = -1, inside = false;
+    for (var i = 0; i < text.length; i++) {
+      if (text.substr(i, 2) === "**") { inside = !inside; i++; continue; }
+      if (text[i] === " " && !inside && (best < 0 || Math.abs(i - text.length / 2) < Math.abs(best - text.length / 2))) { best = i; }
+    }
+    return best > 0 ? [text.slice(0, best), text.slice(best + 1)] : [];
+  }
   function act(ev, id, li) {
     var t = ev.target.closest("[data-act]"), a = t && t.dataset.act;
     if (!a || a === "drag") { return; }
@@ -510,10 +518,7 @@
       if (s >= 0) { st.doc.split.splice(s, 1); }
       else {
         var parts = (e.text || baseStep(id).text).split(/(?<=[.!?])\s+/).filter(Boolean);
-        if (parts.length < 2) {
-          var text = e.text || baseStep(id).text, cut = text.lastIndexOf(" ", Math.floor(text.length / 2));
-          parts = cut > 0 ? [text.slice(0, cut), text.slice(cut + 1)] : [];
-        }
+        if (parts.length < 2) { parts = halves(e.text || baseStep(id).text); }
         if (parts.length < 2) { say("This step's text is too short to split."); return; }
         st.doc.split.push({step: id, texts: parts});
       }
