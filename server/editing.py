@@ -68,6 +68,15 @@ def step_tools(capture: dict | None, base: dict) -> dict[str, dict]:
     return out
 
 
+def placed_blurs(guide: dict) -> dict[str, list[dict]]:
+    """Per step id: where the newest version put each drawn blur on its screenshot (`drawn` as in the edit
+    document, `box` where it is, `state`: anchored, unanchored, followed, moved, lost; `name` of its element),
+    so the editor shows a blur that followed its element where it is now, and one whose element vanished."""
+    return {s["id"]: [{"drawn": b["drawn"], "box": b["box"], "state": b.get("state", "anchored"),
+                       "name": (b.get("anchor") or {}).get("name")} for b in s["blurs"]]
+            for s in guide.get("steps", []) if s.get("blurs")}
+
+
 FIELD_WORDS = {"text": "text", "narration": "narration", "callouts": "notes", "hidden": "hiding",
                "crop": "crop", "zoom": "zoom", "blur": "blurs", "marker": "click marker", "drop_notes": "notes"}
 

@@ -63,8 +63,11 @@ def _state(ctx, g, doc: EditDoc) -> dict:
     scale, cap = 1.0, None
     if g.capture_tree and (cap := ctx.assets.read_json(g.capture_tree, "capture.json")):
         scale = cap.get("device_scale_factor", 1.0)
+    v = g.latest_version
+    placed = (editing.placed_blurs(guide_json(ctx, v.guide_tree))
+              if v is not None and v.capture_tree and v.capture_tree == g.capture_tree else {})
     return {"guide_id": g.id, "revision": doc.revision, "edits": doc.doc, "base": base, "device_scale": scale,
-            "tools": editing.step_tools(cap, base) if base else {},
+            "tools": editing.step_tools(cap, base) if base else {}, "placed": placed,
             "versions": [version_json(v) for v in g.versions], "attention": attention(ctx, g)}
 
 

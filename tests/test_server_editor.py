@@ -175,6 +175,9 @@ def test_undo_redo_hide_keeps_the_scroll_and_reorder_by_drag_and_keyboard_persis
     fifth.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 120)")
     top = fifth.bounding_box()["y"]
     assert 100 < top < 140
+    bar = page.locator(".editor-bar").bounding_box()  # the toolbar stays on screen, far down the page too
+    assert page.evaluate("window.scrollY") > 2000 and bar["y"] >= 0 and bar["y"] + bar["height"] < 120
+    assert page.get_by_role("button", name="Publish new version").is_visible()
     fifth.get_by_role("button", name="Hide").click()
     after_top = page.locator(f"[data-step-id='{before[4]}']").bounding_box()["y"]
     assert abs(after_top - top) <= 2, (top, after_top)

@@ -413,6 +413,21 @@ def test_a_draft_whose_blurred_element_vanished_is_held_until_reviewed(env):
     items = owner.get(f"/api/guides/{gid}/edits").json()["attention"]["items"]
     lost = [i for i in items if i["kind"] == "blur_lost"]
     assert len(lost) == 1 and "**Reports**" in lost[0]["why"] and lost[0]["number"] and lost[0]["text"]
+    placed = owner.get(f"/api/guides/{gid}/edits").json()["placed"]["fill-amount"]
+    assert [(p["state"], p["name"]) for p in placed] == [("lost", "Reports")]
+    # the editor marks that blur on the screenshot, in words
+    from guidecast.capture.browser import launch_browser
+
+    with launch_browser() as browser:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.add_cookies([{"name": "guidecast_session", "value": owner.cookies["guidecast_session"], "url": env.url}])
+        p = ctx.new_page()
+        p.goto(f"{env.url}/guides/{gid}/edit")
+        p.wait_for_selector("#editor[data-ready='1']")
+        mark = p.locator("[data-step-id='fill-amount'] .box.blur.state-lost")
+        assert mark.count() == 1 and mark.locator(".blur-state").text_content() == "“Reports” is gone: check this blur"
+        assert p.locator(".attention-item[data-kind=blur_lost]").count() == 1
+        ctx.close()
     r = owner.post(f"/api/guides/{gid}/versions/2/publish", json={"reviewed": True})
     assert r.status_code == 200 and r.json()["draft"] is False
     assert owner.get(f"/api/guides/{gid}").json()["published_version"] == 2

@@ -8,7 +8,7 @@
   var root = document.getElementById("editor");
   if (!root) { return; }
   var gid = root.dataset.guideId;
-  var st = {revision: 0, saved: {}, doc: {}, base: null, scale: 1, tools: {}, timer: null, saving: false,
+  var st = {revision: 0, saved: {}, doc: {}, base: null, scale: 1, tools: {}, placed: {}, timer: null, saving: false,
             inflight: null, history: [], at: -1, typing: null, full: {}, applyAll: {}, attention: []};
   var saveState = document.getElementById("save-state");
   var list = document.getElementById("steps");
@@ -374,9 +374,16 @@
     }
     var boxes = canvas.querySelector(".boxes");
     (e.blur || []).forEach(function (r, k) {
-      var d = document.createElement("div"); d.className = "box blur"; pct(d, r, size);
-      var c = controlUnder(id, r);
+      var pl = (st.placed[id] || []).find(function (p) { return same(rectOf(p.drawn), rectOf(r)); });
+      var d = document.createElement("div"); d.className = "box blur"; pct(d, pl ? pl.box : r, size);
+      var c = controlUnder(id, pl ? pl.box : r);
       d.title = c ? "Blurred: " + c.name : "Blurred area";
+      if (pl && (pl.state === "lost" || pl.state === "moved")) {  // what a refresh did with it
+        d.classList.add("state-" + pl.state);
+        var tag = document.createElement("span"); tag.className = "blur-state";
+        tag.textContent = pl.state === "lost" ? "“" + pl.name + "” is gone: check this blur" : "moved with “" + pl.name + "”";
+        d.title = tag.textContent; d.appendChild(tag);
+      }
       var x = document.createElement("button"); x.type = "button"; x.className = "box-remove"; x.textContent = "×";
       x.setAttribute("aria-label", "Remove this blur" + (c ? " (" + c.name + ")" : ""));
       x.addEventListener("pointerdown", function (ev) { ev.stopPropagation(); });
@@ -406,6 +413,7 @@
     }
     drawing(li, id, canvas, size, mode);
   }
+  function rectOf(r) { return {x: Math.round(r.x), y: Math.round(r.y), width: Math.round(r.width), height: Math.round(r.height)}; }
   function hasBlurOf(o, c) {
     var mine = ((st.tools[o] || {}).controls || []).find(function (x) { return x.kind === c.kind && x.name === c.name; });
     return !mine || (stepEdit(o).blur || []).some(function (r) { var u = controlUnder(o, r); return u && u.kind === c.kind && u.name === c.name; });
@@ -802,7 +810,7 @@
   gc.api("GET", "/api/guides/" + gid + "/edits").then(function (r) { return r.json(); }).then(function (s) {
     if (!s.base) { say("The guide is still being composed; reload in a moment."); return; }
     st.revision = s.revision; st.saved = s.edits; st.doc = clone(s.edits); st.base = s.base; st.scale = s.device_scale || 1;
-    st.tools = s.tools || {}; st.attention = (s.attention || {}).items || []; st.mode = {};
+    st.tools = s.tools || {}; st.placed = s.placed || {}; st.attention = (s.attention || {}).items || []; st.mode = {};
     return loadVoices().then(function () { return s; });
   }).then(function (s) {
     if (!s) { return; }
