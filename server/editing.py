@@ -89,7 +89,7 @@ def _named(steps: dict[str, dict], step_id: str) -> dict:
 def attention_items(latest: dict, previous: dict | None, changelog: dict | None) -> list[dict]:
     """What a refresh (or a capture) left for the editor to look at, in the learner's words: each item names
     the step by the learner's step number and text (`number`, `text`, markup as the guide has it) and says
-    why (`why`, markup), with `kind` one of new_flow, renamed, blur_lost, blur_moved, conflict and what the
+    why (`why`, markup), with `kind` one of new_flow, new_step, renamed, blur_lost, blur_moved, conflict and what the
     editor can do about it (`fix`: add_step {after, text}, remove_edit {path}). `latest`: the guide.json of
     the newest version, `previous`: the one before (to name steps the app lost)."""
     steps = {s["id"]: s for s in latest.get("steps", [])}
@@ -111,6 +111,9 @@ def attention_items(latest: dict, previous: dict | None, changelog: dict | None)
             item["fix"] = {"add_step": {"after": where["step"], "text": f"Click **{name}**."}}
         items.append(item)
     for s in latest.get("steps", []):
+        if changelog and s.get("is_new"):
+            items.append({"kind": "new_step", **_named(steps, s["id"]),
+                          "why": "this step is new in the app since the last version: check its text and picture"})
         states = [b.get("state") for b in s.get("blurs", [])]
         names = [b["anchor"]["name"] for b in s.get("blurs", []) if b.get("anchor")]
         if "lost" in states:

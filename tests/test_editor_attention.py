@@ -8,7 +8,7 @@ from guidecast.server.editing import attention_items, step_tools
 
 LATEST = {
     "steps": [
-        {"id": "open-expenses", "number": 1, "text": "Open **Expenses**.", "source_ids": ["open-expenses"]},
+        {"id": "open-expenses", "number": 1, "text": "Open **Expenses**.", "source_ids": ["open-expenses"], "is_new": True},
         {"id": "fill-amount", "number": 2, "text": "In **Amount**, type “42”.", "source_ids": ["click-amount", "fill-amount"],
          "blurs": [{"drawn": {"x": 1, "y": 1, "width": 5, "height": 5}, "box": {"x": 1, "y": 1, "width": 5, "height": 5},
                     "anchor": {"kind": "menu item", "name": "Reports", "dx": 0, "dy": 0,
@@ -30,7 +30,9 @@ CHANGELOG = {"flow": [{"after_step": "submit-expense", "kind": "new_dialog", "be
 def test_attention_items_name_steps_as_learners_see_them_and_say_what_to_do():
     items = attention_items(LATEST, PREVIOUS, CHANGELOG)
     by_kind = {i["kind"]: i for i in items}
-    assert set(by_kind) == {"new_flow", "blur_lost", "renamed", "conflict"}
+    assert set(by_kind) == {"new_flow", "new_step", "blur_lost", "renamed", "conflict"}
+    assert (by_kind["new_step"]["number"], by_kind["new_step"]["text"]) == (1, "Open **Expenses**.")
+    assert [i["kind"] for i in attention_items(LATEST, PREVIOUS, None)].count("new_step") == 0  # not a refresh
     flow = by_kind["new_flow"]
     assert (flow["number"], flow["text"]) == (3, "Click **Submit expense** to send it.")
     assert "Submit for approval? dialog" in flow["why"] and "click **Confirm**" in flow["why"]
