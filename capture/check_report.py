@@ -50,7 +50,31 @@ def _data_uri(path: Path | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def write_html(report: FreshnessReport, out: Path, baseline_dir: Path, current_dir: Path | None) -> Path:
+def learner_steps(guide_json: dict | None) -> dict[str, tuple[int, str]]:
+    """Capture step id -> (the learner's step number, its text) from a guide.json dict: what a report calls
+    a step, so it names the step a learner sees after reorders, merges and hides (a folded step's parts
+    answer to the step they became). Steps the guide does not show are absent."""
+    out: dict[str, tuple[int, str]] = {}
+    for s in (guide_json or {}).get("steps", []):
+        for sid in [s["id"], *(s.get("source_ids") or [])]:
+            out.setdefault(sid, (s["number"], s["text"]))
+    return out
+
+
+def step_name(step_id: str, number: int, names: dict[str, tuple[int, str]] | None) -> str:
+    """`Step 3 “Enter your email”` (markup kept, for the `inline` filter) as learners number it; without a
+    guide, the workflow's step number; a step the guide hides says so."""
+    if names is None:
+        return f"Step {number}"
+    if step_id in names:
+        n, text = names[step_id]
+        return f"Step {n} “{text}”"
+    return "a step learners do not see (hidden or new)"
+
+
+def write_html(report: FreshnessReport, out: Path, baseline_dir: Path, current_dir: Path | None,
+               names: dict[str, tuple[int, str]] | None = None) -> Path:
+    """The report page; `names` (learner_steps of the guide) names steps as learners see them."""
     env = jinja.environment()
 
     def shot(which: str, name: str | None) -> str | None:
@@ -60,8 +84,10 @@ def write_html(report: FreshnessReport, out: Path, baseline_dir: Path, current_d
     from guidecast.capture.bundle import load_capture
 
     vp = load_capture(baseline_dir).viewport
+    numbers = {s.id: s.number for s in report.steps}
     html = env.get_template("freshness.html.j2").render(report=report, labels=LABELS, shot=shot,
-                                                        vw=vp.width, vh=vp.height)
+                                                        vw=vp.width, vh=vp.height,
+                                                        name=lambda sid, n=None: step_name(sid, numbers.get(sid, 0) if n is None else n, names))
     atomic_write_text(out, html)
     return out
 

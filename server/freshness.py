@@ -149,14 +149,17 @@ def _guide(s: Session, job: Job) -> Guide:
     return g
 
 
-def summarize(report) -> dict:
-    from guidecast.capture.check_report import LABELS
+def summarize(report, names: dict[str, tuple[int, str]] | None = None) -> dict:
+    """The check as the guide page shows it; `names` (check_report.learner_steps of the guide the check
+    compared) give each change the learner's step number and text (`name`: "Step 3 “...”", markup kept)."""
+    from guidecast.capture.check_report import LABELS, step_name
 
     return {
         "verified": report.verified, "error": report.error, "checked_at": report.checked_at,
         "baseline_capture": report.baseline_capture, "current_capture": report.current_capture,
         "changes": [{"id": s.id, "number": s.number, "status": s.status, "classes": list(s.classes),
-                     "labels": [LABELS[c] for c in s.classes], "details": list(s.details)}
+                     "labels": [LABELS[c] for c in s.classes], "details": list(s.details),
+                     "name": step_name(s.id, s.number, names)}
                     for s in report.changed_steps],
         "flow": [f.model_dump() for f in report.flow],
         # steps whose page looks different around an unchanged target: a refresh updates their pictures
@@ -172,13 +175,15 @@ def outcome_of(report) -> str:
 
 def run_check(ctx, job: Job, progress) -> dict:
     from guidecast.capture.check import check_capture
-    from guidecast.capture.check_report import write_html
+    from guidecast.capture.check_report import learner_steps, write_html
 
     override = job.params.get("base_url") or None
     with ctx.db.session() as s:
         g = _guide(s, job)
         allowed_check(ctx, g, override)  # again: the allowlist or DNS may have changed since it was queued
         blob, baseline, base_url = g.workflow_blob, baseline_tree(g), override or g.app_base_url
+        shown = g.latest_version.guide_tree if g.latest_version is not None else g.base_tree
+    names = learner_steps(ctx.assets.read_json(shown, "guide.json")) if shown else None
     if base_url is None:
         base_url = (ctx.assets.read_json(baseline, "capture.json") or {}).get("base_url")
     with tempfile.TemporaryDirectory(prefix="check-", dir=ctx.settings.path("work")) as tmp:
@@ -192,10 +197,10 @@ def run_check(ctx, job: Job, progress) -> dict:
         report.workflow_path = "workflow.yaml"  # not the server's temporary path
         if report.error:
             report.error = report.error.replace(str(tmp) + "/", "")
-        html = write_html(report, tmp / "report.html", base_dir, current if current.is_dir() else None)
+        html = write_html(report, tmp / "report.html", base_dir, current if current.is_dir() else None, names)
         report_blob = ctx.assets.put_bytes(report.model_dump_json(indent=2).encode())
         html_blob = ctx.assets.put_file(html)
-        summary = summarize(report)
+        summary = summarize(report, names)
         refreshable = report.verified and current.is_dir() and (report.changed or summary["page_changes"])
         new_capture = ctx.assets.put_tree(current) if refreshable else None
     outcome = outcome_of(report)
@@ -251,6 +256,7 @@ def run_refresh(ctx, job: Job, progress) -> dict:
                                cache_dir=st.path("cache")),
         edits=EditSet.model_validate(edits or {}), check=check_id, stages=stages)
     guide = applied.guide
+    named = _named_changelog(applied.entry, guide)
     tree = ctx.assets.put_tree(out, TREE_EXCLUDE)
     video = ctx.assets.put_tree(work / "video")
     with ctx.db.session() as s:
@@ -262,7 +268,7 @@ def run_refresh(ctx, job: Job, progress) -> dict:
         s.add(GuideVersion(guide_id=g.id, number=n, title=guide.title, guide_tree=tree, video_tree=video,
                            capture_tree=cap_tree, composed_guide_id=guide.id, edits_json=json.dumps(edits),
                            edits_revision=revision, created_by=job.created_by, draft=True,
-                           changelog_json=changelog.model_dump_json()))
+                           changelog_json=json.dumps({**named, "version": n})))
         g.capture_tree, g.base_tree, g.last_verified_at = cap_tree, base_tree, chk.checked_at
         if not g.versions:
             g.title = guide.title
@@ -271,6 +277,18 @@ def run_refresh(ctx, job: Job, progress) -> dict:
             "duration": applied.video.duration, "conflicts": changelog.conflicts,
             "review": [r.model_dump() for r in changelog.review],
             "segments_rendered": changelog.segments_rendered, "segments_reused": changelog.segments_reused}
+
+
+def _named_changelog(entry, guide) -> dict:
+    """The changelog as the server keeps it: each changed or reviewed step also named as learners see it in
+    the new version (`name`: "Step 3 “...”", markup kept), not by its capture number or id."""
+    from guidecast.capture.check_report import learner_steps, step_name
+
+    names = learner_steps(guide.model_dump())
+    data = entry.model_dump(mode="json")
+    for c in data["changes"] + data["review"]:
+        c["name"] = step_name(c["id"] if "id" in c else c["step"], c["number"], names)
+    return data
 
 
 def refresh_allowed(g: Guide, chk: Check) -> None:

@@ -43,22 +43,31 @@ class VoiceIn(BaseModel):
 
 
 def attention(ctx, g) -> dict:
-    """What the latest version (a refresh's draft, say) asks the editor to look at: edits that no longer fit
-    the app (conflicts: they name steps the app lost) and texts kept over a renamed target (review)."""
+    """What the latest version (a refresh's draft, say) asks the editor to look at: `items` in the learner's
+    words (editing.attention_items: a new dialog with the step to add, text kept over a renamed target, blurs
+    whose element moved or vanished, edits of steps the app lost); `conflicts` and `review` as the composer
+    recorded them."""
     v = g.latest_version
     gj = guide_json(ctx, v.guide_tree) if v is not None else {}
+    prev = next((p for p in reversed(g.versions) if v is not None and p.number < v.number), None)
+    items = editing.attention_items(gj, guide_json(ctx, prev.guide_tree) if prev is not None else None,
+                                    v.changelog if v is not None else None) if gj else []
     return {"version": v.number if v is not None else None, "draft": bool(v is not None and v.draft),
-            "conflicts": gj.get("conflicts", []),
+            "items": items, "conflicts": gj.get("conflicts", []),
             "review": [{"step": s["id"], "number": s["number"], "why": s["review"]}
                        for s in gj.get("steps", []) if s.get("review")]}
 
 
 def _state(ctx, g, doc: EditDoc) -> dict:
     base = guide_json(ctx, g.base_tree) if g.base_tree else None
-    scale = 1.0
+    scale, cap = 1.0, None
     if g.capture_tree and (cap := ctx.assets.read_json(g.capture_tree, "capture.json")):
         scale = cap.get("device_scale_factor", 1.0)
+    v = g.latest_version
+    placed = (editing.placed_blurs(guide_json(ctx, v.guide_tree))
+              if v is not None and v.capture_tree and v.capture_tree == g.capture_tree else {})
     return {"guide_id": g.id, "revision": doc.revision, "edits": doc.doc, "base": base, "device_scale": scale,
+            "tools": editing.step_tools(cap, base) if base else {}, "placed": placed,
             "versions": [version_json(v) for v in g.versions], "attention": attention(ctx, g)}
 
 

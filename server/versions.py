@@ -28,6 +28,10 @@ def version_json(v: GuideVersion) -> dict:
             "draft": v.draft, "changelog": v.changelog}
 
 
+FIELD_WORDS = {"text": "text", "narration": "narration", "callouts": "notes", "image": "picture",
+               "number": "position"}
+
+
 def diff(old: dict, new: dict) -> dict:
     """What changed from `old` to `new` (guide.json dicts): title, intro/outro, and each step by id."""
     def steps(g):
@@ -44,6 +48,8 @@ def diff(old: dict, new: dict) -> dict:
         fields = [f for f in ("text", "narration", "callouts", "image", "number") if a[i].get(f) != b[i].get(f)]
         if fields:
             ops = list(difflib.ndiff([a[i]["text"]], [b[i]["text"]])) if "text" in fields else []
-            out["changed"].append({"id": i, "fields": fields, "old": a[i]["text"], "new": b[i]["text"],
+            out["changed"].append({"id": i, "number": b[i]["number"], "fields": fields,
+                                   "what": ", ".join(FIELD_WORDS.get(f, f) for f in fields),
+                                   "old": a[i]["text"], "new": b[i]["text"],
                                    "ops": [o for o in ops if o[:1] in "+-"]})
     return out

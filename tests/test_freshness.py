@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,13 @@ def test_check_on_the_changed_app_finds_exactly_the_intended_changes(build):
     assert report.flow[0].kind == "new_dialog" and "Submit for approval?" in report.flow[0].after
     html = (build / "check" / "report.html").read_text()
     assert "renamed" in html and html.count("data:image/png;base64,") >= 2 * len(report.changed_steps)
+    # steps named as learners see them (the build's guide), not by capture id
+    guide = json.loads((build / "guide" / "guide.json").read_text())
+    last = next(s for s in guide["steps"] if "submit-expense" in [s["id"], *s["source_ids"]])
+    assert f"Step {last['number']} “Click <strong>Submit expense</strong>" in html
+    headings = re.findall(r"<h2>(.*?)</h2>", html, re.DOTALL)
+    assert headings and not any(s.id in h for h in headings for s in report.steps)
+    assert report.baseline_capture not in html
     assert json.loads((build / "check" / "report.json").read_text())["steps"][2]["status"] == "restyled"
 
 

@@ -343,6 +343,7 @@ def test_versions_and_diff(env):
     assert [c["id"] for c in d["changed"]] == [sid] and d["changed"][0]["new"] == "Press **Sign in**."
     page = owner.get(f"/guides/{gid}/diff", params={"a": n - 1, "b": n}).text
     assert "<ins>Press <strong>Sign in</strong>.</ins>" in page
+    assert f"Step {d['changed'][0]['number']} (text)" in page and "<code>" not in page  # no step ids
     # a link pinned to the first version keeps showing it; the default link follows the latest
     pinned = owner.post(f"/api/guides/{gid}/links", params={"version": 1}).json()
     anon = env.fresh()

@@ -82,22 +82,23 @@ def test_edit_publish_share_learn_revoke(site, browser):
     page.wait_for_selector("#editor[data-ready='1']")
 
     # edit a step's text, the title, reorder steps 2 and 3, add a callout to the (new) third step
-    steps = page.locator(".edit-step")
-    before = _step_ids(page, ".edit-step")
-    steps.nth(0).locator(".step-text").fill("Type your **work email** address.")
-    page.locator("#title-input").fill(XSS_TITLE)
+    steps = page.locator(".edit-step[data-step-id]")
+    before = _step_ids(page, ".edit-step[data-step-id]")
+    steps.nth(0).locator(".text").fill("Type your work email address.")
+    page.locator("#title-edit").fill(XSS_TITLE)
     _saved(page)
     steps.nth(1).get_by_role("button", name="Move down").click()
     _saved(page)
-    after = _step_ids(page, ".edit-step")
+    after = _step_ids(page, ".edit-step[data-step-id]")
     assert after[1:3] == [before[2], before[1]] and after[3:] == before[3:]
     third = steps.nth(2)
+    third.get_by_role("button", name="Add a note").click()
     third.locator(".callout-kind").select_option("warning")
-    third.locator(".callout-text").fill(XSS_CALLOUT)
-    third.get_by_role("button", name="Add callout").click()
+    third.locator(".callout .callout-text[contenteditable]").fill(XSS_CALLOUT)
     _saved(page)
-    assert third.locator(".callouts li").count() == 1
+    assert third.locator(".callout-kind").count() == 1
     # a pronunciation for the voice, saved in the edit document
+    page.locator("details.lexicon summary").click()
     page.locator("#lexicon-name").fill("Expensely")
     page.locator("#lexicon-say").fill("Expense-lee")
     page.get_by_role("button", name="Add", exact=True).click()
@@ -208,22 +209,22 @@ def test_two_editors_merge_or_see_a_conflict_and_draw_a_blur_box(site, browser):
         p.wait_for_selector("#editor[data-ready='1']")
         pages.append(p)
     a, b = pages
-    ids = _step_ids(a, ".edit-step")
+    ids = _step_ids(a, ".edit-step[data-step-id]")
 
     def doc():
         return api.get(f"/api/guides/{gid}/edits").json()["edits"]
 
     # different steps: the stale save gets 409, merges and saves again; both changes are kept
-    a.locator(".edit-step").nth(0).locator(".step-text").fill("A's first step.")
+    a.locator(".edit-step").nth(0).locator(".text").fill("A's first step.")
     _saved(a)
-    b.locator(".edit-step").nth(1).locator(".step-text").fill("B's second step.")
+    b.locator(".edit-step").nth(1).locator(".text").fill("B's second step.")
     _saved(b)
     assert doc()["steps"][ids[0]]["text"] == "A's first step." and doc()["steps"][ids[1]]["text"] == "B's second step."
 
     # the same field: the stale editor is told, the server keeps the other's text until they choose
-    b.locator(".edit-step").nth(0).locator(".step-text").fill("B rewrote the first step.")
+    b.locator(".edit-step").nth(0).locator(".text").fill("B rewrote the first step.")
     _saved(b)
-    a.locator(".edit-step").nth(0).locator(".step-text").fill("A insists on this first step.")
+    a.locator(".edit-step").nth(0).locator(".text").fill("A insists on this first step.")
     a.wait_for_selector("#conflict:not([hidden])")
     assert doc()["steps"][ids[0]]["text"] == "B rewrote the first step."
     a.get_by_role("button", name="Keep my changes").click()

@@ -221,7 +221,7 @@ def test_refresh_makes_a_draft_version_that_keeps_edits_and_reuses_unchanged_seg
     assert steps["submit-expense"]["generated_text"] == "Click **Save expense**."
     # the text kept over the renamed button, and the new dialog after it with the step to add
     assert [rv["step"] for rv in log["review"]] == ["submit-expense", "submit-expense"]
-    assert "proposed: add a step after submit-expense: click Confirm in dialog" in log["review"][1]["why"]
+    assert "proposed: add a step after this one: click Confirm in dialog" in log["review"][1]["why"]
     # the video: unchanged segments are the same files, only the rest was rendered
     old = {sg["id"]: sg["segment_sha256"] for sg in old_video["segments"]}
     new = {sg["id"]: sg["segment_sha256"] for sg in new_video["segments"]}
@@ -234,7 +234,7 @@ def test_refresh_makes_a_draft_version_that_keeps_edits_and_reuses_unchanged_seg
     assert 'data-draft="yes"' in page and "Publish version 2" in page and "reused" in page
     assert "changed in the app" not in page.split('id="freshness"')[0]
     editor = owner.get(f"/guides/{env.gid}/edit").text
-    assert 'class="review-item" data-step="submit-expense"' in editor
+    assert 'data-kind="renamed" data-step="submit-expense"' in editor and 'data-kind="new_flow"' in editor
     assert owner.get(f"/api/guides/{env.gid}/edits").json()["attention"]["review"][0]["step"] == "submit-expense"
     # learners keep version 1 until the draft is published
     viewer = env.client(VIEWER)
@@ -246,6 +246,64 @@ def test_refresh_makes_a_draft_version_that_keeps_edits_and_reuses_unchanged_seg
     assert viewer.get(f"/g/{env.gid}/v/2").status_code == 200
     assert f"/g/{env.gid}/v/2/files/" in viewer.get(f"/g/{env.gid}").text
     assert owner.get(f"/api/guides/{env.gid}").json()["published_version"] == 2
+
+
+def test_check_results_and_the_editor_name_steps_as_learners_see_them_and_publishing_asks_first(env):
+    """After the refresh: the guide page, the report and the editor's "needs your attention" list name steps
+    by the learner's number and text (no capture ids, no markup); publishing with open items asks first."""
+    from guidecast.capture.browser import launch_browser
+
+    owner = env.client(OWNER)
+    gj = owner.get(f"/api/guides/{env.gid}/edits").json()["base"]
+    number = {s["id"]: s["number"] for s in gj["steps"]}
+    page = owner.get(f"/guides/{env.gid}").text
+    freshness_part = page.split('id="freshness"', 1)[1].split('id="jobs-h"', 1)[0]
+    versions_part = page.split('id="versions"', 1)[1].split('id="links"', 1)[0]
+    for part in (freshness_part, versions_part):
+        assert "<code>" not in part and "**" not in part
+    assert f"Step {number['submit-expense']} “Click <strong>Submit expense</strong>" in versions_part
+    assert "choose-category" not in versions_part.replace('data-step="choose-category"', "")
+    report = owner.get(owner.get(f"/api/guides/{env.gid}/checks").json()[-1]["report_html"]).text
+    assert "Step 1 “" in report and "submit-expense" not in report and "cap-" not in report
+
+    with launch_browser() as browser:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.add_cookies([{"name": "guidecast_session", "value": owner.cookies["guidecast_session"], "url": env.url}])
+        p = ctx.new_page()
+        p.goto(f"{env.url}/guides/{env.gid}/edit")
+        p.wait_for_selector("#editor[data-ready='1']")
+        items = p.locator(".attention-item")
+        kinds = items.evaluate_all("els => els.map(e => e.dataset.kind)")
+        assert "renamed" in kinds and "new_flow" in kinds, kinds
+        text = p.locator("#attention").inner_text()
+        assert "**" not in text and "submit-expense" not in text and "steps." not in text
+        n = number["submit-expense"]
+        renamed = p.locator(".attention-item[data-kind=renamed]").inner_text()
+        assert renamed.strip().startswith(f"Step {n} “Click Submit expense") and "Save expense" in renamed
+        flow = p.locator(".attention-item[data-kind=new_flow]")
+        assert f"Step {n} “" in flow.inner_text() and "click Confirm" in flow.inner_text()
+        # the proposed step is one click away
+        flow.get_by_role("button", name="Add this step").click()
+        p.wait_for_function("() => document.getElementById('save-state').textContent === 'All changes saved'")
+        assert any(f["text"] == "Click **Confirm**." and f["after"] == "submit-expense"
+                   for f in owner.get(f"/api/guides/{env.gid}/edits").json()["edits"]["insert"])
+        assert p.locator(".edit-step.is-free .text strong").inner_text() == "Confirm"
+        # publishing with items not ticked asks first; going back publishes nothing
+        jobs = count_jobs(env)
+        p.get_by_role("button", name="Publish new version").click()
+        dialog = p.locator("#publish-confirm")
+        dialog.wait_for(state="visible")
+        assert "not ticked yet" in dialog.inner_text()
+        p.get_by_role("button", name="Go back and look").click()
+        dialog.wait_for(state="hidden")
+        assert count_jobs(env) == jobs
+        for box in p.locator(".attention-done").all():
+            box.check()
+        p.get_by_role("button", name="Publish new version").click()
+        p.wait_for_function("() => document.getElementById('publish-state').textContent.startsWith('Published version 3')",
+                            timeout=90000)
+        assert not dialog.is_visible()
+        ctx.close()
 
 
 def test_scheduler_queues_due_checks_one_at_a_time_and_check_due_runs_them(env, monkeypatch, tmp_path):
@@ -321,3 +379,55 @@ def test_owner_hands_the_guide_to_another_editor(env):
     summary = other.get("/api/guides", params={"show": "overdue"}).json()
     assert [g["id"] for g in summary] == [env.gid] and summary[0]["owner"] == OTHER and summary[0]["overdue"]
     assert f'data-guide-id="{env.gid}"' in other.get("/", params={"show": "overdue"}).text
+
+
+def test_a_draft_whose_blurred_element_vanished_is_held_until_reviewed(env):
+    """A refresh whose blur lost its element makes a draft the server will not publish (409, in words) until
+    the editor says they looked (`reviewed`); the editor lists it under "needs your attention"."""
+    from guidecast.samples.expense_app import start_sample_app
+
+    owner = env.client(OWNER)
+    with start_sample_app("base", ui={"menu_extra": "Reports"}) as app:
+        from guidecast.samples import WORKFLOWS_DIR
+
+        r = upload(owner, "submit-expense.yaml", (WORKFLOWS_DIR / "submit-expense.yaml").read_bytes(), app.url)
+        assert r.status_code == 201, r.text
+        gid = r.json()["guide"]["id"]
+        wait_jobs(owner, gid, 2, timeout=180)
+        s = owner.get(f"/api/guides/{gid}/edits").json()
+        menu = next(c for c in s["tools"]["fill-amount"]["controls"] if c["name"] == "Reports")
+        doc = {"steps": {"fill-amount": {"blur": [menu["box"]]}}}
+        assert owner.put(f"/api/guides/{gid}/edits", json={"base_revision": s["revision"], "edits": doc}).status_code == 200
+        publish(owner, gid)
+    with start_sample_app("base", ui={"category_first": True}) as changed:  # no Reports menu item any more
+        c = check(env, gid, changed.url)
+        assert c["outcome"] == "changed", c
+        job = run_job(owner, owner.post(f"/api/guides/{gid}/refresh", json={}).json(), timeout=240)
+        assert job["state"] == "done", job
+    versions = owner.get(f"/api/guides/{gid}/versions").json()
+    assert [(v["number"], v["draft"]) for v in versions] == [(1, False), (2, True)]
+    r = owner.post(f"/api/guides/{gid}/versions/2/publish")
+    assert r.status_code == 409 and "Reports" in r.json()["detail"] and "reviewed" in r.json()["detail"]
+    assert owner.post(f"/api/guides/{gid}/versions/2/publish", json={"reviewed": False}).status_code == 409
+    assert owner.get(f"/api/guides/{gid}").json()["published_version"] == 1  # learners keep version 1
+    items = owner.get(f"/api/guides/{gid}/edits").json()["attention"]["items"]
+    lost = [i for i in items if i["kind"] == "blur_lost"]
+    assert len(lost) == 1 and "**Reports**" in lost[0]["why"] and lost[0]["number"] and lost[0]["text"]
+    placed = owner.get(f"/api/guides/{gid}/edits").json()["placed"]["fill-amount"]
+    assert [(p["state"], p["name"]) for p in placed] == [("lost", "Reports")]
+    # the editor marks that blur on the screenshot, in words
+    from guidecast.capture.browser import launch_browser
+
+    with launch_browser() as browser:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        ctx.add_cookies([{"name": "guidecast_session", "value": owner.cookies["guidecast_session"], "url": env.url}])
+        p = ctx.new_page()
+        p.goto(f"{env.url}/guides/{gid}/edit")
+        p.wait_for_selector("#editor[data-ready='1']")
+        mark = p.locator("[data-step-id='fill-amount'] .box.blur.state-lost")
+        assert mark.count() == 1 and mark.locator(".blur-state").text_content() == "“Reports” is gone: check this blur"
+        assert p.locator(".attention-item[data-kind=blur_lost]").count() == 1
+        ctx.close()
+    r = owner.post(f"/api/guides/{gid}/versions/2/publish", json={"reviewed": True})
+    assert r.status_code == 200 and r.json()["draft"] is False
+    assert owner.get(f"/api/guides/{gid}").json()["published_version"] == 2

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from guidecast.capture.bundle import load_capture
 from guidecast.capture.check import check_capture
-from guidecast.capture.check_report import LABELS, write_html, write_json
+from guidecast.capture.check_report import LABELS, learner_steps, write_html, write_json
 from guidecast.capture.compare import FreshnessReport
 from guidecast.capture.heal import heal_workflow, healed_locators
 from guidecast.composer.anchors import blocks_publishing
@@ -73,6 +73,7 @@ class Target:
     results: Path
     workflow: Path | None
     build: Path | None = None
+    guide: Path | None = None  # the guide made from the baseline (names steps as learners see them)
 
 
 def resolve_target(target: Path) -> Target:
@@ -84,10 +85,10 @@ def resolve_target(target: Path) -> Target:
     if is_build(target) and (target / "capture" / "capture.json").exists():
         m = load_build_manifest(target)
         return Target(target / "capture", target / "check", Path(m.workflow.path) if m.workflow.path else None,
-                      target)
+                      target, target / "guide" if (target / "guide" / "guide.json").exists() else None)
     if (target / "guide.json").exists():
         g = load_guide(target)
-        return Target(capture_path(g, target), target.parent / "check", Path(g.source.workflow_path))
+        return Target(capture_path(g, target), target.parent / "check", Path(g.source.workflow_path), guide=target)
     if (target / "capture.json").exists():
         return Target(target, target.parent / "check", None)
     raise GuidecastError(f"{target}: not a build, guide or capture folder (no manifest.json, guide.json or capture.json)")
@@ -105,7 +106,8 @@ def check_build(target: Path, *, base_url: str | None = None, workflow: Path | N
         report = check_capture(t.baseline, workflow=workflow or t.workflow, base_url=base_url, keep_dir=current,
                                retry=retry, find_timeout=find_timeout, browser_path=browser_path, progress=p)
     write_json(report, t.results / "report.json")
-    write_html(report, t.results / "report.html", t.baseline, current if current.exists() else None)
+    names = learner_steps(load_guide(t.guide).model_dump()) if t.guide is not None else None
+    write_html(report, t.results / "report.html", t.baseline, current if current.exists() else None, names)
     if t.build is not None and report.verified and not needs_refresh(report):
         m = load_build_manifest(t.build)
         save_build_manifest(m.model_copy(update={"last_verified": report.checked_at}), t.build)
@@ -128,8 +130,13 @@ def proposals(report: FreshnessReport) -> list[ReviewEntry]:
     numbers = {s.id: s.number for s in report.steps}
     return [ReviewEntry(step=f.after_step, number=numbers.get(f.after_step, 0),
                         why=f"the app now shows {f.after} after this step and the guide does not; "
-                            f"proposed: {plain(f.proposal)}")
+                            f"proposed: {_after_this_one(plain(f.proposal), f.after_step)}")
             for f in report.flow if f.proposal]
+
+
+def _after_this_one(proposal: str, step_id: str) -> str:
+    """The proposal in words about the step it is listed under (no step id)."""
+    return proposal.replace(f"add a step after {step_id}:", "add a step after this one:")
 
 
 @dataclass
