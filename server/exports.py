@@ -3,7 +3,8 @@
 SCORM 1.2 (with or without the narrated video).
 
 Every export is a file in the cache (`DATA_DIR/cache/exports/`), named after what it is made from (the
-version's stored guide tree, its video tree when included, the format, `EXPORT_VERSION`): asked for again,
+version's stored guide tree, its video tree when included, the format, `EXPORT_VERSION` and guidecast's
+version): asked for again,
 it is sent at once; pruned with the other caches (least recently used first), it is made again. HTML,
 Markdown and SCORM without the video are made while the request waits; PDF (Chromium prints it) and SCORM
 with the video are `export` jobs with live progress, whose result names the file to download.
@@ -57,7 +58,9 @@ def download_name(title: str, number: int, fmt: str, video: bool) -> str:
 
 
 def cache_key(v: GuideVersion, fmt: str, video: bool) -> str:
-    parts = [str(EXPORT_VERSION), fmt, v.guide_tree, (v.video_tree or "") if video else ""]
+    from guidecast import __version__  # another release may draw the exports differently
+
+    parts = [str(EXPORT_VERSION), __version__, fmt, v.guide_tree, (v.video_tree or "") if video else ""]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 

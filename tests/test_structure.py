@@ -134,6 +134,7 @@ def test_the_wheel_installs_one_import_name_and_works_from_a_fresh_venv(tmp_path
     assert {n.split("/")[0] for n in names} == {"guidecast", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1]
                                                 + ".dist-info"}
     assert "guidecast/capture/aria.js" in names and "guidecast/templates/guide.html.j2" in names
+    assert "guidecast/server/static/favicon.svg" in names and "guidecast/server/static/learner.css" in names
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

@@ -26,7 +26,8 @@ document.addEventListener("DOMContentLoaded", function () {
         return gc.followJob(job.id, function (j) {
           bar.max = j.total || 1;
           bar.value = j.done;
-          if (j.what) { what.textContent = j.what; }
+          if (j.state === "queued") { what.textContent = "Waiting for the jobs before it to finish…"; }
+          else if (j.what) { what.textContent = j.what; }
         });
       }).then(function (job) {
         btn.disabled = false;
