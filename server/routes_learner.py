@@ -53,8 +53,13 @@ def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, emb
             chapters.append({"start": 0.0 if k == 0 else seg["start"], "label": label, "step_id": seg["id"]})
     beacon = _beacon_signer(ctx).dumps([g.id, v.number])
     tpl = "embed.html.j2" if embed else "learner.html.j2"
+    from guidecast.server.routes_practice import learn_token
+
+    # practice mode and the knowledge check (server/routes_practice.py) sit beside the guide's address
+    learn_base = f"/embed/{share}" if embed else f"/s/{share}" if share else f"/g/{g.id}/v/{v.number}"
     return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=chapters, files=files, beacon=beacon,
-                share=share, src=lambda rel: f"{files}guide/{rel}")
+                share=share, src=lambda rel: f"{files}guide/{rel}", learn_ctx=learn_token(ctx, g, v, share),
+                learn_base=learn_base)
 
 
 @router.get("/static/guide.css", include_in_schema=False)
