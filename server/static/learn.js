@@ -30,14 +30,14 @@
   function pointer(shot, img, onPoint) {
     var cross = shot.querySelector(".crosshair");
     var pos = null;
-    function natural() { return [img.naturalWidth || +shot.dataset.width || 1, img.naturalHeight || +shot.dataset.height || 1]; }
+    function natural() { return [+shot.dataset.width || img.naturalWidth || 1, +shot.dataset.height || img.naturalHeight || 1]; }
     function place(el, x, y) {
       var n = natural();
       el.style.left = (100 * x / n[0]) + "%";
       el.style.top = (100 * y / n[1]) + "%";
     }
     shot.addEventListener("click", function (ev) {
-      if (ev.target.closest && ev.target.closest("form")) return;
+      if (ev.target.closest && ev.target.closest(".type-box")) return;
       var r = img.getBoundingClientRect(), n = natural();
       if (ev.clientX < r.left || ev.clientX > r.right || ev.clientY < r.top || ev.clientY > r.bottom) return;
       var x = (ev.clientX - r.left) * n[0] / r.width, y = (ev.clientY - r.top) * n[1] / r.height;
@@ -91,6 +91,7 @@
       tries = 0; hinted = false; typing = false; stepStart = Date.now();
       img.src = files + s.image;
       img.width = s.image_size[0]; img.height = s.image_size[1];
+      shot.dataset.width = String(s.image_size[0]); shot.dataset.height = String(s.image_size[1]);
       img.alt = "Screenshot for step " + s.number + " without the highlight";
       document.getElementById("practice-step").textContent = "Step " + (idx + 1);
       document.getElementById("practice-instruction").textContent = s.instruction;
