@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from fastapi import HTTPException
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guidecast.composer.guide import Guide as GuideModel
@@ -51,8 +52,13 @@ def quiz_row(ctx, db: Session, g: Guide, v: GuideVersion) -> QuizDoc:
     if prev is not None:
         quiz = _carried(ctx, g, prev, v, quiz, guide)
     row = QuizDoc(guide_id=g.id, version=v.number, revision=0, doc_json=quiz.model_dump_json())
-    db.add(row)
-    db.flush()
+    try:
+        with db.begin_nested():  # two first visitors at once: the second reads the first one's quiz
+            db.add(row)
+    except IntegrityError:
+        row = db.get(QuizDoc, (g.id, v.number))
+        if row is None:
+            raise
     return row
 
 
@@ -151,8 +157,11 @@ def record_for(db: Session, g: Guide, v: GuideVersion, who: dict) -> LearnerReco
         rec = LearnerRecord(guide_id=g.id, version=v.number, learner=who["learner"], user_id=who.get("user_id"),
                             name=who.get("name"), email=who.get("email"), practice_json="[]", missed_json="[]",
                             check_attempts=0, time_spent_s=0)
-        db.add(rec)
-        db.flush()
+        try:
+            with db.begin_nested():  # the same learner's two tabs at once: one record
+                db.add(rec)
+        except IntegrityError:
+            return record_for(db, g, v, who)
     else:
         rec.name = who.get("name") or rec.name
         rec.email = who.get("email") or rec.email

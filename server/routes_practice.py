@@ -7,10 +7,10 @@ import secrets
 from typing import Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from guidecast.composer.practice import practice_of
@@ -21,7 +21,8 @@ from guidecast.server.csrf import csrf_protect
 from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
 from guidecast.server.params import MAX_ID, Id
-from guidecast.server.permissions import can_edit, guide_for
+from guidecast.server.permissions import guide_for
+from guidecast.server.routes_learner import _readable
 from guidecast.server.sharing import resolve, version_of
 from guidecast.server.versions import get_version
 
@@ -36,13 +37,6 @@ def signer(ctx) -> URLSafeSerializer:
 def learn_token(ctx, g: Guide, v: GuideVersion, share: str | None) -> str:
     """What the learner's pages send back with each record: guide, version and share link, signed."""
     return signer(ctx).dumps([g.id, v.number, share or ""])
-
-
-def _readable(db: Session, user: User, g: Guide, number: int) -> GuideVersion:
-    v = get_version(g, number)
-    if v.draft and not can_edit(db, user, g):
-        raise HTTPException(404, f"no version {number}")
-    return v
 
 
 # -- the learner's pages -----------------------------------------------------------------------------------
@@ -216,6 +210,9 @@ def _version(g: Guide, number: int | None) -> GuideVersion:
 
 
 class QuizIn(BaseModel):
+    """{version (default: the published one), revision (the one this edit starts from), quiz (pass_mark,
+    questions)}"""
+
     version: int | None = Field(None, ge=1, le=MAX_ID, description="the guide version (default: the published one)")
     revision: int = Field(ge=0, le=MAX_ID, description="the revision this edit starts from (409 if it moved on)")
     quiz: dict[str, Any] = Field(description="pass_mark (0-100) and questions (choice or hotspot)")
@@ -241,12 +238,16 @@ def api_quiz(request: Request, guide_id: Id, version: int | None = Query(None, g
 
 
 @router.put("/api/guides/{guide_id}/quiz", tags=["learning"], dependencies=[Depends(csrf_protect)])
-def api_save_quiz(request: Request, guide_id: Id, body: QuizIn, user: User = Depends(require("editor")),
-                  db: Session = DB) -> dict:
-    """Save the manager's quiz: 422 naming the field (no correct answer, a pass mark outside 0-100, a hotspot
-    box outside its picture); the stored quiz stays as it was."""
+def api_save_quiz(request: Request, guide_id: Id, raw: dict[str, Any] = Body(description=QuizIn.__doc__ or ""),
+                  user: User = Depends(require("editor")), db: Session = DB) -> dict:
+    """Save the manager's quiz (`version`, `revision`, `quiz`: see QuizIn): 422 naming the field (no correct
+    answer, a pass mark outside 0-100, a hotspot box outside its picture); the stored quiz stays as it was."""
     ctx = request.app.state.ctx
-    g = guide_for(db, user, guide_id, "edit")
+    g = guide_for(db, user, guide_id, "edit")  # who may, before what they sent
+    try:
+        body = QuizIn.model_validate(raw)
+    except ValidationError as e:
+        raise HTTPException(422, learning.field_errors(e)) from None
     v = _version(g, body.version)
     learning.save_quiz(ctx, db, g, v, body.quiz, body.revision, user.id)
     return _quiz_json(ctx, db, g, v)

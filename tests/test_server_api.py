@@ -187,6 +187,16 @@ ACCESS = {
     ("POST", "/api/guides/{guide_id}/refresh"): "editor", ("POST", "/guides/{guide_id}/refresh"): "editor",
     ("POST", "/api/guides/{guide_id}/versions/{number}/publish"): "editor",
     ("POST", "/guides/{guide_id}/versions/{number}/publish"): "editor",
+    # learning: practice, the knowledge check, records (server/routes_practice.py)
+    ("GET", "/g/{guide_id}/v/{number}/practice"): "viewer", ("GET", "/g/{guide_id}/v/{number}/check"): "viewer",
+    ("GET", "/s/{token}/practice"): "public", ("GET", "/s/{token}/check"): "public",
+    ("GET", "/embed/{token}/practice"): "public", ("GET", "/embed/{token}/check"): "public",
+    ("POST", "/api/learn/opened"): "public", ("POST", "/api/learn/practice"): "public",
+    ("POST", "/api/learn/check"): "public",
+    ("GET", "/api/guides/{guide_id}/quiz"): "editor", ("PUT", "/api/guides/{guide_id}/quiz"): "editor",
+    ("POST", "/api/guides/{guide_id}/quiz/generate"): "editor", ("GET", "/guides/{guide_id}/quiz"): "editor",
+    ("GET", "/api/guides/{guide_id}/learners"): "editor", ("GET", "/guides/{guide_id}/learners"): "editor",
+    ("GET", "/guides/{guide_id}/learners.csv"): "editor",
 }
 
 
@@ -223,6 +233,10 @@ PUBLIC_STATUS = {
     ("GET", "/docs"): 200, ("GET", "/redoc"): 200, ("GET", "/static/guide.css"): 200, ("GET", "/s/{token}"): 200,
     ("GET", "/s/{token}/files/{path:path}"): 200, ("GET", "/embed/{token}"): 200, ("GET", "/oembed"): 404,
     ("POST", "/api/beacon"): 400,
+    ("GET", "/s/{token}/practice"): 200, ("GET", "/s/{token}/check"): 200, ("GET", "/embed/{token}/practice"): 200,
+    ("GET", "/embed/{token}/check"): 200,
+    # the learner's records need the page's CSRF token (a signed-out visitor who never opened a page has none)
+    ("POST", "/api/learn/opened"): 403, ("POST", "/api/learn/practice"): 403, ("POST", "/api/learn/check"): 403,
 }
 
 

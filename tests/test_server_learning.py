@@ -129,17 +129,40 @@ def env(tmp_path_factory, submit_expense_workflow):
 
 
 @pytest.fixture(scope="module")
-def page(env):
+def browser():
     from guidecast.capture.browser import launch_browser
 
     with launch_browser(headless=True) as b:
-        p = b.new_page(viewport={"width": 1200, "height": 900})
-        p.goto(f"{env['url']}/signin")
-        p.fill("input[name=email]", LEARNER)
-        p.fill("input[name=password]", "password-123456")
-        p.click("button[type=submit]")
-        p.wait_for_load_state()
-        yield p
+        yield b
+
+
+@pytest.fixture(scope="module")
+def page(env, browser):
+    return signed_in_page(browser, env["url"], LEARNER)
+
+
+def signed_in_page(browser, url: str, email: str):
+    p = browser.new_page(viewport={"width": 1200, "height": 900})
+    p.goto(f"{url}/signin")
+    p.fill("input[name=email]", email)
+    p.fill("input[name=password]", "password-123456")
+    p.click("button[type=submit]")
+    p.wait_for_load_state()
+    return p
+
+
+def answer_all(page, quiz: dict) -> None:
+    """Answer every question of `quiz` (the manager's view, with the answers) right, and send them."""
+    for q in quiz["questions"]:
+        sel = f".question[data-question='{q['id']}']"
+        if q["kind"] == "choice":
+            for i, c in enumerate(q["choices"]):
+                if c["correct"]:
+                    page.check(f"{sel} input[value='{i}']")
+        else:
+            b = q["box"]
+            click_image_at(page, f"{sel} img", b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, q["image_size"])
+    page.click("#check-submit")
 
 
 def click_image_at(page, selector: str, x: float, y: float, size) -> None:
@@ -190,16 +213,7 @@ def test_learner_practises_passes_the_check_and_the_dashboard_shows_it(env, page
     page.wait_for_selector("#check-form")
     quiz = owner.get(f"/api/guides/{gid}/quiz").json()["quiz"]
     assert quiz["questions"] and all("**" not in q["prompt"] for q in quiz["questions"])
-    for q in quiz["questions"]:
-        sel = f".question[data-question='{q['id']}']"
-        if q["kind"] == "choice":
-            for i, c in enumerate(q["choices"]):
-                if c["correct"]:
-                    page.check(f"{sel} input[value='{i}']")
-        else:
-            b = q["box"]
-            click_image_at(page, f"{sel} img", b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, q["image_size"])
-    page.click("#check-submit")
+    answer_all(page, quiz)
     _check_passed(page)
     assert "You scored 100%" in page.locator("#check-score").inner_text()
     # the dashboard
@@ -317,17 +331,7 @@ def test_a_refresh_that_changes_a_step_marks_the_learner_for_that_step_only(env,
     assert f"/g/{gid}/v/2/check" in mail["body"] and "**" not in mail["body"]
     # passing version 2 answers the re-check
     page.goto(f"{env['url']}/g/{gid}/v/2/check")
-    quiz = owner.get(f"/api/guides/{gid}/quiz", params={"version": 2}).json()["quiz"]
-    for q in quiz["questions"]:
-        sel = f".question[data-question='{q['id']}']"
-        if q["kind"] == "choice":
-            for i, c in enumerate(q["choices"]):
-                if c["correct"]:
-                    page.check(f"{sel} input[value='{i}']")
-        else:
-            b = q["box"]
-            click_image_at(page, f"{sel} img", b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, q["image_size"])
-    page.click("#check-submit")
+    answer_all(page, owner.get(f"/api/guides/{gid}/quiz", params={"version": 2}).json()["quiz"])
     _check_passed(page)
     data = owner.get(f"/api/guides/{gid}/learners").json()
     assert data["recheck"] == [] and data["funnel"][0]["version"] == 2 and data["funnel"][0]["passed"] == 1
@@ -387,3 +391,98 @@ def test_a_quiz_edit_that_breaks_a_rule_is_refused_naming_the_field_and_nothing_
     stale = owner.put(f"/api/guides/{gid}/quiz", json={"version": saved["version"], "revision": saved["revision"],
                                                         "quiz": quiz})
     assert stale.status_code == 409
+
+
+def _do_practice(page, tap: bool = False) -> None:
+    """Every practice step right at the first try (mouse clicks, or taps on a touch screen)."""
+    page.wait_for_selector(".learn-mode[data-state='step-1']")
+    steps = json.loads(page.locator(".learn-mode").get_attribute("data-practice"))["steps"]
+    for k, s in enumerate(steps):
+        b, size = s["box"], s["image_size"]
+        x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+        if tap:
+            loc = page.locator("#practice-img")
+            loc.scroll_into_view_if_needed()
+            page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=loc.element_handle())
+            box = loc.bounding_box()
+            page.touchscreen.tap(box["x"] + x * box["width"] / size[0], box["y"] + y * box["height"] / size[1])
+        else:
+            click_image_at(page, "#practice-img", x, y, size)
+        if s["kind"] == "type":
+            page.wait_for_selector("#practice-type:not([hidden])")
+            page.fill("#practice-input", s["value"] or "my password")
+            page.keyboard.press("Enter")
+        want = "saved" if k == len(steps) - 1 else f"step-{k + 2}"
+        page.wait_for_selector(f".learn-mode[data-state='{want}']", timeout=10000)
+
+
+def test_share_links_and_embeds_reach_practice_on_touch_screens_and_ask_a_name(env, browser):
+    owner, gid = env["owner"], env["gid"]
+    link = owner.post(f"/api/guides/{gid}/links").json()
+    token = link["url"].rsplit("/", 1)[1]
+    ctx = browser.new_context(viewport={"width": 800, "height": 900}, has_touch=True, is_mobile=True)
+    try:
+        page = ctx.new_page()
+        page.goto(link["url"])
+        page.click("text=Practise it yourself")
+        page.click("summary:has-text('Add your name')")
+        page.fill("#learner-name", "Sam Shared")
+        page.fill("#learner-email", "sam@example.com")
+        _do_practice(page, tap=True)
+        assert page.locator(".learn-mode").get_attribute("data-score") == "100"
+        # the embed: framed by another page, practice and check are one click away
+        page.set_content(f'<iframe id="e" src="{env["url"]}/embed/{token}" width="900" height="600"></iframe>')
+        frame = page.frame_locator("#e")
+        frame.locator("text=Practise it yourself").click()
+        frame.locator(".learn-mode[data-state='step-1']").wait_for()
+        assert frame.locator("#practice-instruction").inner_text().startswith("In Email")
+    finally:
+        ctx.close()
+    r = httpx.get(f"{env['url']}/embed/{token}/check")
+    assert r.status_code == 200 and "frame-ancestors *" in r.headers["content-security-policy"]
+    assert "x-frame-options" not in r.headers
+    data = owner.get(f"/api/guides/{gid}/learners").json()
+    rec = next(r for r in data["learners"] if r["email"] == "sam@example.com")
+    assert rec["name"] == "Sam Shared" and rec["practice_score"] == 100 and rec["learner"] == "email:sam@example.com"
+    assert "Sam Shared &lt;sam@example.com&gt;" in owner.get(f"/guides/{gid}/learners").text
+    one = owner.get(f"/api/guides/{gid}/learners", params={"learner": "email:sam@example.com"}).json()
+    assert [r["email"] for r in one["learners"]] == ["sam@example.com"]
+
+
+def test_the_manager_edits_the_quiz_on_its_page_and_a_refused_save_keeps_the_edits(env, browser):
+    owner, gid = env["owner"], env["gid"]
+    before = owner.get(f"/api/guides/{gid}/quiz").json()
+    page = signed_in_page(browser, env["url"], OWNER)
+    try:
+        page.goto(f"{env['url']}/guides/{gid}")
+        page.click("text=Knowledge check")
+        page.wait_for_selector(".question-edit")
+        n = page.locator(".question-edit").count()
+        assert n == len(before["quiz"]["questions"])
+        first = page.locator(".question-edit").nth(0).get_attribute("data-question")
+        page.locator(".question-edit").nth(0).locator(".move-down").click()
+        assert page.locator(".question-edit").nth(1).get_attribute("data-question") == first
+        page.locator(".question-edit").nth(0).locator(".prompt-text").fill("Which page do you see first?")
+        page.locator(".question-edit").nth(n - 1).locator(".remove-question").click()
+        page.click("#add-choice")
+        new = page.locator(".question-edit").nth(n - 1)
+        new.locator(".prompt-text").fill("Who approves your expense?")
+        new.locator(".choice-text").nth(0).fill("Your manager")
+        new.locator(".choice-text").nth(1).fill("Nobody")
+        page.fill("#pass-mark", "150")
+        page.click("#save-quiz")
+        page.wait_for_selector("#quiz-error:not([hidden])")
+        assert "pass_mark" in page.locator("#quiz-error").inner_text()
+        assert owner.get(f"/api/guides/{gid}/quiz").json() == before  # nothing saved ...
+        assert page.locator(".question-edit").nth(n - 1).locator(".prompt-text").input_value() == \
+            "Who approves your expense?"  # ... and nothing lost on the page
+        page.fill("#pass-mark", "70")
+        page.click("#save-quiz")
+        page.wait_for_selector(f".quiz-editor[data-revision='{before['revision'] + 1}']")
+    finally:
+        page.close()
+    saved = owner.get(f"/api/guides/{gid}/quiz").json()["quiz"]
+    assert saved["pass_mark"] == 70 and len(saved["questions"]) == n
+    assert saved["questions"][0]["prompt"] == "Which page do you see first?" and saved["questions"][1]["id"] == first
+    last = saved["questions"][-1]
+    assert last["prompt"] == "Who approves your expense?" and [c["correct"] for c in last["choices"]] == [True, False]
