@@ -257,9 +257,22 @@ def mark_rechecks(ctx, db: Session, g: Guide) -> list[LearnerRecord]:
     return marked
 
 
+def recheck_of(db: Session, g: Guide, learner: str) -> LearnerRecord | None:
+    """The learner's record that asks for a re-check (of the steps a newer version changed), if any."""
+    return db.scalar(select(LearnerRecord).where(LearnerRecord.guide_id == g.id, LearnerRecord.learner == learner,
+                                                 LearnerRecord.recheck_json.is_not(None))
+                     .order_by(LearnerRecord.version.desc()).limit(1))
+
+
 def after_publish(ctx, db: Session, g: Guide) -> None:
-    """Called where a version becomes what learners see: mark re-checks, and e-mail them after the commit."""
-    marked = mark_rechecks(ctx, db, g)
+    """Called where a version becomes what learners see: mark re-checks, and e-mail them after the commit. A
+    version whose stored guide cannot be read marks nothing (the dashboard tries again) and never stops the
+    publishing."""
+    try:
+        marked = mark_rechecks(ctx, db, g)
+    except (HTTPException, OSError, ValueError) as e:
+        log.warning("re-checks of guide %s not marked: %s", g.id, e)
+        return
     if not marked or not ctx.settings.smtp_host:
         return
     current = g.published_version

@@ -55,7 +55,11 @@ def _page(request: Request, db: Session, g: Guide, v: GuideVersion, which: str, 
         practice = practice_of(guide)
         return page(request, "practice.html.j2", practice=practice.model_dump(mode="json"), **common)
     quiz = learning.quiz_of(ctx, db, g, v)
-    return page(request, "check.html.j2", quiz=public_view(quiz), **common)
+    user = getattr(request.state, "user", None)
+    recheck = learning.recheck_of(db, g, f"user:{user.id}") if user is not None else None
+    steps = {s.id: s for s in guide.steps}
+    changed = [steps[i] for i in (recheck.recheck if recheck else []) if i in steps]
+    return page(request, "check.html.j2", quiz=public_view(quiz), recheck=recheck, changed=changed, **common)
 
 
 @router.get("/g/{guide_id}/v/{number}/practice", include_in_schema=False)

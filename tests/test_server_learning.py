@@ -223,6 +223,7 @@ def test_learner_practises_passes_the_check_and_the_dashboard_shows_it(env, page
     rec = data["learners"][0]
     assert rec["email"] == LEARNER and rec["passed"] is True and rec["check_score"] == 100 and rec["attempts"] == 1
     assert rec["practice_score"] == round(100 * 10 / 11) and rec["practice"][0]["tries"] == 2
+    assert rec["time_spent_s"] >= int(sum(st["seconds"] for st in rec["practice"])) > 0
     html = owner.get(f"/guides/{gid}/learners").text
     assert 'class="passed">1<' in html and "passed (100%)" in html and LEARNER in html
     csv_text = owner.get(f"/guides/{gid}/learners.csv").text
@@ -329,8 +330,11 @@ def test_a_refresh_that_changes_a_step_marks_the_learner_for_that_step_only(env,
     (mail,) = env["sink"].messages
     assert mail["to"] == [LEARNER] and "Re-check needed" in mail["body"] and "step 11" in mail["body"]
     assert f"/g/{gid}/v/2/check" in mail["body"] and "**" not in mail["body"]
-    # passing version 2 answers the re-check
+    # the learner's check page says what changed; passing version 2 answers the re-check
     page.goto(f"{env['url']}/g/{gid}/v/2/check")
+    notice = page.locator(".recheck-notice")
+    assert "you passed version 1" in notice.inner_text() and "step 11" in notice.inner_text()
+    assert notice.locator(".recheck-step").get_attribute("data-step") == "submit-expense"
     answer_all(page, owner.get(f"/api/guides/{gid}/quiz", params={"version": 2}).json()["quiz"])
     _check_passed(page)
     data = owner.get(f"/api/guides/{gid}/learners").json()
