@@ -151,8 +151,15 @@ def model_quiz(ctx, v: GuideVersion) -> Quiz:
 # -- records ------------------------------------------------------------------------------------------------
 
 def record_for(db: Session, g: Guide, v: GuideVersion, who: dict) -> LearnerRecord:
-    rec = db.scalar(select(LearnerRecord).where(LearnerRecord.guide_id == g.id, LearnerRecord.version == v.number,
-                                                LearnerRecord.learner == who["learner"]))
+    def find(learner: str) -> LearnerRecord | None:
+        return db.scalar(select(LearnerRecord).where(LearnerRecord.guide_id == g.id, LearnerRecord.version == v.number,
+                                                     LearnerRecord.learner == learner))
+
+    rec = find(who["learner"])
+    if rec is None and who.get("was"):  # a share-link visitor who gave their name after opening: the same learner
+        rec = find(who["was"])
+        if rec is not None:
+            rec.learner = who["learner"]
     if rec is None:
         rec = LearnerRecord(guide_id=g.id, version=v.number, learner=who["learner"], user_id=who.get("user_id"),
                             name=who.get("name"), email=who.get("email"), practice_json="[]", missed_json="[]",

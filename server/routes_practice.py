@@ -2,6 +2,7 @@
 links, embeds), the calls that record what they did, the manager's quiz editor and dashboard (+ CSV)."""
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from guidecast.composer.practice import practice_of
 from guidecast.composer.quiz import grade, public_view
 from guidecast.server import learning
 from guidecast.server.auth import DB, current_user, require
+from guidecast.server.csrf import HEADER as CSRF_HEADER
 from guidecast.server.csrf import csrf_protect
 from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
@@ -50,7 +52,7 @@ def _page(request: Request, db: Session, g: Guide, v: GuideVersion, which: str, 
     token = learn_token(ctx, g, v, share)
     common: dict[str, Any] = {"g": g, "v": v, "guide": guide, "files": files, "token": token, "share": share, "embed": embed,
               "back": back, "ask_name": share is not None and getattr(request.state, "user", None) is None,
-              "base": back.rsplit("/", 1)[0] if embed else back}
+              "base": back}
     if which == "practice":
         practice = practice_of(guide)
         return page(request, "practice.html.j2", practice=practice.model_dump(mode="json"), **common)
@@ -133,19 +135,24 @@ def _who(request: Request, db: Session, body: LearnIn) -> dict:
     user = current_user(request, db)
     if user is not None:
         return {"learner": f"user:{user.id}", "user_id": user.id, "email": user.email, "name": None}
-    name = (body.name or "").strip() or None
-    email = (body.email or "").strip().lower() or None
+    name = (body.name or "").strip() or request.session.get("learner_name") or None
+    email = (body.email or "").strip().lower() or request.session.get("learner_email") or None
     if email and not EMAIL.match(email):
         raise HTTPException(422, "email: not an e-mail address (leave it empty to stay anonymous)")
-    if email:
-        return {"learner": f"email:{email}", "email": email, "name": name}
     anon = request.session.get("learner")
+    if email:  # remembered for this browser session: its later pages count as the same learner
+        request.session["learner_email"], request.session["learner_name"] = email, name
+        return {"learner": f"email:{email}", "email": email, "name": name,
+                "was": f"anon:{anon}" if isinstance(anon, str) else None}
     if not isinstance(anon, str):
         anon = request.session["learner"] = secrets.token_urlsafe(12)
     return {"learner": f"anon:{anon}", "name": name}
 
 
 def _context(request: Request, db: Session, body: LearnIn) -> tuple[Guide, GuideVersion, dict]:
+    """The guide, version and learner a record is for. A share link's page (also framed by another site, where
+    it has no cookie of ours) is an anonymous capability: its signed token; a signed-in learner's needs the
+    session's CSRF token."""
     ctx = request.app.state.ctx
     try:
         guide_id, number, share = signer(ctx).loads(body.ctx)
@@ -158,16 +165,19 @@ def _context(request: Request, db: Session, body: LearnIn) -> tuple[Guide, Guide
         v = version_of(g, number)
         if v is None or v.draft or g.id != guide_id:
             raise HTTPException(410, "this version is no longer shared")
-    else:
+    else:  # the signed-in learner's own record: their session cookie, so the page's CSRF token too
         user = current_user(request, db)
         if user is None:
             raise HTTPException(401, "sign in first")
+        sent, expected = request.headers.get(CSRF_HEADER), request.session.get("csrf")
+        if not request.state.via_token and not (sent and expected and hmac.compare_digest(sent, expected)):
+            raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
         g = guide_for(db, user, guide_id)
         v = _readable(db, user, g, number)
     return g, v, who
 
 
-@router.post("/api/learn/opened", tags=["learning"], status_code=204, dependencies=[Depends(csrf_protect)])
+@router.post("/api/learn/opened", tags=["learning"], status_code=204)
 def api_opened(request: Request, body: LearnIn, db: Session = DB) -> Response:
     """The learner opened the guide (once per version), and time spent since the last report."""
     g, v, who = _context(request, db, body)
@@ -177,7 +187,7 @@ def api_opened(request: Request, body: LearnIn, db: Session = DB) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/api/learn/practice", tags=["learning"], dependencies=[Depends(csrf_protect)])
+@router.post("/api/learn/practice", tags=["learning"])
 def api_practice(request: Request, body: PracticeIn, db: Session = DB) -> dict:
     """A finished practice run: per step, tries (1 = right first time), seconds, whether the hint showed."""
     ctx = request.app.state.ctx
@@ -191,7 +201,7 @@ def api_practice(request: Request, body: PracticeIn, db: Session = DB) -> dict:
     return {"score": rec.practice_score, "version": v.number}
 
 
-@router.post("/api/learn/check", tags=["learning"], dependencies=[Depends(csrf_protect)])
+@router.post("/api/learn/check", tags=["learning"])
 def api_check(request: Request, body: CheckIn, db: Session = DB) -> dict:
     """Grade the knowledge check; the record keeps the score, the attempts and whether it was passed."""
     ctx = request.app.state.ctx

@@ -235,8 +235,8 @@ PUBLIC_STATUS = {
     ("POST", "/api/beacon"): 400,
     ("GET", "/s/{token}/practice"): 200, ("GET", "/s/{token}/check"): 200, ("GET", "/embed/{token}/practice"): 200,
     ("GET", "/embed/{token}/check"): 200,
-    # the learner's records need the page's CSRF token (a signed-out visitor who never opened a page has none)
-    ("POST", "/api/learn/opened"): 403, ("POST", "/api/learn/practice"): 403, ("POST", "/api/learn/check"): 403,
+    # the learner's records need the signed token of a learner page (`ctx`)
+    ("POST", "/api/learn/opened"): 422, ("POST", "/api/learn/practice"): 422, ("POST", "/api/learn/check"): 422,
 }
 
 

@@ -255,6 +255,8 @@ def test_statements_wait_in_the_outbox_while_the_lrs_is_down(env):
     learner = sign_in(httpx.Client(base_url=env["url"], follow_redirects=True, timeout=60), LEARNER)
     page = learner.get(f"/g/{gid}/v/1/check").text
     token = page.split('data-ctx="', 1)[1].split('"', 1)[0]
+    assert learner.post("/api/learn/check", json={"ctx": token, "answers": {}},
+                        headers={"X-CSRF-Token": "not-the-token"}).status_code == 403  # the session's own page only
     lrs.stop()
     before = len([s for s in _sent(ctx)])
     r = learner.post("/api/learn/check", json={"ctx": token, "answers": {}, "seconds": 3})
@@ -397,27 +399,58 @@ def test_a_quiz_edit_that_breaks_a_rule_is_refused_naming_the_field_and_nothing_
     assert stale.status_code == 409
 
 
-def _do_practice(page, tap: bool = False) -> None:
-    """Every practice step right at the first try (mouse clicks, or taps on a touch screen)."""
-    page.wait_for_selector(".learn-mode[data-state='step-1']")
-    steps = json.loads(page.locator(".learn-mode").get_attribute("data-practice"))["steps"]
+@contextmanager
+def outside_site(html: str):
+    """A page of another site (http://localhost:PORT, while the app is on 127.0.0.1) with `html` as its body."""
+    import http.server
+    import threading
+
+    body = f"<!doctype html><html><body>{html}</body></html>".encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/outer.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _do_practice(page, tap: bool = False, frame=None) -> None:
+    """Every practice step right at the first try (mouse clicks, or taps on a touch screen), on the page or in
+    one of its frames."""
+    doc = frame or page
+    doc.wait_for_selector(".learn-mode[data-state='step-1']")
+    steps = json.loads(doc.locator(".learn-mode").get_attribute("data-practice"))["steps"]
     for k, s in enumerate(steps):
         b, size = s["box"], s["image_size"]
         x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+        loc = doc.locator("#practice-img")
+        loc.scroll_into_view_if_needed()
+        doc.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=loc.element_handle())
+        box = loc.bounding_box()
+        px, py = box["x"] + x * box["width"] / size[0], box["y"] + y * box["height"] / size[1]
         if tap:
-            loc = page.locator("#practice-img")
-            loc.scroll_into_view_if_needed()
-            page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=loc.element_handle())
-            box = loc.bounding_box()
-            page.touchscreen.tap(box["x"] + x * box["width"] / size[0], box["y"] + y * box["height"] / size[1])
+            page.touchscreen.tap(px, py)
         else:
-            click_image_at(page, "#practice-img", x, y, size)
+            page.mouse.click(px, py)
         if s["kind"] == "type":
-            page.wait_for_selector("#practice-type:not([hidden])")
-            page.fill("#practice-input", s["value"] or "my password")
-            page.keyboard.press("Enter")
+            doc.wait_for_selector("#practice-type:not([hidden])")
+            doc.fill("#practice-input", s["value"] or "my password")
+            doc.press("#practice-input", "Enter")
         want = "saved" if k == len(steps) - 1 else f"step-{k + 2}"
-        page.wait_for_selector(f".learn-mode[data-state='{want}']", timeout=10000)
+        doc.wait_for_selector(f".learn-mode[data-state='{want}']", timeout=10000)
 
 
 def test_share_links_and_embeds_reach_practice_on_touch_screens_and_ask_a_name(env, browser):
@@ -434,12 +467,17 @@ def test_share_links_and_embeds_reach_practice_on_touch_screens_and_ask_a_name(e
         page.fill("#learner-email", "sam@example.com")
         _do_practice(page, tap=True)
         assert page.locator(".learn-mode").get_attribute("data-score") == "100"
-        # the embed: framed by another page, practice and check are one click away
-        page.set_content(f'<iframe id="e" src="{env["url"]}/embed/{token}" width="900" height="600"></iframe>')
-        frame = page.frame_locator("#e")
-        frame.locator("text=Practise it yourself").click()
-        frame.locator(".learn-mode[data-state='step-1']").wait_for()
-        assert frame.locator("#practice-instruction").inner_text().startswith("In Email")
+        # the embed, framed by a page of another site (localhost is not 127.0.0.1): practice is one click away
+        # and its result is recorded, though the frame gets no cookie of ours there
+        with outside_site(f'<iframe id="e" src="{env["url"]}/embed/{token}" width="780" height="800"></iframe>') as outer:
+            page.goto(outer)
+            page.frame_locator("#e").locator("text=Practise it yourself").click()
+            page.frame_locator("#e").locator(".learn-mode[data-mode='practice']").wait_for()
+            frame = next(f for f in page.frames if f.url.endswith(f"/embed/{token}/practice"))
+            frame.click("summary:has-text('Add your name')")
+            frame.fill("#learner-email", "embedded@example.com")
+            _do_practice(page, tap=True, frame=frame)
+            assert frame.locator(".learn-mode").get_attribute("data-score") == "100"
     finally:
         ctx.close()
     r = httpx.get(f"{env['url']}/embed/{token}/check")
@@ -447,8 +485,14 @@ def test_share_links_and_embeds_reach_practice_on_touch_screens_and_ask_a_name(e
     assert "x-frame-options" not in r.headers
     data = owner.get(f"/api/guides/{gid}/learners").json()
     rec = next(r for r in data["learners"] if r["email"] == "sam@example.com")
+    # opened, then named: one learner (the embed, framed by another site's page, gets no cookie of ours:
+    # SameSite; it is a learner of its own, who only opened the guide)
+    anon = [r for r in data["learners"] if r["learner"].startswith("anon:")]
+    assert rec["opened"] is not None and len(anon) <= 1 and not any(r["practised"] for r in anon)
     assert rec["name"] == "Sam Shared" and rec["practice_score"] == 100 and rec["learner"] == "email:sam@example.com"
     assert "Sam Shared &lt;sam@example.com&gt;" in owner.get(f"/guides/{gid}/learners").text
+    embedded = next(r for r in data["learners"] if r["email"] == "embedded@example.com")
+    assert embedded["practice_score"] == 100 and embedded["version"] == rec["version"]
     one = owner.get(f"/api/guides/{gid}/learners", params={"learner": "email:sam@example.com"}).json()
     assert [r["email"] for r in one["learners"]] == ["sam@example.com"]
 
