@@ -41,6 +41,7 @@ class Marks:
     blur: list[Box] = field(default_factory=list)
     crop: Box | None = None  # keep only this part
     zoom: bool = False  # keep the first target with context around it (ignored when `crop` is set)
+    draw: bool = True  # False: the same picture (blur, crop, zoom) without highlight, marker or badge (practice)
 
 
 def annotate(png: bytes, box: Box | None, number: int | None, scale: float = 1.0) -> tuple[bytes, Box | None]:
@@ -64,6 +65,9 @@ def render_marks(png: bytes, marks: Marks, scale: float = 1.0) -> tuple[bytes, B
     rects = [r for r in (_pad(b, img.size, scale) for b in targets) if r is not None]
     if not rects:
         return _png(img), None
+    if not marks.draw:  # the practice picture: where the highlight would be, nothing drawn
+        x0, y0, x1, y1 = rects[0]
+        return _png(img), Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
     img = img.convert("RGBA")
     overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(overlay)

@@ -58,7 +58,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
         steps = []
         for n, d in enumerate(plan.steps, 1):
             progress(n - 1, len(plan.steps), f"step {n}/{len(plan.steps)}")
-            image, size, hl, video_image = pictures.for_draft(d, n, plan)
+            image, size, hl, video_image, practice_image = pictures.for_draft(d, n, plan)
             blurs, blur_review = pictures.placed.get(d.id, ([], None))
             text_review = _override_review(d, texts, before.get(d.id))
             if blur_review:
@@ -66,7 +66,7 @@ def compose_guide(capture_dir: str | Path, out_dir: str | Path, *, edits: EditSe
             steps.append(GuideStep(
                 id=d.id, number=n, action=d.sources[0].action if d.sources else "note", text=d.text,
                 section=d.section, image=image, image_size=size, highlight=hl, narration=d.narration,
-                video_image=video_image,
+                video_image=video_image, practice_image=practice_image,
                 callouts=d.callouts, is_new=d.is_new, source_ids=[s.id for s in d.sources], free=d.free,
                 edited=list(dict.fromkeys(d.edited)), blurs=blurs,
                 **text_review,
@@ -138,8 +138,9 @@ def _differ(before: str, now: str, sources) -> bool:
 
 def content_id(guide: Guide) -> str:
     """Hash of what the guide says and shows: the same capture and edits give the same id."""
+    # practice_image is made from the same inputs as image: guides composed before it existed keep their ids
     exclude: dict = {"id": True, "composed_at": True, "version": True, "previous_version": True, "notices": True,
-                     "source": {"capture_dir"}}
+                     "source": {"capture_dir"}, "steps": {"__all__": {"practice_image"}}}
     for name in ("pronunciations", "voice", "rate"):  # guides composed before these existed keep their ids
         if not getattr(guide, name):
             exclude[name] = True
@@ -173,7 +174,7 @@ class _Pictures:
 
     def for_draft(self, d: Draft, number: int, plan: Plan):
         if d.free or d.image_of is None:
-            return None, None, None, None
+            return None, None, None, None, None
         if d.image_of not in self.done:
             owner = d if d.sources else next((x for x in plan.steps if x.id == d.image_of), None)
             sources = owner.sources if owner else [s for s in self.cap.steps if s.id == d.image_of]
@@ -207,7 +208,13 @@ class _Pictures:
             video_png, _ = render_marks(raw, marks, scale)
             video_name = f"{IMAGE_DIR}/{number:02d}-{sid}.video.png"
             atomic_write_bytes(self.stage / video_name, video_png)
-        return name, png_size(png), hl, video_name
+        practice_name = None
+        if hl is not None:  # practice mode: the same picture without the highlight, the learner finds the target
+            marks.draw = False
+            practice_png, _ = render_marks(raw, marks, scale)
+            practice_name = f"{IMAGE_DIR}/{number:02d}-{sid}.practice.png"
+            atomic_write_bytes(self.stage / practice_name, practice_png)
+        return name, png_size(png), hl, video_name, practice_name
 
     def _rect(self, r: Rect, size: tuple[int, int], scale: float, where: str) -> Box:
         box = Box(x=r.x, y=r.y, width=r.width, height=r.height).scaled(scale)

@@ -59,15 +59,21 @@ def data_uri(path: Path) -> str:
 
 
 def page_html(guide: Guide, guide_dir: Path, *, mode: str = "web", inline_images: bool = True,
-              template_dir: Path | None = None, video: str | None = None) -> str:
-    """The guide page. mode: web | print | scorm. `video` is a src (a data URI or a relative path)."""
+              template_dir: Path | None = None, video: str | None = None, quiz=None) -> str:
+    """The guide page. mode: web | print | scorm. `video` is a src (a data URI or a relative path); `quiz` (a
+    composer.quiz.Quiz) adds the knowledge check after the guide (the SCORM package grades it)."""
     guide_dir = Path(guide_dir)
 
     def src(rel: str) -> str:
         return data_uri(picture(guide_dir, rel)) if inline_images else rel
 
+    extra = {}
+    if quiz is not None:
+        from guidecast.composer.practice import TOLERANCE_PX
+
+        extra = {"quiz": quiz, "tolerance": TOLERANCE_PX}
     return render("guide.html.j2", template_dir, guide=guide, sections=sections(guide), src=src, mode=mode,
-                  brand=load_brand(template_dir), video=video)
+                  brand=load_brand(template_dir), video=video, **extra)
 
 
 def markdown(guide: Guide, template_dir: Path | None = None) -> str:
@@ -140,10 +146,12 @@ def export_folder(guide: Guide, guide_dir: Path, out: Path, fmt: str, *, templat
 
 
 def export_guide(guide_dir: str | Path, fmt: str, out: str | Path, *, template_dir: str | Path | None = None,
-                 video: str | Path | None = None, browser=None, progress: Progress | None = None) -> Path:
+                 video: str | Path | None = None, browser=None, progress: Progress | None = None,
+                 quiz=None) -> Path:
     """Export the guide in `guide_dir` as `fmt` (one of FORMATS) to `out` (`browser`: a launched
     Playwright browser to print the PDF with, else one is started; `progress`: the PDF's and the SCORM
-    package's steps, as `progress(done, total, what)`)."""
+    package's steps, as `progress(done, total, what)`). `quiz`: a composer.quiz.Quiz, "generated"
+    (made from the steps) or None; the SCORM package grades it and reports the score."""
     guide_dir, out = Path(guide_dir), Path(out)
     template_dir = Path(template_dir) if template_dir else None
     video = Path(video) if video else None
@@ -161,5 +169,12 @@ def export_guide(guide_dir: str | Path, fmt: str, out: str | Path, *, template_d
     if fmt == "scorm":
         from guidecast.composer.scorm import export_scorm
 
-        return export_scorm(guide, guide_dir, out, template_dir=template_dir, video=video, progress=progress)
+        if quiz == "generated":
+            from guidecast.composer.quiz import generate_quiz
+
+            quiz = generate_quiz(guide)
+        return export_scorm(guide, guide_dir, out, template_dir=template_dir, video=video, progress=progress,
+                            quiz=quiz)
+    if quiz is not None:
+        raise GuidecastError("--quiz: only the SCORM package carries a knowledge check (use --format scorm)")
     raise GuidecastError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")

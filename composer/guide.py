@@ -33,6 +33,7 @@ class GuideStep(Strict):
     section: str | None = None  # a heading that starts here ("On the New expense page")
     image: SafeRelPath | None = None  # annotated screenshot, relative to the guide folder
     video_image: SafeRelPath | None = None  # the same without the click marker, for the video (which animates one)
+    practice_image: SafeRelPath | None = None  # the same without highlight, marker or badge (blurs kept): practice
     image_size: tuple[int, int] | None = None  # pixels (width, height)
     highlight: Box | None = None  # the target's box in image pixels
     narration: str | None = None  # spoken text override

@@ -2,7 +2,8 @@
 
 A package is a zip with `imsmanifest.xml` at its root, the guide page `index.html` (which finds the
 LMS's API, reports "completed" when the learner reaches the end, commits and finishes) and its images
-and, when given, the narrated video under `media/`.
+and, when given, the narrated video under `media/`. With a knowledge check (`composer.quiz.Quiz`), the page
+ends with it and reports `cmi.core.score.raw` and `passed`/`failed` instead of "completed".
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 from guidecast.composer.export import MEDIA_DIR, image_files, page_html, picture
 from guidecast.composer.guide import Guide
+from guidecast.composer.quiz import HotspotQuestion, Quiz
 from guidecast.composer.render import render
 from guidecast.kernel.errors import GuidecastError
 from guidecast.kernel.files import FILE_MODE
@@ -39,12 +41,16 @@ class PackageInfo:
 
 
 def export_scorm(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path | None = None,
-                 video: Path | None = None, progress: Progress | None = None) -> Path:
+                 video: Path | None = None, progress: Progress | None = None, quiz: Quiz | None = None) -> Path:
     """Write the SCORM 1.2 zip to `out` (checked with validate_package before it replaces anything);
-    `progress` counts the files packed."""
+    `progress` counts the files packed. With a `quiz`, the page ends with the knowledge check and reports its
+    score and passed/failed."""
     progress = progress or no_progress
     guide_dir, out = Path(guide_dir), Path(out)
     files: dict[str, Path | bytes] = {rel: picture(guide_dir, rel) for rel in image_files(guide)}
+    for q in quiz.questions if quiz else []:
+        if isinstance(q, HotspotQuestion):
+            files[q.image] = picture(guide_dir, q.image)
     video_src = None
     if video is not None:
         if not Path(video).is_file():
@@ -52,7 +58,7 @@ def export_scorm(guide: Guide, guide_dir: Path, out: Path, *, template_dir: Path
         video_src = f"{MEDIA_DIR}/{Path(video).name}"
         files[video_src] = Path(video)
     files[LAUNCH] = page_html(guide, guide_dir, mode="scorm", inline_images=False, template_dir=template_dir,
-                              video=video_src).encode("utf-8")
+                              video=video_src, quiz=quiz).encode("utf-8")
     manifest = render("imsmanifest.xml.j2", template_dir, guide=guide, identifier=f"guidecast-{guide.id}",
                       launch=LAUNCH, files=[LAUNCH] + sorted(k for k in files if k != LAUNCH))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,13 +2,15 @@
 # Third-party web apps the real-app tests record (tests/apps/), installed into the git-ignored .cache/:
 #   .cache/apps/datasette/  a venv with Datasette (PyPI)
 #   .cache/apps/wagtail/    a venv with Wagtail (PyPI); its Django never meets guidecast's .venv
+#   .cache/apps/lrs/        a venv with Ralph (PyPI ralph-malph), the Learning Record Store the xAPI tests send to
+#                           (it pins its own FastAPI, so it cannot share guidecast's .venv)
 # The TodoMVC examples (npm `todomvc`, whose React example is served statically) go into .cache/node/ with
 # scripts/node-deps.sh: npm prunes what one `install --no-save` did not name, so all npm packages the tests
 # use are installed by that one script, in one command.
 # Runs only when something is missing; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APPS=.cache/apps
+APPS=${GUIDECAST_APPS_DIR:-.cache/apps}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$APPS"
 [ -f .cache/.gitignore ] || echo '*' > .cache/.gitignore
@@ -30,4 +32,5 @@ python_app() {
 
 python_app datasette datasette "datasette==0.65.5"
 python_app wagtail wagtail "wagtail==7.4.4"
+python_app lrs ralph "ralph-malph[cli,lrs,backend-ldp]==5.1.0"  # backend-ldp brings requests, which its API imports
 

@@ -24,6 +24,7 @@ from guidecast.server.models import utcnow
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.user_files import origin
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
+from guidecast.server.xapi import Sender
 
 STATIC_DIR = Path(__file__).parent / "static"
 THREADS_WITHOUT_DB = 8  # request threads beyond the database slots: static files, sign-in form, streams
@@ -41,6 +42,7 @@ class Context:
     jobs: JobRunner = field(init=False)
     clock: Callable[[], datetime] = utcnow  # what "now" is for expiry; tests move it instead of sleeping
     scheduler: freshness.Scheduler = field(init=False)
+    xapi: Sender = field(init=False)  # sends the xAPI outbox to the LRS when LRS_URL is set
 
 
 def make_context(settings: Settings) -> Context:
@@ -54,6 +56,7 @@ def make_context(settings: Settings) -> Context:
                   RateLimit(settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
     ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, **exports.HANDLERS, "gc": storage.gc_job})
     ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
+    ctx.xapi = Sender(ctx)  # runs only when lrs_url is set
     return ctx
 
 
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         routes_jobs,
         routes_learner,
         routes_library,
+        routes_practice,
         routes_sharing,
         user_files,
     )
@@ -78,7 +82,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         if run_jobs:
             ctx.jobs.start()
             ctx.scheduler.start()
+            ctx.xapi.start()
         yield
+        ctx.xapi.stop()
         ctx.scheduler.stop()
         ctx.jobs.stop()
 
@@ -86,8 +92,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                   description="Guides and narrated videos of web-app workflows. Authenticate API calls with "
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
-    for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_sharing,
-                   routes_jobs, routes_exports, user_files):
+    for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_practice,
+                   routes_sharing, routes_jobs, routes_exports, user_files):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

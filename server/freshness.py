@@ -315,6 +315,14 @@ def publish_draft(ctx, g: Guide, v: GuideVersion, *, reviewed: bool = False) -> 
     g.status, g.title = "published", v.title
     if gj:
         g.search_text = search_text(gj)
+    from sqlalchemy.orm import object_session
+
+    from guidecast.server import learning
+
+    db = object_session(g)
+    if db is not None:  # learners who passed an older version: re-check the steps this one changed
+        db.flush()
+        learning.after_publish(ctx, db, g)
 
 
 HANDLERS = {"check": run_check, "refresh": run_refresh}

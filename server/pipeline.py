@@ -131,6 +131,11 @@ def publish(ctx, job: Job, progress) -> dict:
                            edits_json=json.dumps(params.get("doc") or {}), edits_revision=params.get("revision", 0),
                            created_by=job.created_by))
         g.status, g.title, g.search_text = "published", guide.title, search_text(guide.model_dump())
+        s.flush()
+        from guidecast.server import learning
+
+        s.refresh(g)
+        learning.after_publish(ctx, s, g)  # learners who passed an older version: re-check what changed
         if video is None:
             ctx.jobs.submit(s, "render", g.id, {"version": n}, user_id=job.created_by)
     return {"version": n, "guide_id": guide.id, "video_reused": video is not None,

@@ -47,9 +47,14 @@ def learner_page(request: Request, db: Session, user: User | None, g: Guide, v: 
     beacon = _beacon_signer(ctx).dumps([g.id, v.number, len(gj["steps"])]) if counted else None
     meta = learner.share_meta(public_base(request), share, gj, video, files) if share else None
     tpl = "embed.html.j2" if embed else "learner.html.j2"
+    from guidecast.server.routes_practice import learn_token
+
+    # practice mode and the knowledge check (server/routes_practice.py) sit beside the guide's address
+    learn_base = f"/embed/{share}" if embed else f"/s/{share}" if share else f"/g/{g.id}/v/{v.number}"
     return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=learner.chapters(video, gj), files=files,
                 beacon=beacon, preview=not counted, read_min_s=ctx.settings.read_min_s, share=share, meta=meta,
-                zoom_box=learner.zoom_box, src=lambda rel: f"{files}guide/{rel}")
+                zoom_box=learner.zoom_box, src=lambda rel: f"{files}guide/{rel}",
+                learn_ctx=learn_token(ctx, g, v, share), learn_base=learn_base)
 
 
 @router.get("/static/guide.css", include_in_schema=False)

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     user_files_url: str | None = None  # a separate origin for stored files (server/user_files.py)
     read_min_s: float = Field(4.0, gt=0, le=600)  # analytics: a step counts as read after this long in view
 
+    # learning records (server/learning.py): xAPI statements to a Learning Record Store, re-check e-mails
+    lrs_url: str | None = None  # the LRS's xAPI endpoint, e.g. http://lrs.internal/xAPI (statements go to /statements)
+    lrs_username: str | None = None  # HTTP basic auth of the LRS
+    lrs_password: str | None = None
+    lrs_retry_max_s: float = Field(300, gt=0)  # the longest wait between two tries of a statement the LRS refused
+    smtp_host: str | None = None  # "re-check needed" e-mails to learners (off without a host)
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "guidecast@localhost"
+    quiz_model: str | None = None  # optional: more quiz questions from an OpenAI-compatible endpoint
+    quiz_base_url: str | None = None
+    quiz_api_key: str | None = None
+
     @field_validator("capture_allowed_hosts", "capture_env_vars", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, v: Any) -> Any:

@@ -197,7 +197,7 @@ def check_guide(folder: Path, budget: Budget | None = None):
     budget = budget or Budget(1 << 62)
     guide = _load(load_guide, folder, "guide.json")
     kept = Kept({GUIDE_FILE: "json"})
-    images = [im for s in guide.steps for im in (s.image, s.video_image) if im]
+    images = [im for s in guide.steps for im in (s.image, s.video_image, s.practice_image) if im]
     _check_images(folder, images + ([guide.final_image] if guide.final_image else []), "guide image", budget, kept)
     return guide, kept
 

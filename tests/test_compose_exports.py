@@ -177,11 +177,20 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def lms_site(tmp_path, guide_dir):
     """A launcher page with scorm-again's SCORM 1.2 API as window.API and the package in an iframe."""
+    yield from _lms_site(tmp_path, export_guide(guide_dir, "scorm", tmp_path / "course.zip"))
+
+
+@pytest.fixture
+def lms_site_with_check(tmp_path, guide_dir):
+    """The same, for a package with the knowledge check made from the guide's steps."""
+    yield from _lms_site(tmp_path, export_guide(guide_dir, "scorm", tmp_path / "course.zip", quiz="generated"))
+
+
+def _lms_site(tmp_path, pkg):
     if not SCORM12_JS.is_file():
         subprocess.run(["bash", str(REPO / "scripts" / "node-deps.sh")], check=True, timeout=300)
     site = tmp_path / "lms"
     site.mkdir()
-    pkg = export_guide(guide_dir, "scorm", tmp_path / "course.zip")
     validate_package(pkg)
     with zipfile.ZipFile(pkg) as z:
         z.extractall(site / "course")
@@ -222,6 +231,49 @@ def test_scorm_package_reports_completed_in_a_real_scorm12_runtime(lms_site, bro
         calls = page.evaluate("window.calls")
         assert calls[0] == "LMSInitialize" and "LMSCommit" in calls and calls[-1] == "LMSFinish"
         assert page.evaluate("window.API.cmi.core.lesson_status") == "completed"
+    finally:
+        page.close()
+
+
+def test_scorm_package_reports_the_check_score_and_status_in_a_real_scorm12_runtime(lms_site_with_check, browser,
+                                                                                    guide_dir):
+    from guidecast.composer.quiz import ChoiceQuestion, generate_quiz
+
+    quiz = generate_quiz(load_guide(guide_dir))
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    try:
+        page.goto(f"{lms_site_with_check}/launcher.html", wait_until="load")
+        page.frame_locator("#sco").locator("#knowledge-check").wait_for(state="attached")
+        page.wait_for_function("window.API.isInitialized()")
+        sco = next(f for f in page.frames if f.url.endswith("/course/index.html"))
+        sco.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")  # the end alone is not a pass
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.API.cmi.core.lesson_status") == "incomplete"
+        sco.click("#kc-submit")  # nothing answered: failed, 0
+        page.wait_for_function("window.API.cmi.core.lesson_status === 'failed'", timeout=10000)
+        assert page.evaluate("window.API.cmi.core.score.raw") == "0"
+        assert "Not passed yet: 0% right" in sco.inner_text("#kc-result")
+        for q in quiz.questions:  # then every answer right
+            sel = f".kc-question[data-question='{q.id}']"
+            if isinstance(q, ChoiceQuestion):
+                for i, c in enumerate(q.choices):
+                    if c.correct:
+                        sco.check(f"{sel} input[value='{i}']")
+            else:
+                img = sco.locator(f"{sel} img")
+                img.scroll_into_view_if_needed()
+                box = img.bounding_box()
+                w, h = q.image_size
+                page.mouse.click(box["x"] + (q.box.x + q.box.width / 2) * box["width"] / w,
+                                 box["y"] + (q.box.y + q.box.height / 2) * box["height"] / h)
+        sco.click("#kc-submit")
+        page.wait_for_function("window.API.cmi.core.lesson_status === 'passed'", timeout=10000)
+        assert page.evaluate("window.API.cmi.core.score.raw") == "100"
+        assert page.evaluate("window.API.cmi.core.score.max") == "100"
+        page.evaluate("document.getElementById('sco').src = 'about:blank'")
+        page.wait_for_function("window.API.isTerminated()", timeout=10000)
+        assert page.evaluate("window.API.cmi.core.lesson_status") == "passed"
+        assert page.evaluate("window.calls")[-1] == "LMSFinish"
     finally:
         page.close()
 

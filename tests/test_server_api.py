@@ -194,6 +194,16 @@ ACCESS = {
     ("GET", "/api/guides/{guide_id}/versions/{number}/export/scorm"): "editor",
     ("POST", "/api/guides/{guide_id}/versions/{number}/exports"): "editor",
     ("GET", "/api/guides/{guide_id}/exports/{job_id}"): "editor",
+    # learning: practice, the knowledge check, records (server/routes_practice.py)
+    ("GET", "/g/{guide_id}/v/{number}/practice"): "viewer", ("GET", "/g/{guide_id}/v/{number}/check"): "viewer",
+    ("GET", "/s/{token}/practice"): "public", ("GET", "/s/{token}/check"): "public",
+    ("GET", "/embed/{token}/practice"): "public", ("GET", "/embed/{token}/check"): "public",
+    ("POST", "/api/learn/opened"): "public", ("POST", "/api/learn/practice"): "public",
+    ("POST", "/api/learn/check"): "public",
+    ("GET", "/api/guides/{guide_id}/quiz"): "editor", ("PUT", "/api/guides/{guide_id}/quiz"): "editor",
+    ("POST", "/api/guides/{guide_id}/quiz/generate"): "editor", ("GET", "/guides/{guide_id}/quiz"): "editor",
+    ("GET", "/api/guides/{guide_id}/learners"): "editor", ("GET", "/guides/{guide_id}/learners"): "editor",
+    ("GET", "/guides/{guide_id}/learners.csv"): "editor",
 }
 
 
@@ -232,6 +242,10 @@ PUBLIC_STATUS = {
     ("GET", "/s/{token}/files/{path:path}"): 200, ("GET", "/embed/{token}"): 200, ("GET", "/oembed"): 404,
     ("POST", "/api/beacon"): 400, ("GET", "/files/{token}/{name}"): 404,  # no USER_FILES_URL here
     ("GET", "/favicon.ico"): 200,
+    ("GET", "/s/{token}/practice"): 200, ("GET", "/s/{token}/check"): 200, ("GET", "/embed/{token}/practice"): 200,
+    ("GET", "/embed/{token}/check"): 200,
+    # the learner's records need the signed token of a learner page (`ctx`)
+    ("POST", "/api/learn/opened"): 422, ("POST", "/api/learn/practice"): 422, ("POST", "/api/learn/check"): 422,
 }
 
 

@@ -62,13 +62,25 @@ def report(guide: Guide) -> None:
 @click.option("--template-dir", type=click.Path(path_type=Path),
               help="Your templates and brand.json (logo, colours, font), searched before the built-in ones.")
 @click.option("--video", type=click.Path(path_type=Path), help="Narrated video to include (html, html-folder, scorm).")
+@click.option("--quiz", "quiz_src", metavar="generated|FILE",
+              help="scorm: end with a knowledge check that reports the score and passed/failed: `generated` (made "
+                   "from the steps) or a quiz JSON file (the web app's Knowledge check page saves one per version).")
 @click.pass_obj
-def export_cmd(obj, guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, video: Path | None) -> None:
+def export_cmd(obj, guide_dir: Path, fmt: str, out: Path, template_dir: Path | None, video: Path | None,
+               quiz_src: str | None) -> None:
     """Export a composed guide as HTML, an HTML folder, Markdown, PDF or a SCORM 1.2 package."""
     from guidecast.composer.export import export_guide
 
+    quiz: object = None
+    if quiz_src == "generated":
+        quiz = "generated"
+    elif quiz_src:
+        from guidecast.composer.quiz import Quiz
+        from guidecast.kernel.model import read_model
+
+        quiz = read_model(Quiz, Path(quiz_src), Path(quiz_src).name, "no such quiz file (or give `generated`)")
     with stage_progress("export", obj["quiet"]) as p:
-        path = export_guide(guide_dir, fmt, out, template_dir=template_dir, video=video, progress=p)
+        path = export_guide(guide_dir, fmt, out, template_dir=template_dir, video=video, progress=p, quiz=quiz)
     if fmt == "scorm":
         from guidecast.composer.scorm import validate_package
 
