@@ -1,0 +1,156 @@
+// guidecast extension: the content script's first part, run before capture/recorder.js (the build puts
+// both in content.js). recorder.js reports every action through window.__guidecastRecord, as it does
+// under `guidecast record`; here that goes to the extension's service worker instead of Python.
+// Before an event that gets a screenshot leaves the page, the fields nobody may see (password fields,
+// card and one-time-code fields, fields holding a value that looks like a credential, elements the
+// person asked to blur) are covered with solid boxes, and the recorder's toolbar is hidden; both come
+// back when the service worker has taken the screenshot.
+(() => {
+  if (window.__guidecastBridge) return;
+  window.__guidecastBridge = true;
+  const FRAME_SELECTOR = __FRAME_SELECTOR__;
+  const SECRET_PATTERNS = __SECRET_PATTERNS__.map(([kind, rx]) => [kind, new RegExp(rx)]);
+  const SILENT = new Set(["hello", "pause", "stop", "note", "load"]);
+  const SENSITIVE_AUTOCOMPLETE = /\b(cc-number|cc-csc|cc-exp|one-time-code|current-password|new-password)\b/;
+  const PAD = 2;
+
+  function luhnOk(digits) {
+    let total = 0;
+    [...digits].reverse().forEach((ch, i) => {
+      let d = Number(ch);
+      if (i % 2) d = d > 4 ? d * 2 - 9 : d * 2;
+      total += d;
+    });
+    return total % 10 === 0;
+  }
+  // What kind of credential a value looks like (capture/privacy.py's patterns, spliced in by the build).
+  function secretKind(value) {
+    if (!value) return null;
+    for (const [kind, rx] of SECRET_PATTERNS) if (rx.test(value)) return kind;
+    const v = value.trim();
+    if (/^[0-9][0-9 -]{11,22}[0-9]$/.test(v)) {
+      const digits = v.replace(/[ -]/g, "");
+      if (digits.length >= 13 && digits.length <= 19 && luhnOk(digits)) return "card number";
+    }
+    return null;
+  }
+  window.__guidecastSecretKind = secretKind;
+
+  // This frame's `frame:` path and its offset in the top viewport (same-origin frames only).
+  function frameChain() {
+    const chain = [];
+    let dx = 0, dy = 0;
+    try {
+      for (let w = window; w !== w.top; w = w.parent) {
+        const fe = w.frameElement;
+        if (!fe) return null;
+        chain.unshift(FRAME_SELECTOR(fe));
+        const r = fe.getBoundingClientRect();
+        dx += r.x + fe.clientLeft;
+        dy += r.y + fe.clientTop;
+      }
+    } catch (e) {
+      return null; // a cross-origin parent: this frame's events cannot be placed
+    }
+    return { chain, offset: [dx, dy] };
+  }
+
+  const isShown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
+  };
+  function sensitive() {
+    const out = [];
+    for (const el of document.querySelectorAll("input, textarea, [data-guidecast-blur]")) {
+      const blurred = el.hasAttribute("data-guidecast-blur");
+      const type = (el.getAttribute("type") || "").toLowerCase();
+      const hidden = type === "password" || SENSITIVE_AUTOCOMPLETE.test(el.getAttribute("autocomplete") || "") ||
+        (el.value !== undefined && secretKind(el.value));
+      if ((blurred || hidden) && isShown(el)) out.push(el);
+    }
+    return out;
+  }
+
+  let masks = [];
+  function mask() {
+    unmask();
+    const boxes = [];
+    for (const el of sensitive()) {
+      const r = el.getBoundingClientRect();
+      const m = document.createElement("div");
+      m.setAttribute("data-guidecast-mask", "");
+      m.style.cssText = `position:fixed;left:${r.x - PAD}px;top:${r.y - PAD}px;width:${r.width + 2 * PAD}px;` +
+        `height:${r.height + 2 * PAD}px;background:#8a8f98;z-index:2147483646;pointer-events:none;border-radius:3px`;
+      (document.body || document.documentElement).appendChild(m);
+      masks.push(m);
+      boxes.push({ x: r.x - PAD, y: r.y - PAD, width: r.width + 2 * PAD, height: r.height + 2 * PAD });
+    }
+    if (window.__guidecastHideToolbar) window.__guidecastHideToolbar(true);
+    return boxes;
+  }
+  function unmask() {
+    masks.forEach((m) => m.remove());
+    masks = [];
+    if (window.__guidecastHideToolbar) window.__guidecastHideToolbar(false);
+  }
+
+  window.__guidecastRecord = (ev) => {
+    const top = window === window.top;
+    const frame = top ? { chain: [], offset: [0, 0] } : frameChain();
+    if (!frame) return Promise.resolve(null);
+    ev.frame = frame.chain;
+    ev.offset = frame.offset;
+    ev.top = top;
+    ev.viewport = top ? { width: window.innerWidth, height: window.innerHeight } : null;
+    if (ev.kind === "fill" && ev.element) {
+      const kind = ev.element.input_type === "password" ? "password" : secretKind(ev.value);
+      if (kind) ev.secret_kind = kind; // the service worker swaps the value for a reference
+    }
+    const shot = !SILENT.has(ev.kind);
+    // masks go on the top document; a frame's own sensitive fields are covered by its own bridge
+    if (shot) ev.blurred = mask();
+    return chrome.runtime.sendMessage({ type: "event", event: ev }).then(
+      (state) => { if (shot) unmask(); return state; },
+      () => { if (shot) unmask(); return null; });
+  };
+
+  // "Blur this element": the next click picks the element to blur in every screenshot from now on.
+  let picking = false;
+  const outline = document.createElement("div");
+  outline.style.cssText = "position:fixed;border:2px dashed #c0392b;background:#c0392b22;z-index:2147483646;" +
+    "pointer-events:none;display:none";
+  function pick(on) {
+    picking = on;
+    if (on && !outline.isConnected) (document.body || document.documentElement).appendChild(outline);
+    outline.style.display = "none";
+    document.documentElement.style.cursor = on ? "crosshair" : "";
+  }
+  document.addEventListener("mousemove", (ev) => {
+    if (!picking) return;
+    const r = ev.target.getBoundingClientRect();
+    Object.assign(outline.style, { display: "block", left: r.x + "px", top: r.y + "px",
+      width: r.width + "px", height: r.height + "px" });
+  }, true);
+  let eating = false; // the rest of the picking click (mouseup, click) is swallowed too
+  const swallow = (ev) => {
+    if (!picking && !eating) return false;
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    if (ev.type === "click") eating = false;
+    return true;
+  };
+  // registered before recorder.js's listeners, so a picking click is never recorded as a step
+  document.addEventListener("pointerdown", (ev) => {
+    if (!picking) return;
+    swallow(ev);
+    eating = true;
+    ev.target.setAttribute("data-guidecast-blur", "");
+    pick(false);
+    chrome.runtime.sendMessage({ type: "blurred" }).catch(() => {});
+  }, true);
+  for (const t of ["mousedown", "mouseup", "click", "pointerup"]) document.addEventListener(t, swallow, true);
+  window.__guidecastPick = pick;
+  chrome.runtime.onMessage.addListener((msg) => {
+    if (msg && msg.type === "pick" && window === window.top) pick(true);
+  });
+})();

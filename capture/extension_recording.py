@@ -1,0 +1,222 @@
+"""A recording made by the browser extension (capture/extension/), and the workflow + capture bundle it
+makes: through the same step logic as `guidecast record` (capture/steplog.py).
+
+The bundle file the extension uploads or saves is a zip: `recording.json` (`BrowserRecording`: the
+events capture/recorder.js reported, in order, each with its tab, its screenshot and the boxes masked
+in it) and `screenshots/<hash>.png`. Typed passwords and values that look like credentials are in it
+as `secret:` references (a salted hash made in the browser), never as values.
+
+    wf, bundle_dir = convert_recording(folder, out_yaml)   # flow.yaml + flow.capture/
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from guidecast.capture.bundle import SCREENSHOT_DIR, ElementContext
+from guidecast.capture.steplog import Final, Recorded, StepLog
+from guidecast.capture.workflow import LoadedWorkflow, Locator, Step, Viewport, Workflow, dump_workflow
+from guidecast.kernel.boxes import Box
+from guidecast.kernel.errors import GuidecastError
+from guidecast.kernel.files import atomic_write_text, sha256_bytes
+from guidecast.kernel.model import Strict
+from guidecast.kernel.paths import SafeName
+
+FORMAT = "guidecast-recording"
+RECORDING_FILE = "recording.json"
+MAX_EVENTS = 5000
+MAX_RECORDING_BYTES = 20 * 1024 * 1024  # recording.json alone
+
+Text = Annotated[str, Field(max_length=2000)]
+Short = Annotated[str, Field(max_length=300)]
+Url = Annotated[str, Field(max_length=4000)]
+
+
+class Candidate(Strict):
+    loc: dict[str, Annotated[str, Field(max_length=2000)]]
+    count: int = Field(ge=0)
+
+
+class EventElement(Strict):
+    """The element as recorder.js describes it (`describe()`)."""
+
+    role: Short | None = None
+    name: Text | None = None
+    label: Text | None = None
+    tag: Short
+    test_id: Short | None = None
+    input_type: Short | None = None
+    text: Text | None = None
+    in_dialog: bool = False
+    in_navigation: Short | None = None
+    context: ElementContext | None = None
+    candidates: list[Candidate] = Field(default_factory=list, max_length=20)
+    what: Text = ""
+    box: Box
+
+
+class Event(Strict):
+    """One event of the recording: what recorder.js sent, plus what the extension knew (its tab, the
+    frame path, the screenshot taken for it, the boxes masked in that screenshot, CSS px)."""
+
+    kind: Literal["load", "focus", "fill", "click", "dblclick", "select", "check", "uncheck", "press", "upload",
+                  "pause", "note", "tab", "close"]
+    page: Annotated[str, Field(pattern=r"^(main|popup-\d{1,4})$")] = "main"
+    t: float = 0
+    url: Url | None = None
+    title: Text | None = None
+    heading: Text | None = None
+    dpr: float = Field(1.0, gt=0, le=8)
+    doc: Short | None = None
+    element: EventElement | None = None
+    value: Annotated[str, Field(max_length=100_000)] | None = None
+    secret_kind: Short | None = None
+    key: Short | None = None
+    field: Short | None = None
+    nav_type: Short | None = None
+    asked: bool | None = None
+    files: list[Short] = Field(default_factory=list, max_length=50)
+    text: Text | None = None
+    opener: Annotated[str, Field(pattern=r"^(main|popup-\d{1,4})$")] | None = None
+    frame: list[Text] = Field(default_factory=list, max_length=10)
+    offset: tuple[float, float] = (0.0, 0.0)
+    top: bool = True
+    viewport: Viewport | None = None
+    screenshot: SafeName | None = None
+    blurred: list[Box] = Field(default_factory=list, max_length=100)
+
+
+class FinalShot(Strict):
+    screenshot: SafeName
+    url: Url
+    title: Text
+
+
+class BrowserRecording(Strict):
+    """recording.json: what the extension recorded."""
+
+    format: Literal["guidecast-recording"]
+    schema_version: Literal[1]
+    title: Short | None = None
+    started_at: Short | None = None
+    browser: Short = "chromium"
+    viewport: Viewport | None = None
+    events: list[Event] = Field(max_length=MAX_EVENTS)
+    final: FinalShot | None = None
+
+    def screenshots(self) -> list[str]:
+        names = [e.screenshot for e in self.events if e.screenshot]
+        return list(dict.fromkeys(names + ([self.final.screenshot] if self.final else [])))
+
+
+def load_recording(folder: Path) -> BrowserRecording:
+    """recording.json of a bundle folder, validated; every screenshot it names must be in the folder."""
+    path = folder / RECORDING_FILE
+    try:
+        if path.stat().st_size > MAX_RECORDING_BYTES:
+            raise GuidecastError(f"{RECORDING_FILE}: larger than {MAX_RECORDING_BYTES >> 20} MB; record a shorter task")
+        rec = BrowserRecording.model_validate(json.loads(path.read_bytes()))
+    except OSError:
+        raise GuidecastError(f"{folder}: no {RECORDING_FILE}; is this a guidecast recording bundle?") from None
+    except (ValueError, ValidationError) as e:
+        first = e.errors()[0] if isinstance(e, ValidationError) else None
+        where = ".".join(str(p) for p in first["loc"]) if first else ""
+        why = first["msg"] if first else str(e)
+        raise GuidecastError(f"{RECORDING_FILE}: {where + ': ' if where else ''}{why}; the file is not a recording "
+                             "the guidecast extension made (record it again)") from None
+    for name in rec.screenshots():
+        if not (folder / SCREENSHOT_DIR / name).is_file():
+            raise GuidecastError(f"{RECORDING_FILE} names the screenshot {SCREENSHOT_DIR}/{name}, which the bundle "
+                                 "does not hold")
+    return rec
+
+
+class ExtensionRecording(StepLog):
+    """The steps of a BrowserRecording, made by the recorder's own step logic. Locator counts are the
+    page's own (recorder.js counts in the document at the moment of the action)."""
+
+    def __init__(self, rec: BrowserRecording, *, title: str | None = None, secret_prefix: str | None = None):
+        super().__init__(title=title or rec.title, secret_prefix=secret_prefix)
+        self.rec = rec
+        self._field_shots: dict[str, tuple[str | None, list[Box]]] = {}
+        for ev in rec.events:
+            self.feed(ev)
+        self.stopped = True
+
+    def clock(self, ev: dict) -> float:
+        return float(ev.get("t") or 0) / 1000
+
+    def feed(self, event: Event) -> None:
+        ev: dict[str, Any] = event.model_dump()
+        kind, name = event.kind, event.page
+        blurred = [b.scaled(event.dpr) for b in event.blurred]
+        if kind == "pause":
+            self.paused = not self.paused
+        elif kind == "note":
+            self.add_note(event.text or "")
+        elif kind == "tab":
+            self.opener[name] = event.opener or "main"
+            self._popups.append((name, self.opener[name], event.t / 1000))
+        elif kind == "close":
+            if name != "main" and not self.paused:
+                self.items.append(Recorded(step=Step(action="close_page"), page=name))
+        elif kind == "focus":
+            if event.field and not self.paused:
+                self._field_shots[event.field] = (event.screenshot, blurred)
+        else:
+            self._action(event, ev, blurred)
+
+    def _action(self, event: Event, ev: dict, blurred: list[Box]) -> None:
+        slot = Recorded(step=None, page=event.page, url=event.url or "", title=event.title or "",
+                        heading=event.heading, t_page=event.t / 1000)
+        self.items.append(slot)
+        step: Step | None = None
+        try:
+            if event.kind == "load":
+                step = self.on_load(event.page, ev) if event.top else None
+            elif not self.paused:
+                self._last_action[event.page] = self.clock(ev)
+                el = ev.get("element")
+                target: Locator | None = None
+                fallbacks: list[Locator] = []
+                if el:
+                    found = [(Locator(**c["loc"], frame=event.frame), c["count"]) for c in el.get("candidates", [])]
+                    target, fallbacks = self.rank(el, found)
+                step = self.step_for(slot, event.kind, ev, target, fallbacks, event.offset)
+        except (GuidecastError, ValueError) as e:
+            self.warnings.append(f"a '{event.kind}' on {event.url} was not recorded ({type(e).__name__}: {e})")
+            step = None
+        if step is None:
+            if slot in self.items:
+                self.items.remove(slot)
+            return
+        slot.step = step
+        early = self._field_shots.pop(event.field, None) if event.field else None
+        if step.action == "fill" and early is not None and early[0] and not step.is_sensitive:
+            slot.screenshot, slot.blurred = early  # the field as it was when the person went into it
+        else:
+            slot.screenshot, slot.blurred = event.screenshot, blurred
+
+    def viewport(self) -> Viewport | None:
+        return next((e.viewport for e in self.rec.events if e.viewport and e.page == "main"), None) or self.rec.viewport
+
+
+def convert_recording(folder: str | Path, out: str | Path, *, title: str | None = None,
+                      secret_prefix: str | None = None) -> tuple[Workflow, Path | None, list[str]]:
+    """Write the workflow (`out`, atomically) and its capture bundle beside it (`flow.yaml` ->
+    `flow.capture/`) from an extracted recording bundle folder. Returns the workflow, the bundle folder
+    (None without screenshots) and the warnings."""
+    folder, out = Path(folder), Path(out)
+    rec = load_recording(folder)
+    log = ExtensionRecording(rec, title=title, secret_prefix=secret_prefix)
+    wf = log.workflow(log.viewport())
+    text = dump_workflow(wf, "Recorded with the guidecast browser extension. Replay: guidecast capture " + out.name)
+    atomic_write_text(out, text)
+    lw = LoadedWorkflow(path=out, sha256=sha256_bytes(text.encode()), workflow=wf)
+    bundle = out.with_suffix(".capture")
+    final = Final(rec.final.screenshot, rec.final.url, rec.final.title) if rec.final else None
+    written = log.write_bundle(lw, bundle, folder / SCREENSHOT_DIR, final, rec.browser[:120])
+    return wf, bundle if written else None, list(log.warnings)
