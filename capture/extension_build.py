@@ -85,13 +85,19 @@ def build_extension(out_dir: str | Path) -> Path:
         for rel, data in built.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             (stage / rel).write_bytes(data)
+    target = out_dir / f"{NAME}.zip"
+    atomic_write_bytes(target, zip_bytes(built))
+    return target
+
+
+def zip_bytes(built: dict[str, bytes] | None = None) -> bytes:
+    """The extension as a zip (its files at the top: unzip and load the folder)."""
+    built = built if built is not None else files()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for rel in sorted(built):
-            zf.writestr(zipfile.ZipInfo(rel, ZIP_TIME), built[rel])
-    target = out_dir / f"{NAME}.zip"
-    atomic_write_bytes(target, buf.getvalue())
-    return target
+            zf.writestr(zipfile.ZipInfo(f"{NAME}/{rel}", ZIP_TIME), built[rel])
+    return buf.getvalue()
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         routes_jobs,
         routes_learner,
         routes_library,
+        routes_recordings,
         routes_sharing,
     )
 
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
     for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_sharing,
-                   routes_jobs):
+                   routes_jobs, routes_recordings):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
