@@ -11,17 +11,20 @@ as `secret:` references (a salted hash made in the browser), never as values.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
 from guidecast.capture.bundle import SCREENSHOT_DIR, ElementContext
+from guidecast.capture.privacy import blur_regions
 from guidecast.capture.steplog import Final, Recorded, StepLog
 from guidecast.capture.workflow import LoadedWorkflow, Locator, Step, Viewport, Workflow, dump_workflow
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.errors import GuidecastError
-from guidecast.kernel.files import atomic_write_text, sha256_bytes
+from guidecast.kernel.files import atomic_write_text, sha256_bytes, store_content_addressed
 from guidecast.kernel.model import Strict
 from guidecast.kernel.paths import SafeName
 
@@ -164,7 +167,7 @@ class ExtensionRecording(StepLog):
             if name != "main" and not self.paused:
                 self.items.append(Recorded(step=Step(action="close_page"), page=name))
         elif kind == "focus":
-            if event.field and not self.paused:
+            if event.field and event.screenshot and not self.paused:  # the first picture of the field counts
                 self._field_shots[event.field] = (event.screenshot, blurred)
         else:
             self._action(event, ev, blurred)
@@ -195,8 +198,8 @@ class ExtensionRecording(StepLog):
             return
         slot.step = step
         early = self._field_shots.pop(event.field, None) if event.field else None
-        if step.action == "fill" and early is not None and early[0] and not step.is_sensitive:
-            slot.screenshot, slot.blurred = early  # the field as it was when the person went into it
+        if step.action in ("fill", "check", "uncheck") and early is not None and early[0] and not step.is_sensitive:
+            slot.screenshot, slot.blurred = early  # the field as it was when the person went into it or pressed it
         else:
             slot.screenshot, slot.blurred = event.screenshot, blurred
 
@@ -218,5 +221,22 @@ def convert_recording(folder: str | Path, out: str | Path, *, title: str | None 
     lw = LoadedWorkflow(path=out, sha256=sha256_bytes(text.encode()), workflow=wf)
     bundle = out.with_suffix(".capture")
     final = Final(rec.final.screenshot, rec.final.url, rec.final.title) if rec.final else None
-    written = log.write_bundle(lw, bundle, folder / SCREENSHOT_DIR, final, rec.browser[:120])
+    with tempfile.TemporaryDirectory(prefix="guidecast-ext-") as tmp:
+        shots = _blurred_shots(log, folder / SCREENSHOT_DIR, Path(tmp), final)
+        written = log.write_bundle(lw, bundle, shots, final, rec.browser[:120])
     return wf, bundle if written else None, list(log.warnings)
+
+
+def _blurred_shots(log: StepLog, source: Path, dest: Path, final: Final | None) -> Path:
+    """The screenshots the steps use, with the boxes masked in the page also blurred into the pixels
+    (privacy.blur_regions, as `guidecast record` does): a step's picture is renamed after its new content."""
+    for it in log.items:
+        if it.step is None or not it.screenshot:
+            continue
+        png = (source / it.screenshot).read_bytes()
+        if it.blurred:
+            png = blur_regions(png, [(b.x, b.y, b.width, b.height) for b in it.blurred])
+        it.screenshot = store_content_addressed(dest, png, ".png")
+    if final is not None:
+        shutil.copyfile(source / final.screenshot, dest / final.screenshot)
+    return dest

@@ -13,6 +13,7 @@ let lastCapture = 0;
 let captureChain = Promise.resolve();
 let pending = 0;
 let lastUpload = null;
+let events = Promise.resolve();
 
 function load() {
   loaded = loaded || chrome.storage.local.get(["recording"]).then((s) => {
@@ -118,20 +119,15 @@ async function onEvent(tabId, ev) {
     persist();
     return { stopped: false, paused: rec.paused };
   }
-  pending++;
-  try {
-    if (ev.top && ev.viewport && rec.tabs[tabId] === "main") rec.viewport = ev.viewport;
-    if (rec.wantsShot(ev)) {
-      const url = await capture(tabId);
-      if (url) ev.screenshot = await rec.addShot(url);
-    }
-    await rec.add(tabId, ev);
-    persist();
-    badge();
-    return { stopped: false, paused: rec.paused };
-  } finally {
-    pending--;
+  if (ev.top && ev.viewport && rec.tabs[tabId] === "main") rec.viewport = ev.viewport;
+  if (rec.wantsShot(ev)) {
+    const url = await capture(tabId);
+    if (url) ev.screenshot = await rec.addShot(url);
   }
+  await rec.add(tabId, ev);
+  persist();
+  badge();
+  return { stopped: false, paused: rec.paused };
 }
 
 async function bundleBytes() {
@@ -166,7 +162,7 @@ async function connect(server, token) {
   try {
     res = await fetch(base + "/api/me", { headers: { Authorization: `Bearer ${token}` } });
   } catch (e) {
-    throw new Error(`cannot reach ${base}: check the address`);
+    throw new Error(`cannot reach ${base}: check the address`, { cause: e });
   }
   if (res.status === 401) throw new Error("the API token is wrong or revoked: make a new one on your account page");
   if (!res.ok) throw new Error(`${base} answered ${res.status}: is it a guidecast server?`);
@@ -218,7 +214,12 @@ const fromExtension = (sender) => sender.id === chrome.runtime.id && (sender.url
 
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   let work;
-  if (msg && msg.type === "event" && sender.tab) work = onEvent(sender.tab.id, msg.event);
+  if (msg && msg.type === "event" && sender.tab) {
+    // one event at a time, in the order they came: a step's picture and its place in the log stay together
+    pending++;
+    work = events = events.then(() => onEvent(sender.tab.id, msg.event)).finally(() => pending--);
+    events = events.catch(() => null);
+  }
   else if (msg && msg.type === "blurred") work = Promise.resolve({ ok: true });
   else if (msg && ACTIONS[msg.type] && fromExtension(sender)) work = ACTIONS[msg.type](msg);
   else return false;

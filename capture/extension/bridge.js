@@ -3,8 +3,9 @@
 // under `guidecast record`; here that goes to the extension's service worker instead of Python.
 // Before an event that gets a screenshot leaves the page, the fields nobody may see (password fields,
 // card and one-time-code fields, fields holding a value that looks like a credential, elements the
-// person asked to blur) are covered with solid boxes, and the recorder's toolbar is hidden; both come
-// back when the service worker has taken the screenshot.
+// person asked to blur) show no text and their boxes go with the event (the server blurs them into the
+// pixels as `guidecast record` does), hover styles and the caret are off, and the recorder's toolbar is
+// hidden; all of it comes back when the service worker has taken the screenshot.
 (() => {
   if (window.__guidecastBridge) return;
   window.__guidecastBridge = true;
@@ -71,28 +72,95 @@
     return out;
   }
 
-  let masks = [];
+  // The page as a replay photographs it, before the action: no hover or focus styles (the mouse is on the
+  // target, the field has the focus), no blinking caret, a box not yet ticked; sensitive fields show no text (the server blurs their boxes into the pixels too).
+  const HIDE_CSS = "caret-color:transparent!important;color:transparent!important;" +
+    "-webkit-text-fill-color:transparent!important;text-shadow:none!important";
+  // no transitions, so the hover and focus styles go at once; the date field's selected part unmarked
+  const DATE_PARTS = ["month", "day", "year", "hour", "minute", "second", "ampm"]
+    .map((p) => `input::-webkit-datetime-edit-${p}-field`).join(",");
+  const UNFOCUSED_CSS = "*,*::before,*::after{caret-color:transparent!important;transition:none!important}" +
+    "*:focus,*:focus-visible{outline:none!important}" +
+    `${DATE_PARTS}{background-color:transparent!important;color:inherit!important}`;
+  let hidden = [];
+  let hovers = [];
+  let style = null;
+  function dropHover(rules) {
+    for (const rule of rules) {
+      if (rule.selectorText && /:hover|:focus/.test(rule.selectorText)) {
+        hovers.push([rule, rule.selectorText]);
+        rule.selectorText = rule.selectorText.replace(/:hover|:focus(-visible|-within)?/g, ":not(*)");
+      }
+      if (rule.cssRules) dropHover(rule.cssRules);
+    }
+  }
+  // A field or box pressed with the mouse is photographed at the press, before it has the focus or
+  // changes (as a replay sees it); its fill or check step takes that picture (the same `field`). A field
+  // reached with the keyboard is photographed when it gets the focus (recorder.js).
+  let toggled = null;
+  const NOT_TEXT = new Set(["checkbox", "radio", "submit", "button", "reset", "image", "file", "hidden", "range"]);
+  const fieldOf = (el) => {
+    const t = el && el.closest ? (el.closest("label") && el.closest("label").control) || el : null;
+    if (!t || !t.tagName) return null;
+    if (t.tagName === "TEXTAREA" || t.isContentEditable) return t;
+    return t.tagName === "INPUT" && !(t.type === "file" || NOT_TEXT.has(t.type) && !["checkbox", "radio"].includes(t.type))
+      ? t : null;
+  };
+  const toggleOf = (el) => (el && el.tagName === "INPUT" && ["checkbox", "radio"].includes(el.type) ? el : null);
+  document.addEventListener("pointerdown", (ev) => {
+    const t = ev.button === 0 && !picking ? fieldOf(ev.composedPath()[0] || ev.target) : null;
+    if (!t || document.activeElement === t) return;
+    t.__guidecastField = t.__guidecastField || `t-${Math.random().toString(36).slice(2)}`;
+    window.__guidecastRecord({ kind: "focus", field: t.__guidecastField, url: location.href, dpr: window.devicePixelRatio });
+  }, true);
+  document.addEventListener("change", (ev) => { if (toggleOf(ev.target)) toggled = ev.target; }, true);
+  // Events overlap (a field's fill is reported at the next click): the page stays masked until the
+  // last of them is answered; each event gets the boxes masked for it.
+  let masked = 0;
+  let boxes = [];
   function mask() {
-    unmask();
-    const boxes = [];
+    if (masked++ > 0) return boxes;
+    boxes = [];
     for (const el of sensitive()) {
       const r = el.getBoundingClientRect();
-      const m = document.createElement("div");
-      m.setAttribute("data-guidecast-mask", "");
-      m.style.cssText = `position:fixed;left:${r.x - PAD}px;top:${r.y - PAD}px;width:${r.width + 2 * PAD}px;` +
-        `height:${r.height + 2 * PAD}px;background:#8a8f98;z-index:2147483646;pointer-events:none;border-radius:3px`;
-      (document.body || document.documentElement).appendChild(m);
-      masks.push(m);
+      hidden.push([el, el.getAttribute("style")]);
+      el.style.cssText += ";" + HIDE_CSS + (el.hasAttribute("data-guidecast-blur") ? ";filter:blur(12px)!important" : "");
       boxes.push({ x: r.x - PAD, y: r.y - PAD, width: r.width + 2 * PAD, height: r.height + 2 * PAD });
     }
+    for (const sheet of Array.from(document.styleSheets)) {
+      try {
+        dropHover(sheet.cssRules);
+      } catch (e) {
+        // another origin's stylesheet: its hover styles stay
+      }
+    }
+    style = document.createElement("style");
+    style.textContent = UNFOCUSED_CSS;
+    (document.head || document.documentElement).appendChild(style);
     if (window.__guidecastHideToolbar) window.__guidecastHideToolbar(true);
     return boxes;
   }
   function unmask() {
-    masks.forEach((m) => m.remove());
-    masks = [];
+    if (--masked > 0) return;
+    masked = 0;
+    for (const [el, css] of hidden) {
+      if (css === null) el.removeAttribute("style");
+      else el.setAttribute("style", css);
+    }
+    for (const [rule, sel] of hovers) rule.selectorText = sel;
+    hidden = [];
+    hovers = [];
+    if (style) style.remove();
+    style = null;
     if (window.__guidecastHideToolbar) window.__guidecastHideToolbar(false);
   }
+
+  // the masks on screen before the screenshot: two frames and a moment for the compositor (a busy
+  // machine presents a frame late), or at most 150 ms when frames are not drawn
+  const nextPaint = () => new Promise((done) => {
+    const timer = setTimeout(done, 150);
+    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); done(); }, 60)));
+  });
 
   window.__guidecastRecord = (ev) => {
     const top = window === window.top;
@@ -102,6 +170,7 @@
     ev.offset = frame.offset;
     ev.top = top;
     ev.viewport = top ? { width: window.innerWidth, height: window.innerHeight } : null;
+    if ((ev.kind === "check" || ev.kind === "uncheck") && toggled && toggled.__guidecastField) ev.field = toggled.__guidecastField;
     if (ev.kind === "fill" && ev.element) {
       const kind = ev.element.input_type === "password" ? "password" : secretKind(ev.value);
       if (kind) ev.secret_kind = kind; // the service worker swaps the value for a reference
@@ -109,7 +178,8 @@
     const shot = !SILENT.has(ev.kind);
     // masks go on the top document; a frame's own sensitive fields are covered by its own bridge
     if (shot) ev.blurred = mask();
-    return chrome.runtime.sendMessage({ type: "event", event: ev }).then(
+    const painted = shot ? nextPaint() : Promise.resolve();
+    return painted.then(() => chrome.runtime.sendMessage({ type: "event", event: ev })).then(
       (state) => { if (shot) unmask(); return state; },
       () => { if (shot) unmask(); return null; });
   };

@@ -86,7 +86,7 @@ export class Recording {
   /** Does this event get a screenshot? (not paused, not bookkeeping, a fill only if its field had none) */
   wantsShot(ev) {
     if (this.paused || this.stopped || SILENT.has(ev.kind)) return false;
-    if (ev.kind === "fill" && ev.field && this.fieldShots.has(ev.field)) return false;
+    if (["focus", "fill", "check", "uncheck"].includes(ev.kind) && ev.field && this.fieldShots.has(ev.field)) return false;
     return true;
   }
 
@@ -98,7 +98,8 @@ export class Recording {
     if (ev.kind === "fill" && kept.secret_kind) kept.value = await this.secretRef(ev.value || "");
     if (ev.kind === "load" && page in this.lastCommit) kept.asked = this.lastCommit[page];
     if (ev.kind === "pause") this.paused = !this.paused;
-    if (ev.kind === "focus" && ev.field) this.fieldShots.add(ev.field);
+    if (ev.kind === "focus" && ev.field && ev.screenshot) this.fieldShots.add(ev.field);
+    if (["fill", "check", "uncheck"].includes(ev.kind) && ev.field) this.fieldShots.delete(ev.field); // used
     this.events.push(kept);
     return kept;
   }

@@ -16,7 +16,7 @@ export class UploadError extends Error {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function answer(res) {
-  let body = null;
+  let body;
   try {
     body = await res.json();
   } catch (e) {
