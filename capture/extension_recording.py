@@ -65,7 +65,7 @@ class Event(Strict):
     """One event of the recording: what recorder.js sent, plus what the extension knew (its tab, the
     frame path, the screenshot taken for it, the boxes masked in that screenshot, CSS px)."""
 
-    kind: Literal["load", "focus", "fill", "click", "dblclick", "select", "check", "uncheck", "press", "upload",
+    kind: Literal["load", "focus", "typed", "fill", "click", "dblclick", "select", "check", "uncheck", "press", "upload",
                   "pause", "note", "tab", "close"]
     page: Annotated[str, Field(pattern=r"^(main|popup-\d{1,4})$")] = "main"
     t: float = 0
@@ -144,7 +144,8 @@ class ExtensionRecording(StepLog):
     def __init__(self, rec: BrowserRecording, *, title: str | None = None, secret_prefix: str | None = None):
         super().__init__(title=title or rec.title, secret_prefix=secret_prefix)
         self.rec = rec
-        self._field_shots: dict[str, tuple[str | None, list[Box]]] = {}
+        self._field_shots: dict[str, tuple[str | None, list[Box]]] = {}  # at the press or focus, before typing
+        self._typed_shots: dict[str, tuple[str | None, list[Box]]] = {}  # when the typing paused
         for ev in rec.events:
             self.feed(ev)
         self.stopped = True
@@ -169,6 +170,9 @@ class ExtensionRecording(StepLog):
         elif kind == "focus":
             if event.field and event.screenshot and not self.paused:  # the first picture of the field counts
                 self._field_shots[event.field] = (event.screenshot, blurred)
+        elif kind == "typed":
+            if event.field and event.screenshot and not self.paused:
+                self._typed_shots[event.field] = (event.screenshot, blurred)
         else:
             self._action(event, ev, blurred)
 
@@ -197,9 +201,11 @@ class ExtensionRecording(StepLog):
                 self.items.remove(slot)
             return
         slot.step = step
-        early = self._field_shots.pop(event.field, None) if event.field else None
-        if step.action in ("fill", "check", "uncheck") and early is not None and early[0] and not step.is_sensitive:
-            slot.screenshot, slot.blurred = early  # the field as it was when the person went into it or pressed it
+        shots = self._typed_shots if step.action == "press" else self._field_shots
+        early = shots.pop(event.field, None) if event.field else None
+        if step.action in ("fill", "check", "uncheck", "press") and early is not None and early[0] \
+                and not step.is_sensitive:
+            slot.screenshot, slot.blurred = early  # the field before the typing, the click, or the key
         else:
             slot.screenshot, slot.blurred = event.screenshot, blurred
 

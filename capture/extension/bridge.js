@@ -14,6 +14,7 @@
   const SILENT = new Set(["hello", "pause", "stop", "note", "load"]);
   const SENSITIVE_AUTOCOMPLETE = /\b(cc-number|cc-csc|cc-exp|one-time-code|current-password|new-password)\b/;
   const PAD = 2;
+  const TYPED_PAUSE_MS = 250;
 
   function luhnOk(digits) {
     let total = 0;
@@ -72,26 +73,29 @@
     return out;
   }
 
-  // The page as a replay photographs it, before the action: no hover or focus styles (the mouse is on the
-  // target, the field has the focus), no blinking caret, a box not yet ticked; sensitive fields show no text (the server blurs their boxes into the pixels too).
+  // The page as a replay photographs it, before the action: no hover styles (the mouse is on the target),
+  // no focus styles on a field about to get the focus, no blinking caret; sensitive fields show no text
+  // (the server blurs their boxes into the pixels too).
   const HIDE_CSS = "caret-color:transparent!important;color:transparent!important;" +
     "-webkit-text-fill-color:transparent!important;text-shadow:none!important";
   // no transitions, so the hover and focus styles go at once; the date field's selected part unmarked
   const DATE_PARTS = ["month", "day", "year", "hour", "minute", "second", "ampm"]
     .map((p) => `input::-webkit-datetime-edit-${p}-field`).join(",");
-  const UNFOCUSED_CSS = "*,*::before,*::after{caret-color:transparent!important;transition:none!important}" +
-    "*:focus,*:focus-visible{outline:none!important}" +
+  const STILL_CSS = "*,*::before,*::after{caret-color:transparent!important;transition:none!important}";
+  const UNFOCUSED_CSS = "*:focus,*:focus-visible{outline:none!important}" +
     `${DATE_PARTS}{background-color:transparent!important;color:inherit!important}`;
   let hidden = [];
   let hovers = [];
   let style = null;
-  function dropHover(rules) {
+  function dropHover(rules, unfocus) {
+    const states = unfocus ? /:hover|:focus(-visible|-within)?/g : /:hover/g;
     for (const rule of rules) {
-      if (rule.selectorText && /:hover|:focus/.test(rule.selectorText)) {
+      if (rule.selectorText && states.test(rule.selectorText)) {
         hovers.push([rule, rule.selectorText]);
-        rule.selectorText = rule.selectorText.replace(/:hover|:focus(-visible|-within)?/g, ":not(*)");
+        rule.selectorText = rule.selectorText.replace(states, ":not(*)");
       }
-      if (rule.cssRules) dropHover(rule.cssRules);
+      states.lastIndex = 0;
+      if (rule.cssRules) dropHover(rule.cssRules, unfocus);
     }
   }
   // A field or box pressed with the mouse is photographed at the press, before it has the focus or
@@ -109,16 +113,33 @@
   const toggleOf = (el) => (el && el.tagName === "INPUT" && ["checkbox", "radio"].includes(el.type) ? el : null);
   document.addEventListener("pointerdown", (ev) => {
     const t = ev.button === 0 && !picking ? fieldOf(ev.composedPath()[0] || ev.target) : null;
-    if (!t || document.activeElement === t) return;
+    if (!t) return;
     t.__guidecastField = t.__guidecastField || `t-${Math.random().toString(36).slice(2)}`;
-    window.__guidecastRecord({ kind: "focus", field: t.__guidecastField, url: location.href, dpr: window.devicePixelRatio });
+    // a field that has the focus already (autofocus) is photographed with it, as a replay sees it
+    window.__guidecastRecord({ kind: "focus", field: t.__guidecastField, url: location.href, dpr: window.devicePixelRatio },
+      { unfocus: document.activeElement !== t });
   }, true);
   document.addEventListener("change", (ev) => { if (toggleOf(ev.target)) toggled = ev.target; }, true);
+  // A field typed into is photographed again once the typing pauses: the picture of the key pressed next
+  // in it (Enter), which the page may act on at once (a list that adds the item and clears the field).
+  let typing = 0;
+  document.addEventListener("input", (ev) => {
+    const t = ev.composedPath()[0] || ev.target;
+    if (!t || !t.__guidecastField || picking) return;
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      if (document.activeElement === t) {
+        window.__guidecastRecord({ kind: "typed", field: t.__guidecastField, url: location.href,
+          dpr: window.devicePixelRatio }, { unfocus: false });
+      }
+    }, TYPED_PAUSE_MS);
+  }, true);
+  document.addEventListener("keydown", () => clearTimeout(typing), true);
   // Events overlap (a field's fill is reported at the next click): the page stays masked until the
   // last of them is answered; each event gets the boxes masked for it.
   let masked = 0;
   let boxes = [];
-  function mask() {
+  function mask(unfocus) {
     if (masked++ > 0) return boxes;
     boxes = [];
     for (const el of sensitive()) {
@@ -129,13 +150,13 @@
     }
     for (const sheet of Array.from(document.styleSheets)) {
       try {
-        dropHover(sheet.cssRules);
+        dropHover(sheet.cssRules, unfocus);
       } catch (e) {
         // another origin's stylesheet: its hover styles stay
       }
     }
     style = document.createElement("style");
-    style.textContent = UNFOCUSED_CSS;
+    style.textContent = STILL_CSS + (unfocus ? UNFOCUSED_CSS : "");
     (document.head || document.documentElement).appendChild(style);
     if (window.__guidecastHideToolbar) window.__guidecastHideToolbar(true);
     return boxes;
@@ -162,7 +183,9 @@
     requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); done(); }, 60)));
   });
 
-  window.__guidecastRecord = (ev) => {
+  // `unfocus`: photograph the field without its focus (it is being pressed or was just tabbed into: the
+  // replay photographs it before it has the focus); recorder.js's own focus events are so by default.
+  window.__guidecastRecord = (ev, { unfocus = ev.kind === "focus" } = {}) => {
     const top = window === window.top;
     const frame = top ? { chain: [], offset: [0, 0] } : frameChain();
     if (!frame) return Promise.resolve(null);
@@ -171,13 +194,16 @@
     ev.top = top;
     ev.viewport = top ? { width: window.innerWidth, height: window.innerHeight } : null;
     if ((ev.kind === "check" || ev.kind === "uncheck") && toggled && toggled.__guidecastField) ev.field = toggled.__guidecastField;
+    if (ev.kind === "press" && document.activeElement && document.activeElement.__guidecastField) {
+      ev.field = document.activeElement.__guidecastField;
+    }
     if (ev.kind === "fill" && ev.element) {
       const kind = ev.element.input_type === "password" ? "password" : secretKind(ev.value);
       if (kind) ev.secret_kind = kind; // the service worker swaps the value for a reference
     }
     const shot = !SILENT.has(ev.kind);
     // masks go on the top document; a frame's own sensitive fields are covered by its own bridge
-    if (shot) ev.blurred = mask();
+    if (shot) ev.blurred = mask(unfocus);
     const painted = shot ? nextPaint() : Promise.resolve();
     return painted.then(() => chrome.runtime.sendMessage({ type: "event", event: ev })).then(
       (state) => { if (shot) unmask(); return state; },

@@ -76,6 +76,7 @@ def todo_task(page, pace):
         new.click()
         pace()
         new.press_sequentially(todo)
+        pace()  # a look at what was typed, then Enter
         new.press("Enter")
         pace()
     page.locator("li", has_text="Buy milk").locator(".toggle").click(delay=250)
@@ -168,7 +169,7 @@ def record_with_extension(extension, user_data, server, app_url, open_, task, ti
         toolbar.wait_for(state="attached")
 
         def pace(navigated=False):
-            time.sleep(0.2)  # the last event on its way to the worker
+            time.sleep(0.35)  # the last event on its way to the worker (a typing pause is 250 ms)
             if navigated:
                 page.wait_for_load_state()
                 toolbar.wait_for(state="attached")

@@ -38,6 +38,7 @@ export class Recording {
     this.events = [];
     this.shots = {}; // file name -> base64 PNG
     this.fieldShots = new Set(); // text fields photographed when they got the focus
+    this.typedShots = new Set(); // text fields photographed when the typing paused
     this.paused = false;
     this.stopped = false;
     this.lastCommit = {}; // tab name -> did the page itself ask for its last navigation
@@ -48,12 +49,12 @@ export class Recording {
 
   static restore(data) {
     const r = new Recording({ title: data.title, salt: data.salt, startedAt: data.startedAt });
-    Object.assign(r, data, { fieldShots: new Set(data.fieldShots || []) });
+    Object.assign(r, data, { fieldShots: new Set(data.fieldShots || []), typedShots: new Set(data.typedShots || []) });
     return r;
   }
 
   toJSON() {
-    return { ...this, fieldShots: Array.from(this.fieldShots) };
+    return { ...this, fieldShots: Array.from(this.fieldShots), typedShots: Array.from(this.typedShots) };
   }
 
   follows(tabId) {
@@ -87,6 +88,7 @@ export class Recording {
   wantsShot(ev) {
     if (this.paused || this.stopped || SILENT.has(ev.kind)) return false;
     if (["focus", "fill", "check", "uncheck"].includes(ev.kind) && ev.field && this.fieldShots.has(ev.field)) return false;
+    if (ev.kind === "press" && ev.field && this.typedShots.has(ev.field)) return false;
     return true;
   }
 
@@ -100,6 +102,8 @@ export class Recording {
     if (ev.kind === "pause") this.paused = !this.paused;
     if (ev.kind === "focus" && ev.field && ev.screenshot) this.fieldShots.add(ev.field);
     if (["fill", "check", "uncheck"].includes(ev.kind) && ev.field) this.fieldShots.delete(ev.field); // used
+    if (ev.kind === "typed" && ev.field && ev.screenshot) this.typedShots.add(ev.field);
+    if (ev.kind === "press" && ev.field) this.typedShots.delete(ev.field);
     this.events.push(kept);
     return kept;
   }
@@ -118,7 +122,7 @@ export class Recording {
   }
 
   get steps() {
-    return this.events.filter((e) => !SILENT.has(e.kind) && e.kind !== "focus").length;
+    return this.events.filter((e) => !SILENT.has(e.kind) && !["focus", "typed"].includes(e.kind)).length;
   }
 
   document() {
