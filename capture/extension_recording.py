@@ -11,8 +11,12 @@ as `secret:` references (a salted hash made in the browser), never as values.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -203,14 +207,53 @@ class ExtensionRecording(StepLog):
         slot.step = step
         shots = self._typed_shots if step.action == "press" else self._field_shots
         early = shots.pop(event.field, None) if event.field else None
-        if step.action in ("fill", "check", "uncheck", "press") and early is not None and early[0] \
-                and not step.is_sensitive:
-            slot.screenshot, slot.blurred = early  # the field before the typing, the click, or the key
+        if step.action in ("fill", "check", "uncheck", "press") and early is not None and early[0]:
+            # the field before the typing (a secret too: masked, and not typed yet), the click, or the key
+            slot.screenshot, slot.blurred = early
         else:
             slot.screenshot, slot.blurred = event.screenshot, blurred
 
     def viewport(self) -> Viewport | None:
         return next((e.viewport for e in self.rec.events if e.viewport and e.page == "main"), None) or self.rec.viewport
+
+
+MAX_BUNDLE_FILES = 5000
+MAX_BUNDLE_BYTES = 500 * 1024 * 1024
+_ENTRY = re.compile(r"^(recording\.json|screenshots/[0-9a-f]{32}\.png)$")
+
+
+def is_bundle(path: Path) -> bool:
+    """A recording bundle: a zip holding recording.json, or a folder holding it."""
+    if path.is_dir():
+        return (path / RECORDING_FILE).is_file()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return RECORDING_FILE in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+@contextmanager
+def opened_bundle(path: Path) -> Iterator[Path]:
+    """The bundle's folder: `path` itself, or the zip unpacked into a temporary folder (only
+    recording.json and screenshots/<hash>.png, within `MAX_BUNDLE_BYTES`; anything else is refused)."""
+    if path.is_dir():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="guidecast-bundle-") as tmp, zipfile.ZipFile(path) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > MAX_BUNDLE_FILES or sum(i.file_size for i in infos) > MAX_BUNDLE_BYTES:
+            raise GuidecastError(f"{path}: the bundle is larger than a recording can be; is it the file the "
+                                 "guidecast extension saved?")
+        for info in infos:
+            if not _ENTRY.match(info.filename):
+                raise GuidecastError(f"{path}: {info.filename!r} is not part of a recording bundle (it holds "
+                                     "recording.json and screenshots/*.png); remove it or save the recording again")
+            target = Path(tmp) / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        yield Path(tmp)
 
 
 def convert_recording(folder: str | Path, out: str | Path, *, title: str | None = None,
