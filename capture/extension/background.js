@@ -33,8 +33,19 @@ function badge() {
   chrome.action.setBadgeBackgroundColor({ color: rec && rec.paused ? "#b7950b" : "#c0392b" });
 }
 
+// where the recording records: the host of the tab it started in (the popup says it)
+function host() {
+  const first = rec && rec.events.find((e) => e.kind === "load" && e.page === "main" && e.url);
+  try {
+    return first ? new URL(first.url).host : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 function status() {
   return {
+    host: host(),
     recording: !!rec && !rec.stopped, paused: !!rec && rec.paused, stopped: !!rec && rec.stopped,
     steps: rec ? rec.steps : 0, title: rec ? rec.title : null, has_recording: !!rec, pending,
     last_upload: lastUpload,

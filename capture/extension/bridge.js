@@ -237,7 +237,7 @@
   };
   // registered before recorder.js's listeners, so a picking click is never recorded as a step
   document.addEventListener("pointerdown", (ev) => {
-    if (!picking) return;
+    if (!picking || ev.target.id === "__guidecast_toolbar") return;
     swallow(ev);
     eating = true;
     ev.target.setAttribute("data-guidecast-blur", "");

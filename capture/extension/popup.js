@@ -12,8 +12,9 @@ function say(text, ok = false) {
 
 function show(s) {
   const recording = s.recording;
-  $("state").textContent = recording ? (s.paused ? `Paused (${s.steps} steps so far).` : `Recording: ${s.steps} steps.`)
-    : s.stopped ? `Recorded ${s.steps} steps.` : "Not recording.";
+  const where = s.host ? ` on ${s.host} (this tab only)` : "";
+  $("state").textContent = recording ? (s.paused ? `Paused${where} (${s.steps} steps so far).`
+    : `Recording${where}: ${s.steps} steps.`) : s.stopped ? `Recorded ${s.steps} steps.` : "Not recording.";
   $("start").hidden = recording;
   $("title").parentElement.hidden = recording || s.stopped;
   $("pause").hidden = $("stop").hidden = $("while").hidden = $("blur-row").hidden = !recording;

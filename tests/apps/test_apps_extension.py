@@ -163,7 +163,7 @@ def record_with_extension(extension, user_data, server, app_url, open_, task, ti
         popup.get_by_text(f"Connected as {EMAIL}").wait_for()
         popup.get_by_label("Title of the guide").fill(title)
         popup.get_by_role("button", name="Start recording").click()
-        popup.get_by_text("Recording:").wait_for()
+        popup.get_by_text(re.compile(r"^Recording")).wait_for()
         page.bring_to_front()
         toolbar = page.locator("#__guidecast_toolbar")
         toolbar.wait_for(state="attached")
@@ -308,3 +308,49 @@ def test_the_extension_records_a_todomvc_task(extension, server, todomvc_app, tm
     assert any(s.get("id") == "check-buy-milk" for s in flow["steps"])
     replay = check_unchanged(wf, capture, todomvc_app.url)
     assert_highlights_match(capture, replay)
+
+
+def test_blur_this_element_hides_it_in_every_picture_and_is_no_step(extension, sample_app, tmp_path):
+    """The popup's "Blur an element", then a click on the page's heading: the click is no step, and the
+    heading is masked in the page and blurred in the pixels of every later picture."""
+    from PIL import Image
+
+    from guidecast.capture.browser import launch_with_extension
+    from guidecast.capture.bundle import load_capture
+    from guidecast.capture.extension_recording import convert_recording, opened_bundle
+
+    with launch_with_extension(extension, tmp_path / "profile") as ctx:
+        sw = ctx.service_workers[0] if ctx.service_workers else ctx.wait_for_event("serviceworker", timeout=15000)
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        page.goto(sample_app.url + "/login")
+        heading = page.get_by_role("heading", name="Sign in to Expensely")
+        plain = page.screenshot()
+        hb = heading.bounding_box()
+        tab = sw.evaluate("(u) => chrome.tabs.query({}).then((ts) => ts.find((t) => t.url.startsWith(u)).id)",
+                          sample_app.url)
+        popup = ctx.new_page()
+        popup.goto(f"chrome-extension://{sw.url.split('/')[2]}/popup.html?tab={tab}")
+        popup.get_by_role("button", name="Start recording").click()
+        popup.get_by_text(re.compile(r"^Recording")).wait_for()
+        popup.get_by_role("button", name="Blur an element").click()
+        popup.get_by_text("Click the element to blur").wait_for()
+        page.bring_to_front()
+        page.locator("#__guidecast_toolbar").wait_for(state="attached")
+        heading.click()
+        page.get_by_label("Email").click()
+        time.sleep(0.4)
+        page.get_by_label("Email").fill("alex.morgan@example.com")
+        page.get_by_label("Password").click()
+        time.sleep(0.8)
+        sw.evaluate("guidecast.stop()")
+        (tmp_path / "rec.zip").write_bytes(bytes(sw.evaluate("Array.from(guidecast.recording().bundle())")))
+    with opened_bundle(tmp_path / "rec.zip") as folder:
+        wf, capture, _ = convert_recording(folder, tmp_path / "flow.yaml")
+    assert [s.action for s in wf.steps] == ["fill"]  # the picking click is no step
+    cap = load_capture(capture)
+    x, y, w, h = (int(v) for v in (hb["x"], hb["y"], hb["width"], hb["height"]))
+    shot = np.asarray(Image.open(capture / "screenshots" / cap.steps[0].screenshot).convert("L"), float)
+    before = np.asarray(Image.open(io.BytesIO(plain)).convert("L"), float)
+    assert before[y:y + h, x:x + w].std() > 20  # the heading's letters
+    assert shot[y:y + h, x:x + w].std() < before[y:y + h, x:x + w].std() / 4  # gone from the recording
+    assert any(b.x <= x + 1 and b.width >= w - 2 for b in cap.steps[0].blurred)
