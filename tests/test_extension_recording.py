@@ -235,3 +235,13 @@ def test_the_install_page_offers_the_extension_built_from_the_shared_recorder(se
         assert f"guidecast-recorder/{name}" in z.namelist()
     bridge = Path(REPO / "capture" / "extension" / "bridge.js").read_text()
     assert bridge.split("function luhnOk")[1].split("window.__guidecastSecretKind")[0] in content
+
+
+def test_a_recorded_app_off_the_capture_allowlist_is_never_replayed(server):
+    """The server keeps the recorded app URL; a freshness check (a replay) checks it against the capture
+    allowlist first, which this server's is empty of."""
+    c = server["client"]
+    done = _send(c, bundle_bytes())
+    gid = done.json()["guide_id"]
+    r = c.post(f"/api/guides/{gid}/check", json={})
+    assert r.status_code == 403 and "allowlist" in r.json()["detail"] and "127.0.0.1:5999" in r.json()["detail"]
