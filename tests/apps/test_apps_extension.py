@@ -354,3 +354,67 @@ def test_blur_this_element_hides_it_in_every_picture_and_is_no_step(extension, s
     assert before[y:y + h, x:x + w].std() > 20  # the heading's letters
     assert shot[y:y + h, x:x + w].std() < before[y:y + h, x:x + w].std() / 4  # gone from the recording
     assert any(b.x <= x + 1 and b.width >= w - 2 for b in cap.steps[0].blurred)
+
+
+def test_the_extension_follows_iframes_and_the_popups_its_tab_opens(extension, tmp_path):
+    """A card form in an iframe gets `frame:` locators and boxes in the top page's pixels; a chat popup the
+    tab opens is followed (its opener's click `opens_popup`, its steps `page: popup-1`, its closing a step);
+    the workflow replays to the same end state."""
+    from guidecast.capture.browser import launch_with_extension
+    from guidecast.capture.extension_recording import convert_recording, opened_bundle
+    from guidecast.capture.replay import capture_workflow
+    from tests.fixtures.capture.site_server import serve_site
+
+    with serve_site() as site, launch_with_extension(extension, tmp_path / "profile") as ctx:
+        sw = ctx.service_workers[0] if ctx.service_workers else ctx.wait_for_event("serviceworker", timeout=15000)
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        page.goto(site.url + "/index.html")
+        tab = sw.evaluate("(u) => chrome.tabs.query({}).then((ts) => ts.find((t) => t.url.startsWith(u)).id)", site.url)
+        sw.evaluate(f"guidecast.start({{tabId: {tab}}})")
+
+        def pace():
+            time.sleep(0.35)
+            deadline = time.monotonic() + 10
+            while not sw.evaluate("guidecast.idle()")["idle"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        page.locator("#__guidecast_toolbar").wait_for(state="attached")
+        pace()
+        page.get_by_role("link", name="Checkout").click(delay=250)
+        page.wait_for_load_state()
+        page.locator("#__guidecast_toolbar").wait_for(state="attached")
+        pace()
+        frame = page.frame_locator('iframe[name="payment"]')
+        frame.get_by_label("Card holder").click()
+        pace()
+        frame.get_by_label("Card holder").press_sequentially("Robin Lee")
+        pace()
+        frame.get_by_role("button", name="Pay now").click(delay=250)
+        pace()
+        with page.expect_popup() as popup:
+            page.get_by_role("button", name="Open chat").click(delay=250)
+        chat = popup.value
+        chat.wait_for_load_state()
+        pace()
+        chat.get_by_label("Message").click()
+        pace()
+        chat.get_by_label("Message").press_sequentially("Hello")
+        pace()
+        chat.get_by_role("button", name="Send").click(delay=250)  # the popup closes itself
+        page.get_by_text("Chat ended").wait_for()
+        pace()
+        sw.evaluate("guidecast.stop()")
+        (tmp_path / "rec.zip").write_bytes(bytes(sw.evaluate("Array.from(guidecast.recording().bundle())")))
+        recorded_log = list(site.log)
+    with opened_bundle(tmp_path / "rec.zip") as folder:
+        convert_recording(folder, tmp_path / "shop.yaml")
+    import yaml
+
+    steps = yaml.safe_load((tmp_path / "shop.yaml").read_text())["steps"]
+    assert [s["action"] for s in steps] == ["click", "fill", "click", "click", "fill", "click", "close_page"]
+    assert steps[1]["target"] == {"role": "textbox", "name": "Card holder", "frame": ['iframe[name="payment"]']}
+    assert steps[3]["opens_popup"] is True and steps[4]["page"] == "popup-1"
+    with serve_site() as fresh:
+        bundle = capture_workflow(tmp_path / "shop.yaml", tmp_path / "cap", base_url=fresh.url)
+        assert fresh.log == recorded_log == [{"paid_by": "Robin Lee"}, {"chat": "Hello"}]
+    assert [s.page for s in bundle.steps[4:6]] == ["popup-1", "popup-1"]
