@@ -4,7 +4,8 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
-.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench clean
+NODE_DIR ?= .cache/node
+.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench clean extension lint-extension test-extension
 
 setup: system-deps venv node-deps apps-deps
 
@@ -39,8 +40,20 @@ lint: venv
 types: venv
 	@.venv/bin/mypy
 
-# Everything: lint, types, then the whole suite (browser and video tests included).
-test: setup lint types
+# The browser extension (capture/extension/): build/extension/guidecast-recorder/ (load unpacked) and .zip.
+extension: venv
+	@$(PY) -m guidecast.capture.extension_build build/extension
+
+# Its JavaScript: eslint (config copied beside the npm packages, whose imports it resolves there), node's tests.
+lint-extension: node-deps
+	@cp capture/extension/eslint.config.js $(NODE_DIR)/guidecast-eslint.config.js
+	@$(NODE_DIR)/node_modules/.bin/eslint -c $(NODE_DIR)/guidecast-eslint.config.js capture/extension
+
+test-extension: extension
+	@node --test capture/extension/test/
+
+# Everything: lint, types, the extension's JavaScript, then the whole suite (browser and video tests included).
+test: setup lint types lint-extension test-extension
 	@$(PY) -m pytest -q
 
 # The fast tier: unit and in-process tests, no browser, no video, no wheel build (well under 90 s).

@@ -135,3 +135,31 @@ def host_resolver_rules(hosts: Hosts) -> str:
         name = f"[{h}]" if ":" in h else h
         rules.append(f"MAP {name}:{p} {name}" if p is not None else f"MAP {h} {name}")
     return ", ".join(rules + ["MAP * ~NOTFOUND"])
+
+
+@contextmanager
+def launch_with_extension(extension_dir: str | Path, user_data_dir: str | Path, *, headless: bool = True,
+                          executable: str | None = None, viewport: tuple[int, int] = (1280, 720)):
+    """Yield a persistent Playwright BrowserContext with the unpacked extension at `extension_dir` loaded
+    (Chromium's new headless mode runs extensions; headed needs a display)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    ext = str(Path(extension_dir).resolve())
+    args = CHROMIUM_ARGS + [f"--disable-extensions-except={ext}", f"--load-extension={ext}"]
+    with sync_playwright() as p:
+        try:
+            context = p.chromium.launch_persistent_context(
+                str(user_data_dir), executable_path=find_chromium(executable), headless=False,
+                args=args + (["--headless=new"] if headless else []), ignore_default_args=["--disable-extensions"],
+                viewport={"width": viewport[0], "height": viewport[1]})
+        except PlaywrightError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else "unknown error"
+            raise GuidecastError(f"could not start Chromium with the extension {ext}: {first}") from None
+        try:
+            yield context
+        finally:
+            try:
+                context.close()
+            except PlaywrightError:
+                pass

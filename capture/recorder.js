@@ -270,7 +270,7 @@
       .dot{width:9px;height:9px;border-radius:50%;background:#e74c3c} .paused .dot{background:#f1c40f}
       [hidden]{display:none}</style>
       <div class="bar"><span class="dot"></span><span class="state">Recording</span>
-      <button class="pause">Pause</button><button class="note">Note</button>
+      <button class="pause">Pause</button><button class="note">Note</button><button class="blur" hidden>Blur</button>
       <input class="text" placeholder="Note for the last step" hidden><button class="save" hidden>Add</button>
       <button class="stop">Stop</button></div>`;
     const $ = (s) => root.querySelector(s);
@@ -291,6 +291,9 @@
     $(".save").onclick = saveNote;
     $(".text").onkeydown = (e) => { if (e.key === "Enter") saveNote(); };
     $(".stop").onclick = () => { $(".state").textContent = "Stopped"; send({ kind: "stop" }); };
+    // the browser extension's "blur this element" (its content script defines the picker)
+    $(".blur").hidden = !window.__guidecastPick;
+    $(".blur").onclick = () => window.__guidecastPick && window.__guidecastPick(true);
     document.body.appendChild(toolbarHost);
   }
   // Python hides the toolbar for the moment of a screenshot; it comes back by itself in any case.

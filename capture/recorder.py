@@ -13,55 +13,22 @@ look like credentials become `secret:` references to environment variables, neve
 """
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import UTC
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
-from guidecast.capture.bundle import SCREENSHOT_DIR, CaptureBundle, CapturedStep, ElementInfo, WorkflowRef, save_capture
 from guidecast.capture.locate import script, to_playwright
-from guidecast.capture.privacy import SecretNames, app_name, env_prefix, secret_kind
 from guidecast.capture.shots import Redactor
+from guidecast.capture.steplog import Final, Recorded, StepLog
 from guidecast.capture.tabs import Tabs
-from guidecast.capture.workflow import (
-    LoadedWorkflow,
-    Locator,
-    Step,
-    Viewport,
-    Workflow,
-    dump_workflow,
-    origin_of,
-    relative_to,
-    with_step_ids,
-)
+from guidecast.capture.workflow import LoadedWorkflow, Locator, Step, Viewport, Workflow, dump_workflow
 from guidecast.kernel.boxes import Box
 from guidecast.kernel.errors import GuidecastError
-from guidecast.kernel.files import atomic_write_text, sha256_bytes, staged_dir, store_content_addressed
-
-RECENT_S = 5.0  # a navigation or popup this soon after an action on the page is that action's doing
-MAX_LOCATORS = 4
-
-
-@dataclass
-class Recorded:
-    step: Step | None  # None while the event is being worked out
-    page: str
-    opened: str | None = None  # the popup this step opened
-    note: str | None = None  # added from the toolbar
-    t_page: float = 0.0  # when the page saw the action (epoch seconds)
-    element: ElementInfo | None = None
-    url: str = ""
-    title: str = ""
-    heading: str | None = None
-    screenshot: str | None = None
-    blurred: list[Box] = field(default_factory=list)
-    what: str = ""  # how a person calls the target (its name, label, placeholder or row text): the step id
-    t: float = field(default_factory=time.monotonic)
+from guidecast.kernel.files import atomic_write_text, sha256_bytes, store_content_addressed
 
 
 @dataclass
@@ -73,34 +40,21 @@ class SavedRecording:
     warnings: list[str]
 
 
-class Recorder:
+class Recorder(StepLog):
     def __init__(self, context, *, title: str | None = None, screenshots: bool = True,
                  secret_prefix: str | None = None, verify: bool = True):
+        super().__init__(title=title, secret_prefix=secret_prefix)
         self.context = context
-        self.title = title
         self.verify = verify
-        self.secret_prefix = secret_prefix
-        self.items: list[Recorded] = []
-        self.warnings: list[str] = []
-        self.paused = False
-        self.stopped = False
-        self.start_url: str | None = None
-        self.origin: str | None = None
-        self.first_title = ""
-        self.secret_names = SecretNames()
-        self._secret_kind: dict[str, str] = {}
-        self._history: dict[str, tuple[list[str], int]] = {}
-        self._last_action: dict[str, float] = {}
-        self._page_asked: dict[str, bool] = {}  # tab -> the page itself asked for a navigation (link, form, script)
-        self._popups: list[tuple[str, str, float]] = []  # (popup, opener tab, when it opened)
         self._inflight = 0
         self._shooting = False
         self.redactor = Redactor()
         self._shots = Path(tempfile.mkdtemp(prefix="guidecast-rec-")) if screenshots else None
-        self._final: tuple[str, str, str] | None = None
+        self._final: Final | None = None
         self._field_shots: dict[str, tuple[str | None, list[Box]]] = {}  # field -> photographed at focus
         existing = list(context.pages)
         self.tabs = Tabs(context, existing[0] if existing else None)
+        self.opener = self.tabs.opener
         context.expose_binding("__guidecastRecord", self._on_event)
         context.add_init_script(script("recorder.js"))
         context.on("page", self._on_page)
@@ -138,7 +92,7 @@ class Recorder:
             return
         try:
             png, _ = self._shoot_without_toolbar(page, self.tabs.name_of(page) or "main", 1.0)
-            self._final = (store_content_addressed(self._shots, png, ".png"), page.url, page.title())
+            self._final = Final(store_content_addressed(self._shots, png, ".png"), page.url, page.title())
         except PlaywrightError:  # the browser is going away; the steps are what matter
             self._final = None
 
@@ -195,10 +149,8 @@ class Recorder:
             self.paused = not self.paused
         elif kind == "stop":
             self.stop()
-        elif kind == "note" and self.items and not self.stopped:
-            it = self.items[-1]
-            note = "\n".join(filter(None, [it.step.note if it.step else None, ev.get("text", "").strip()]))
-            it.note = note
+        elif kind == "note":
+            self.add_note(ev.get("text", ""))
         elif kind == "focus" and not self.stopped and not self.paused:
             self._shoot_field(source, ev)
         elif kind not in ("hello", "note") and not self.stopped:
@@ -215,9 +167,9 @@ class Recorder:
         self._inflight += 1
         try:
             if kind == "load":
-                step = self._on_load(name, ev)
+                step = self.on_load(name, ev)
             elif not self.paused:
-                self._last_action[name] = time.monotonic()
+                self._last_action[name] = self.clock(ev)
                 step = self._on_action(page, source["frame"], slot, kind, ev)
             else:
                 step = None
@@ -233,85 +185,10 @@ class Recorder:
         finally:
             self._inflight -= 1
 
-    def _on_load(self, name: str, ev: dict) -> Step | None:
-        url = ev.get("url") or ""
-        if not url or url.startswith("about:"):
-            return None
-        urls, i = self._history.get(name, ([], -1))
-        if not urls:
-            self._history[name] = ([url], 0)
-            if name == "main" and self.start_url is None:
-                self.start_url, self.first_title = url, ev.get("title") or ""
-            return None
-        if ev.get("nav_type") == "back_forward":
-            back = i > 0 and urls[i - 1] == url
-            if not back and not (i + 1 < len(urls) and urls[i + 1] == url):
-                return None
-            self._history[name] = (urls, i - 1 if back else i + 1)
-            return None if self.paused else Step(action="back" if back else "forward")
-        if ev.get("nav_type") == "reload" or urls[i] == url:
-            return None
-        self._history[name] = (urls[: i + 1] + [url], i + 1)
-        if name in self._page_asked:
-            caused = self._page_asked[name]
-            self._page_asked[name] = False
-        else:
-            caused = time.monotonic() - self._last_action.get(name, float("-inf")) < RECENT_S
-        if caused or self.paused:
-            return None
-        return Step(action="goto", url=relative_to(url, self.origin_now()))
-
-    def origin_now(self) -> str | None:
-        self.origin = self.origin or origin_of(self.start_url or "")
-        return self.origin
-
     def _on_action(self, page, frame, slot: Recorded, kind: str, ev: dict) -> Step | None:
         el = ev.get("element")
         target, fallbacks, offset = self._locators(page, frame, ev, el) if el else (None, [], None)
-        tgt = {"target": target, "fallbacks": fallbacks}
-        before = self._before(slot)
-        if kind == "click":
-            step = Step(action="click", **tgt)
-        elif kind == "dblclick":
-            # the two clicks of a double click were reported first: they become this one step
-            for _ in range(2):
-                prev = self._before(slot)
-                if prev and prev.step and prev.step.action == "click" and prev.step.target == target:
-                    self.items.remove(prev)
-            step = Step(action="dblclick", **tgt)
-        elif kind == "fill":
-            step = self._fill_step(tgt, ev.get("value") or "", el)
-            if before and before.step and before.step.action == "fill" and before.step.target == target:
-                self.items.remove(before)  # typed into the same field again: keep the final value only
-        elif kind == "select":
-            step = Step(action="select", value=ev.get("value") or "", **tgt)
-        elif kind in ("check", "uncheck"):
-            step = Step(action=kind, **tgt)
-        elif kind == "press":
-            step = Step(action="press", key=ev["key"], **(tgt if target else {}))
-        elif kind == "upload" and ev.get("files"):
-            step = Step(action="upload", files=ev["files"], **tgt)
-            self.warnings.append(f"an upload of {', '.join(ev['files'])} was recorded: put these files beside "
-                                 "the workflow file before replaying it")
-        else:
-            return None
-        slot.element = _element_info(el, offset, ev.get("dpr") or 1.0) if el else None
-        slot.what = (el or {}).get("what") or ""
-        return step
-
-    def _before(self, slot: Recorded) -> Recorded | None:
-        i = self.items.index(slot)
-        return self.items[i - 1] if i > 0 else None
-
-    def _fill_step(self, tgt: dict, value: str, el: dict) -> Step:
-        if el.get("input_type") == "password":
-            return Step(action="fill", secret=self.secret_names.name_for(value, "password"), **tgt)
-        kind = secret_kind(value)
-        if kind:
-            self.warnings.append(f"a value typed into {el.get('name') or el.get('tag')!r} looks like a {kind}; "
-                                 "it was recorded as a secret")
-            return Step(action="fill", secret=self.secret_names.name_for(value, "token"), sensitive=True, **tgt)
-        return Step(action="fill", value=value, **tgt)
+        return self.step_for(slot, kind, ev, target, fallbacks, offset)
 
     def _shoot(self, slot: Recorded, page, dpr: float, field_id: str | None = None) -> None:
         if self._shots is None or slot.step is None:
@@ -377,15 +254,8 @@ class Recorder:
         found = [(Locator(**c["loc"], frame=chain), c["count"]) for c in el.get("candidates", [])]
         if self.verify:
             found = self._verify(page, frame, ev.get("doc"), found)
-        unique = [loc for loc, n in found if n == 1]
-        if not unique and found:
-            unique = [found[-1][0]]
-            self.warnings.append(f"no locator is unique for {el.get('role') or el.get('tag')} "
-                                 f"{el.get('name') or ''!r}; used {found[-1][0].describe()}, check it")
-        if len(unique) > 2:  # a structural CSS path is only worth keeping when little else is unique
-            unique = [u for u in unique if not (u.css and " > " in u.css)] or unique
-        unique = unique[:MAX_LOCATORS]
-        return (unique[0] if unique else None), unique[1:], offset
+        target, fallbacks = self.rank(el, found)
+        return target, fallbacks, offset
 
     @staticmethod
     def _verify(page, frame, doc: str | None, found: list[tuple[Locator, int]]):
@@ -401,65 +271,9 @@ class Recorder:
             return found
 
     # -- results -----------------------------------------------------------------------------------
-    def workflow(self) -> Workflow:
-        if not any(it.step for it in self.items) or self.start_url is None:
-            raise GuidecastError("nothing was recorded: no page was opened or no action was taken; nothing saved")
-        origin = self.origin_now()
-        prefix = self.secret_prefix or env_prefix(app_name(self.start_url, self.first_title))
-        secrets = self.secret_names.env_vars(prefix)
-        steps = with_step_ids(self._steps())
+    def workflow(self, viewport: Viewport | None = None) -> Workflow:
         vp = self.tabs.pages.get("main").viewport_size if self.tabs.pages.get("main") else None
-        app = app_name(self.start_url, self.first_title)
-        return Workflow(
-            title=self.title or f"Recorded workflow in {app}",
-            start_url=relative_to(self.start_url, origin),
-            base_url=origin,
-            viewport=Viewport(**vp) if vp else Viewport(),
-            secrets=secrets,
-            steps=steps,
-        )
-
-    def _steps(self) -> list[Step]:
-        """The recorded steps, with `page:` where replay must change tabs and the toolbar's notes."""
-        for popup, opener, at in self._popups:
-            acts = [it for it in self.items if it.step and it.page == opener and it.t_page <= at + 0.05
-                    and it.step.action in ("click", "dblclick", "press")]
-            if acts and not acts[-1].opened:
-                acts[-1].opened = popup
-                acts[-1].step = acts[-1].step.model_copy(update={"opens_popup": True})
-        steps, current = [], "main"
-        taken: set[str] = set()
-        for it in self.items:
-            if it.step is None:
-                continue
-            update = {"note": "\n".join(filter(None, [it.step.note, it.note]))} if it.note else {}
-            if it.step.action == "close_page" or it.page != current:
-                update["page"] = it.page
-                current = it.page
-            if it.step.action == "close_page":
-                current = self.tabs.opener.get(it.page, "main")
-            if it.opened:
-                current = it.opened
-            sid = self._readable_id(it, taken)
-            if sid:
-                update["id"] = sid
-            steps.append(it.step.model_copy(update=update))
-        return steps
-
-    @staticmethod
-    def _readable_id(it: Recorded, taken: set[str]) -> str | None:
-        """An id from what the person acted on ("check-buy-milk") where the target is CSS or an unnamed
-        role, whose derived id would read like a selector; None to keep the derived one."""
-        loc = it.step.target if it.step else None
-        if loc is None or not (loc.css or loc.xpath or (loc.role and not loc.name)) or not it.what:
-            return None
-        base = re.sub(r"[^a-z0-9]+", "-", f"{it.step.action} {it.what}".lower()).strip("-")[:60].rstrip("-")
-        sid, n = base, 1
-        while sid in taken:
-            n += 1
-            sid = f"{base}-{n}"
-        taken.add(sid)
-        return sid
+        return super().workflow(viewport or (Viewport(**vp) if vp else None))
 
     def save(self, path: str | Path) -> SavedRecording:
         """Write the workflow (atomically) and, beside it, its capture bundle (`flow.yaml` -> `flow.capture/`)."""
@@ -476,35 +290,10 @@ class Recorder:
         return SavedRecording(path, bundle_dir, len(wf.steps), env, list(self.warnings))
 
     def _save_bundle(self, lw: LoadedWorkflow, bundle_dir: Path) -> None:
-        wf = lw.workflow
-        items = [it for it in self.items if it.step is not None]
-        shots = [it.screenshot for it in items]
-        fallback = next((s for s in shots if s), None) or (self._final[0] if self._final else None)
-        if fallback is None:
+        if self._shots is None:
             return
-        steps = []
-        for i, (it, step) in enumerate(zip(items, wf.steps, strict=False)):
-            shot = it.screenshot or next((s for s in reversed(shots[:i]) if s), fallback)
-            steps.append(CapturedStep(
-                id=step.id, index=i, action=step.action, value=None if step.is_sensitive else step.value,
-                value_redacted=step.is_sensitive, key=step.key, url_arg=step.url, note=step.note,
-                locator=step.target, locator_rank=0 if step.target else None, element=it.element,
-                url=it.url, title=it.title, heading=it.heading, screenshot=shot, timing_ms=0.0, page=it.page,
-                viewport=wf.viewport, blurred=it.blurred,
-            ))
-        final = self._final
-        with staged_dir(bundle_dir) as stage:
-            (stage / SCREENSHOT_DIR).mkdir()
-            for name in {s.screenshot for s in steps} | ({final[0]} if final else set()):
-                shutil.copyfile(self._shots / name, stage / SCREENSHOT_DIR / name)
-            save_capture(CaptureBundle(
-                id="rec-" + sha256_bytes((lw.sha256 + "".join(s.screenshot for s in steps)).encode())[:16],
-                workflow=WorkflowRef(path=str(lw.path), sha256=lw.sha256, title=wf.title, description=wf.description),
-                base_url=wf.base_url, captured_at=_now(), browser=f"chromium {self.context.browser.version}"
-                if self.context.browser else "chromium", viewport=wf.viewport, steps=steps,
-                final_screenshot=final[0] if final else None, final_url=final[1] if final else None,
-                final_title=final[2] if final else None,
-            ), stage)
+        browser = f"chromium {self.context.browser.version}" if self.context.browser else "chromium"
+        self.write_bundle(lw, bundle_dir, self._shots, self._final, browser)
 
     def close(self) -> None:
         if self._shots is not None:
@@ -517,12 +306,7 @@ def _frame_chain(frame) -> tuple[list[str], tuple[float, float]]:
     dx = dy = 0.0
     while frame.parent_frame is not None:
         el = frame.frame_element()
-        sel = el.evaluate(
-            "(e) => { const q = (s) => s.replace(/\"/g, '\\\\\"');"
-            " if (e.name) return `iframe[name=\"${q(e.name)}\"]`; if (e.id) return '#' + CSS.escape(e.id);"
-            " if (e.title) return `iframe[title=\"${q(e.title)}\"]`;"
-            " const all = Array.from(e.ownerDocument.querySelectorAll('iframe,frame'));"
-            " return `iframe >> nth=${all.indexOf(e)}`; }")
+        sel = el.evaluate(script("frame_selector.js"))
         bb = el.bounding_box()
         if bb:
             border = el.evaluate("(e) => [e.clientLeft, e.clientTop]")
@@ -530,17 +314,3 @@ def _frame_chain(frame) -> tuple[list[str], tuple[float, float]]:
         chain.insert(0, sel)
         frame = frame.parent_frame
     return chain, (dx, dy)
-
-
-def _element_info(el: dict, offset, dpr: float) -> ElementInfo:
-    box = Box(**el["box"])
-    if offset and offset != (0.0, 0.0):
-        box = Box(x=box.x + offset[0], y=box.y + offset[1], width=box.width, height=box.height)
-    keys = ("role", "name", "label", "tag", "input_type", "text", "test_id", "in_dialog", "in_navigation", "context")
-    return ElementInfo(**{k: el.get(k) for k in keys}, box=box, box_device=box.scaled(dpr))
-
-
-def _now() -> str:
-    from datetime import datetime
-
-    return datetime.now(UTC).isoformat(timespec="seconds")

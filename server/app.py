@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         routes_learner,
         routes_library,
         routes_practice,
+        routes_recordings,
         routes_sharing,
         user_files,
     )
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                               "`Authorization: Bearer TOKEN` (create tokens under Account → API tokens).")
     app.state.ctx = ctx
     for module in (routes_auth, routes_library, routes_editor, routes_freshness, routes_learner, routes_practice,
-                   routes_sharing, routes_jobs, routes_exports, user_files):
+                   routes_sharing, routes_jobs, routes_exports, routes_recordings, user_files):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,5 +1,7 @@
 """Turning an upload into a guide: a workflow (then a capture job), a capture bundle zip (then a
-compose job) or a built output folder zip (`guidecast build` layout: capture/, guide/, video/)."""
+compose job), a browser extension recording zip (recording.json + screenshots: its workflow and
+capture are made here, then a compose job) or a built output folder zip (`guidecast build` layout:
+capture/, guide/, video/)."""
 from __future__ import annotations
 
 import re
@@ -10,6 +12,8 @@ from pathlib import Path
 from fastapi import UploadFile
 from sqlalchemy.orm import Session
 
+from guidecast.capture.bundle import SCREENSHOT_DIR
+from guidecast.capture.extension_recording import RECORDING_FILE
 from guidecast.kernel.errors import GuidecastError
 from guidecast.server.allowlist import HostNotOnAllowlist, NotAllowed, StepNotAllowed, check_workflow, opened_urls
 from guidecast.server.models import EditDoc, Guide, Job, User
@@ -20,6 +24,7 @@ from guidecast.server.uploads import (
     UploadError,
     check_capture,
     check_guide,
+    check_png,
     check_video,
     find_root,
     refuse_the_rest,
@@ -56,10 +61,57 @@ def import_upload(ctx, db: Session, user: User, upload: UploadFile, base_url: st
         budget = Budget(st.max_upload_pixels)
         if root := find_root(files, "capture.json"):
             return _capture(ctx, db, user, files, root, budget)
+        if root := find_root(files, RECORDING_FILE):
+            return import_recording(ctx, db, user, files, root, budget)
         if (root := find_root(files, "manifest.json")) and (root / "guide" / "guide.json").is_file():
             return _output(ctx, db, user, files, root, budget), None
-        raise UploadError("the zip holds neither a capture bundle (capture.json) nor a built output folder "
-                          "(manifest.json with guide/ and capture/)")
+        raise UploadError("the zip holds neither a capture bundle (capture.json), a recording of the guidecast "
+                          "browser extension (recording.json) nor a built output folder (manifest.json with guide/ "
+                          "and capture/)")
+
+
+def import_bundle_file(ctx, db: Session, user: User, raw: Path) -> tuple[Guide, Job | None]:
+    """A zip already on disk (the recordings endpoint's finished upload): a recording or a capture bundle."""
+    with tempfile.TemporaryDirectory(dir=ctx.settings.path("work")) as tmp:
+        st = ctx.settings
+        files = safe_extract(raw, Path(tmp) / "x", max_bytes=st.max_unzipped_bytes, max_files=st.max_zip_files)
+        budget = Budget(st.max_upload_pixels)
+        if root := find_root(files, RECORDING_FILE):
+            return import_recording(ctx, db, user, files, root, budget)
+        raise UploadError("the upload is not a recording of the guidecast browser extension (no recording.json)")
+
+
+def import_recording(ctx, db: Session, user: User, files: Path, root: Path, budget: Budget):
+    """An extension recording: every file checked (recording.json by its model, each screenshot it names a
+    real PNG within the pixel budget, nothing else in the zip), turned into a workflow + capture bundle by
+    the recorder's own step logic, stored as a guide whose compose job makes the base guide. The app URL is
+    kept for later replays, each of which checks it against the capture allowlist first."""
+    from guidecast.capture.extension_recording import convert_recording, load_recording
+
+    try:
+        rec = load_recording(root)
+    except GuidecastError as e:
+        raise UploadError(str(e).replace(str(root) + "/", "")) from None
+    kept = Kept({RECORDING_FILE: "json"})
+    for name in rec.screenshots():
+        check_png(root / SCREENSHOT_DIR / name, f"screenshot {name}", budget)
+        kept.add(f"{SCREENSHOT_DIR}/{name}", "png")
+    refuse_the_rest(files, root, kept)
+    out = files.parent / "converted"
+    out.mkdir()
+    try:
+        wf, bundle_dir, _warnings = convert_recording(root, out / "workflow.yaml")
+    except GuidecastError as e:
+        raise UploadError(f"recording.json: {e}", 422) from None
+    if bundle_dir is None:
+        raise UploadError("recording.json: the recording has no screenshot; record the task again with the "
+                          "extension's tab in front", 422)
+    bundle, cap_kept = check_capture(bundle_dir)
+    blob = ctx.assets.put_file(out / "workflow.yaml")
+    tree = ctx.assets.put_files(bundle_dir, cap_kept.files)
+    g = _new_guide(db, user, wf.title, workflow_blob=blob, workflow_sha256=bundle.workflow.sha256,
+                   capture_tree=tree, app_base_url=wf.base_url)
+    return g, ctx.jobs.submit(db, "compose", g.id, user_id=user.id)
 
 
 def _workflow(ctx, db, user, path: Path, base_url: str | None):

@@ -55,12 +55,25 @@ def register(cli: click.Group) -> None:
     @click.option("--title", help="Workflow title (default: the recording's).")
     @click.option("--strict", is_flag=True, help="Fail when a step has no workflow equivalent instead of leaving it out.")
     def import_cmd(recording: Path, out: Path, test_name, title, strict):
-        """Convert a Chrome DevTools Recorder JSON or Selenium IDE .side file into a workflow."""
+        """Convert a Chrome DevTools Recorder JSON or Selenium IDE .side file into a workflow; a recording
+        the guidecast browser extension saved (.zip) into a workflow and its capture bundle beside it."""
+        from guidecast.capture.extension_recording import convert_recording, is_bundle, opened_bundle
         from guidecast.capture.imports import import_recording
         from guidecast.capture.workflow import dump_workflow
         from guidecast.kernel.files import atomic_write_text
 
         check_output(out, [recording], flag="-o", folder=False)
+        if recording.exists() and is_bundle(recording):
+            with opened_bundle(recording) as folder:
+                wf, bundle, warnings = convert_recording(folder, out, title=title)
+            for w in warnings:
+                console.print(f"[yellow]warning:[/yellow] {recording}: {w}", highlight=False, soft_wrap=True)
+            click.echo(f"workflow: {out} ({len(wf.steps)} steps)")
+            if bundle is not None:
+                click.echo(f"capture:  {bundle} (compose it: guidecast compose {bundle} -o GUIDE)")
+            for name, var in wf.secrets.items():
+                click.echo(f"before replaying, set {var} (the value typed as '{name}'): export {var}=...")
+            return
         result = import_recording(recording, test=test_name)
         for issue in result.issues:
             tag = "warning" if issue.unsupported else "note"
