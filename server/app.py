@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from guidecast.server import docs, freshness, pipeline, storage
 from guidecast.server.assets import AssetStore
 from guidecast.server.capacity import Gate, pool_size, size_thread_pool
-from guidecast.server.db import Database, sqlite_url
+from guidecast.server.db import Database
 from guidecast.server.jobs import JobRunner
 from guidecast.server.limits import RateLimit, SigninLimiter, networks
 from guidecast.server.models import utcnow
@@ -45,13 +45,19 @@ class Context:
 def make_context(settings: Settings) -> Context:
     for sub in ("work", "cache"):
         settings.path(sub).mkdir(parents=True, exist_ok=True)
-    db = Database(sqlite_url(settings.data_dir), pool_size(settings.request_threads, settings.job_workers))
+    db = Database(settings.db_url, pool_size(settings.request_threads, settings.job_workers))
     db.migrate()
     ctx = Context(settings, db, AssetStore(settings.path("assets")),
                   SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
                   Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
-                  RateLimit(settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
-    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, "gc": storage.gc_job})
+                  RateLimit(db, settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
+    handlers: dict = {**pipeline.HANDLERS, **freshness.HANDLERS, "gc": storage.gc_job}
+    if settings.jobs_backend == "queue":
+        from guidecast.server.queue import QueueRunner
+
+        ctx.jobs = QueueRunner(ctx, handlers)  # `guidecast worker` processes run them
+    else:
+        ctx.jobs = JobRunner(ctx, handlers)
     ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
     return ctx
 
@@ -106,6 +112,35 @@ def uvicorn_config(app: FastAPI, host: str, port: int, **kw):
 
 
 def run(settings: Settings) -> None:
+    """Serve in this process, or (web_processes > 1) in that many uvicorn worker processes sharing the port,
+    each building its app from the same settings (handed down as GUIDECAST_* variables)."""
+    import os
+
     import uvicorn
 
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port)).run()
+    if settings.web_processes <= 1:
+        uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port)).run()
+        return
+    os.environ.update(settings_environ(settings))
+    uvicorn.run("guidecast.server.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
+                workers=settings.web_processes, log_level="warning", proxy_headers=False, forwarded_allow_ips="",
+                server_header=False, access_log=False)
+
+
+def settings_environ(settings: Settings) -> dict[str, str]:
+    """`settings` as the GUIDECAST_* variables load_settings reads back."""
+    from guidecast.server.settings import ENV_PREFIX
+
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = ",".join(value) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) \
+            else str(value)
+        env[ENV_PREFIX + name.upper()] = text
+    return env
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one web process started by `run` (uvicorn's factory)."""
+    return create_app(load_settings())

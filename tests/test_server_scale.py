@@ -1,0 +1,198 @@
+"""Scale-out on real engines: the server on PostgreSQL (migrations, jobs), jobs on Procrastinate run by
+`guidecast worker` processes (one SIGKILLed mid-render), the anonymous rate limit shared by two web
+processes. PostgreSQL is a private cluster of the session (tests/conftest.py `postgres`)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from guidecast.server.settings import load_settings
+from guidecast.server.testing import (
+    add_user,
+    free_port,
+    publish,
+    running_server,
+    sign_in,
+    upload,
+    wait_jobs,
+    zip_folder,
+)
+
+pytestmark = pytest.mark.slow
+OWNER = "owner@example.com"
+
+
+def test_migrations_run_on_postgres_and_match_the_models(postgres, tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from guidecast.server.db import Database
+    from guidecast.server.models import Base
+
+    url = load_settings(environ={}, data_dir=tmp_path, database_url=postgres.create_database("migrations")).db_url
+    assert url.startswith("postgresql+psycopg://")
+    db = Database(url)
+    db.migrate()
+    db.migrate()  # a second start finds everything in place
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert [d for d in diffs if "procrastinate" not in repr(d)] == []
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0006_scale"
+        assert conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is not None
+
+
+def test_a_bad_database_url_or_queue_without_postgres_is_a_clear_error(tmp_path):
+    from guidecast.kernel.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="GUIDECAST_DATABASE_URL.*postgresql://"):
+        load_settings(environ={"GUIDECAST_DATABASE_URL": "mysql://x/y"}, data_dir=tmp_path)
+    with pytest.raises(SettingsError, match="needs a PostgreSQL database_url"):
+        load_settings(environ={"GUIDECAST_JOBS_BACKEND": "queue"}, data_dir=tmp_path)
+
+
+def _serve(env: dict, port: int, *extra: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "guidecast", "serve", "--port", str(port), *extra],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/signin", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"guidecast serve did not start: {proc.stdout.read().decode()[-2000:]}")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_two_web_processes_share_the_anonymous_rate_limit(postgres, tmp_path):
+    """Two `guidecast serve` (one of them with two web processes behind its port) on one PostgreSQL: the
+    oEmbed route's burst of 6 is used up by requests spread over all of them, not 6 per process."""
+    env = {"GUIDECAST_DATABASE_URL": postgres.create_database("ratelimit"), "GUIDECAST_DATA_DIR": str(tmp_path),
+           "GUIDECAST_ANONYMOUS_BURST": "6", "GUIDECAST_ANONYMOUS_PER_S": "0.01", "GUIDECAST_TTS_ENGINE": "silent"}
+    load_settings(environ=env)  # the shared secret key, once, before the processes start
+    ports = [free_port(), free_port()]
+    servers = [_serve(env, ports[0]), _serve(env, ports[1], "--web-processes", "2")]
+    try:
+        import psutil
+
+        assert len(psutil.Process(servers[1].pid).children()) >= 2  # uvicorn's worker processes
+        codes = []
+        for i in range(12):
+            with httpx.Client(timeout=10) as c:  # a new connection each: any process may take it
+                url = f"http://127.0.0.1:{ports[i % 2]}"
+                codes.append(c.get(f"{url}/oembed", params={"url": f"{url}/s/nothing"}).status_code)
+        assert codes.count(404) == 6 and codes.count(429) == 6, codes  # 6 let through (no such link), then 429
+        assert codes[6:] == [429] * 6
+    finally:
+        for p in servers:
+            _stop(p)
+
+
+# -- jobs on the queue ------------------------------------------------------------------------------------------
+
+def _worker(env: dict, log: Path) -> subprocess.Popen:
+    out = open(log, "ab")  # noqa: SIM115 - the worker's output, read when a test fails
+    return subprocess.Popen([sys.executable, "-m", "guidecast", "worker"], env={**os.environ, **env},
+                            stdout=out, stderr=subprocess.STDOUT)
+
+
+def _job(client, job_id: int) -> dict:
+    return client.get(f"/api/jobs/{job_id}").json()
+
+
+def _wait(what, timeout: float = 120, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = what()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting: {what.__doc__ or what}")
+        time.sleep(every)
+
+
+@pytest.mark.video
+def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(postgres, tmp_path,
+                                                                           submit_expense_capture, renders_video):
+    from guidecast.server.app import settings_environ
+
+    st = load_settings(environ={}, data_dir=tmp_path / "server", database_url=postgres.create_database("queue"),
+                       jobs_backend="queue", tts_engine="silent", video_width=640, video_height=360,
+                       queue_heartbeat_s=0.5, queue_stalled_after_s=3, queue_stalled_cron="* * * * * */1")
+    env = settings_environ(st)
+    with running_server(st) as (url, app):
+        assert app.state.ctx.jobs.alive() == 0  # this process runs no jobs: the workers do
+        add_user(app, OWNER, "editor")
+        workers = [_worker(env, tmp_path / f"worker{n}.log") for n in range(2)]
+        pids = {f"{os.uname().nodename}:{w.pid}"[:120]: w for w in workers}
+        try:
+            with httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c:
+                sign_in(c, OWNER)
+                gid = upload(c, "c.zip", zip_folder(submit_expense_capture, "capture/")).json()["guide"]["id"]
+                jobs = wait_jobs(c, gid)
+                assert jobs[0]["kind"] == "compose" and jobs[0]["worker"] in pids
+                publish(c, gid)
+                v1 = c.get(f"/g/{gid}/v/1/files/video/guide.mp4")
+                assert v1.status_code == 200 and v1.content[4:8] == b"ftyp"
+                part = c.get(f"/g/{gid}/v/1/files/video/guide.mp4", headers={"Range": "bytes=0-99"})
+                assert part.status_code == 206 and part.content == v1.content[:100]
+
+                # a second version: its render is SIGKILLed mid-way in whichever worker took it
+                base = c.get(f"/api/guides/{gid}/edits").json()
+                first = base["base"]["steps"][0]["id"]
+                r = c.put(f"/api/guides/{gid}/edits", json={"base_revision": base["revision"],
+                                                             "edits": {"steps": {first: {"text": "Open **Expensely**."}}}})
+                assert r.status_code == 200
+                c.post(f"/api/guides/{gid}/publish", json={})
+
+                def rendering():
+                    """the version-2 render running with some progress"""
+                    js = [j for j in c.get(f"/api/guides/{gid}/jobs").json() if j["kind"] == "render"
+                          and j["result"] == {} and j["state"] == "running" and j["done"] > 0]
+                    return js[0] if js else None
+
+                job = _wait(rendering, every=0.05)
+                victim = pids.pop(job["worker"])
+                victim.send_signal(signal.SIGKILL)
+                victim.wait()
+                v1_again = c.get(f"/g/{gid}/v/1/files/video/guide.mp4")
+                assert v1_again.status_code == 200 and v1_again.content == v1.content  # the published video
+
+                def finished():
+                    """the killed render done by the other worker"""
+                    j = _job(c, job["id"])
+                    return j if j["state"] in ("done", "failed", "cancelled") else None
+
+                end = _wait(finished, timeout=180, every=0.3)
+                assert end["state"] == "done", end
+                assert end["attempts"] == 2 and end["worker"] in pids  # the survivor
+                v2 = c.get(f"/g/{gid}/v/2/files/video/guide.mp4")
+                assert v2.status_code == 200 and v2.content[4:8] == b"ftyp" and v2.content != v1.content
+                probe = tmp_path / "v2.mp4"
+                probe.write_bytes(v2.content)
+                streams = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json",
+                                                     str(probe)], capture_output=True, check=True).stdout)
+                assert {s["codec_type"] for s in streams["streams"]} >= {"video", "audio"}
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    _stop(w)
