@@ -110,7 +110,7 @@ def test_two_web_processes_share_the_anonymous_rate_limit(postgres, tmp_path):
 # -- jobs on the queue ------------------------------------------------------------------------------------------
 
 def _worker(env: dict, log: Path) -> subprocess.Popen:
-    out = open(log, "ab")  # noqa: SIM115 - the worker's output, read when a test fails
+    out = open(log, "ab")  # the worker's output, read when a test fails
     return subprocess.Popen([sys.executable, "-m", "guidecast", "worker"], env={**os.environ, **env},
                             stdout=out, stderr=subprocess.STDOUT)
 
@@ -126,7 +126,7 @@ def _wait(what, timeout: float = 120, every: float = 0.1):
         if got:
             return got
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting: {what.__doc__ or what}")
+            raise AssertionError(f"timed out waiting: {what.__doc__ or what}; {getattr(what, 'seen', '')}")
         time.sleep(every)
 
 
@@ -136,7 +136,7 @@ def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(pos
     from guidecast.server.app import settings_environ
 
     st = load_settings(environ={}, data_dir=tmp_path / "server", database_url=postgres.create_database("queue"),
-                       jobs_backend="queue", tts_engine="silent", video_width=640, video_height=360,
+                       jobs_backend="queue", tts_engine="silent", video_width=1280, video_height=720,
                        queue_heartbeat_s=0.5, queue_stalled_after_s=3, queue_stalled_cron="* * * * * */1")
     env = settings_environ(st)
     with running_server(st) as (url, app):
@@ -156,21 +156,23 @@ def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(pos
                 part = c.get(f"/g/{gid}/v/1/files/video/guide.mp4", headers={"Range": "bytes=0-99"})
                 assert part.status_code == 206 and part.content == v1.content[:100]
 
-                # a second version: its render is SIGKILLed mid-way in whichever worker took it
+                # a second version (a slower voice: every segment renders again), its render SIGKILLed mid-way
+                # in whichever worker took it
                 base = c.get(f"/api/guides/{gid}/edits").json()
                 first = base["base"]["steps"][0]["id"]
                 r = c.put(f"/api/guides/{gid}/edits", json={"base_revision": base["revision"],
-                                                             "edits": {"steps": {first: {"text": "Open **Expensely**."}}}})
+                                                             "edits": {"rate": 120, "steps": {first: {"text": "Open **Expensely**."}}}})
                 assert r.status_code == 200
                 c.post(f"/api/guides/{gid}/publish", json={})
 
                 def rendering():
                     """the version-2 render running with some progress"""
-                    js = [j for j in c.get(f"/api/guides/{gid}/jobs").json() if j["kind"] == "render"
+                    rendering.seen = c.get(f"/api/guides/{gid}/jobs").json()
+                    js = [j for j in rendering.seen if j["kind"] == "render"
                           and j["result"] == {} and j["state"] == "running" and j["done"] > 0]
                     return js[0] if js else None
 
-                job = _wait(rendering, every=0.05)
+                job = _wait(rendering, timeout=60, every=0.05)
                 victim = pids.pop(job["worker"])
                 victim.send_signal(signal.SIGKILL)
                 victim.wait()
