@@ -47,7 +47,7 @@ def make_context(settings: Settings) -> Context:
         settings.path(sub).mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url, pool_size(settings.request_threads, settings.job_workers))
     db.migrate()
-    ctx = Context(settings, db, AssetStore(settings.path("assets")),
+    ctx = Context(settings, db, asset_store(settings),
                   SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
                   Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
                   RateLimit(db, settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
@@ -60,6 +60,16 @@ def make_context(settings: Settings) -> Context:
         ctx.jobs = JobRunner(ctx, handlers)
     ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
     return ctx
+
+
+def asset_store(settings: Settings) -> AssetStore:
+    """The folder DATA_DIR/assets, or the S3 bucket with that folder as its local cache."""
+    if not settings.s3_bucket:
+        return AssetStore(settings.path("assets"))
+    from guidecast.server.objectstore import ObjectStore
+
+    return ObjectStore(settings.path("assets"), settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                       region=settings.s3_region, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key)
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:

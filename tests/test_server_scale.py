@@ -131,18 +131,21 @@ def _wait(what, timeout: float = 120, every: float = 0.1):
 
 
 @pytest.mark.video
-def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(postgres, tmp_path,
+def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(postgres, seaweed, tmp_path,
                                                                            submit_expense_capture, renders_video):
+    """The cluster stack: PostgreSQL, the assets in SeaweedFS, the web process and two workers each with a
+    folder of its own (nothing shared but the database and the bucket, as on three machines)."""
     from guidecast.server.app import settings_environ
 
     st = load_settings(environ={}, data_dir=tmp_path / "server", database_url=postgres.create_database("queue"),
-                       jobs_backend="queue", tts_engine="silent", video_width=1280, video_height=720,
+                       jobs_backend="queue", **seaweed.settings(seaweed.create_bucket("queue-test")), tts_engine="silent", video_width=1280, video_height=720,
                        queue_heartbeat_s=0.5, queue_stalled_after_s=3, queue_stalled_cron="* * * * * */1")
     env = settings_environ(st)
     with running_server(st) as (url, app):
         assert app.state.ctx.jobs.alive() == 0  # this process runs no jobs: the workers do
         add_user(app, OWNER, "editor")
-        workers = [_worker(env, tmp_path / f"worker{n}.log") for n in range(2)]
+        workers = [_worker({**env, "GUIDECAST_DATA_DIR": str(tmp_path / f"worker{n}")}, tmp_path / f"worker{n}.log")
+                   for n in range(2)]
         pids = {f"{os.uname().nodename}:{w.pid}"[:120]: w for w in workers}
         try:
             with httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c:
@@ -194,6 +197,17 @@ def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(pos
                 streams = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json",
                                                      str(probe)], capture_output=True, check=True).stdout)
                 assert {s["codec_type"] for s in streams["streams"]} >= {"video", "audio"}
+            # every blob is in the bucket under its hash: the video the web process served came from there
+            s3 = seaweed.client()
+            keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="queue-test")
+                    for o in page.get("Contents", [])}
+            with app.state.ctx.db.session() as s:
+                from guidecast.server.models import GuideVersion
+
+                trees = [v.video_tree for v in s.query(GuideVersion).all()]
+            for tree in trees:
+                blobs = app.state.ctx.assets.tree(tree)
+                assert {f"blobs/{h[:2]}/{h}" for h in [tree, *blobs.values()]} <= keys
         finally:
             for w in workers:
                 if w.poll() is None:
