@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from guidecast.server import docs, freshness, pipeline, storage
@@ -21,6 +20,7 @@ from guidecast.server.db import Database
 from guidecast.server.jobs import JobRunner
 from guidecast.server.limits import RateLimit, SigninLimiter, networks
 from guidecast.server.models import utcnow
+from guidecast.server.pagecache import HashedStatic, PageCache
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
@@ -40,6 +40,7 @@ class Context:
     jobs: JobRunner = field(init=False)
     clock: Callable[[], datetime] = utcnow  # what "now" is for expiry; tests move it instead of sleeping
     scheduler: freshness.Scheduler = field(init=False)
+    pages: PageCache = field(default_factory=PageCache)  # learner pages rendered once per version
 
 
 def make_context(settings: Settings) -> Context:
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                    routes_jobs):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", HashedStatic(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key or "", session_cookie="guidecast_session",
                        max_age=ctx.settings.session_max_age_s, same_site="lax", https_only=ctx.settings.cookie_secure)

@@ -16,6 +16,7 @@ from guidecast.server import analytics
 from guidecast.server.auth import DB, require
 from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
+from guidecast.server.pagecache import anonymous, static_headers
 from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, guide_for
 from guidecast.server.serving import tree_file
@@ -38,6 +39,17 @@ def _beacon_signer(ctx) -> URLSafeSerializer:
 
 def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, embed: bool = False,
                  share: str | None = None):
+
+    ctx = request.app.state.ctx
+    if share is not None and anonymous(request):  # the same page for every visitor: rendered once (pagecache)
+        key = ("embed" if embed else "learner", v.id, v.video_tree, files, share)
+        return ctx.pages.respond(request, key, lambda: _learner_page(request, g, v, files, embed=embed, share=share,
+                                                                     csrf="", user=None))
+    return ctx.pages.respond(request, None, lambda: _learner_page(request, g, v, files, embed=embed, share=share))
+
+
+def _learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, embed: bool, share: str | None,
+                  **shared):
     from guidecast.server.web import page
 
     ctx = request.app.state.ctx
@@ -54,15 +66,15 @@ def learner_page(request: Request, g: Guide, v: GuideVersion, files: str, *, emb
     beacon = _beacon_signer(ctx).dumps([g.id, v.number])
     tpl = "embed.html.j2" if embed else "learner.html.j2"
     return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=chapters, files=files, beacon=beacon,
-                share=share, src=lambda rel: f"{files}guide/{rel}")
+                share=share, src=lambda rel: f"{files}guide/{rel}", **shared)
 
 
 @router.get("/static/guide.css", include_in_schema=False)
-def guide_css() -> FileResponse:
+def guide_css(request: Request) -> FileResponse:
     """The guide exports' stylesheet (templates/guide.css), shared with the learner pages."""
     from guidecast.templates import TEMPLATE_DIR
 
-    return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css")
+    return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css", headers=static_headers(request, "guide.css"))
 
 
 @router.get("/g/{guide_id}", include_in_schema=False)
@@ -147,6 +159,13 @@ def oembed(request: Request, url: str = Query(max_length=2000), format: str = "j
     if parts.netloc != base.netloc or len(segs) != 2 or segs[0] != "s":
         raise HTTPException(404, "not a share link of this server")
     _, g, v = resolve(db, segs[1], request.app.state.ctx.clock())
+    key = ("oembed", v.id, v.video_tree, url, maxwidth, maxheight)
+    return request.app.state.ctx.pages.respond(request, key, lambda: _oembed(request, segs[1], v, maxwidth, maxheight),
+                                               cache_control="public, max-age=60")
+
+
+def _oembed(request: Request, token: str, v: GuideVersion, maxwidth: int | None, maxheight: int | None) -> JSONResponse:
+    segs = ["s", token]
     w, h = EMBED_SIZE
     if maxwidth and maxwidth < w:
         w, h = maxwidth, round(maxwidth * 9 / 16)

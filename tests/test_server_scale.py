@@ -17,9 +17,9 @@ import pytest
 from guidecast.server.settings import load_settings
 from guidecast.server.testing import (
     add_user,
-    free_port,
     publish,
     running_server,
+    serve_process,
     sign_in,
     upload,
     wait_jobs,
@@ -58,20 +58,30 @@ def test_a_bad_database_url_or_queue_without_postgres_is_a_clear_error(tmp_path)
         load_settings(environ={"GUIDECAST_JOBS_BACKEND": "queue"}, data_dir=tmp_path)
 
 
-def _serve(env: dict, port: int, *extra: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "guidecast", "serve", "--port", str(port), *extra],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/signin", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"guidecast serve did not start: {proc.stdout.read().decode()[-2000:]}")
-        time.sleep(0.2)
+def test_two_web_processes_share_the_anonymous_rate_limit(postgres, tmp_path):
+    """Two `guidecast serve` (one of them with two web processes behind its port) on one PostgreSQL: the
+    oEmbed route's burst of 6 is used up by requests spread over all of them, not 6 per process."""
+    env = {"GUIDECAST_DATABASE_URL": postgres.create_database("ratelimit"), "GUIDECAST_DATA_DIR": str(tmp_path),
+           "GUIDECAST_ANONYMOUS_BURST": "6", "GUIDECAST_ANONYMOUS_PER_S": "0.01", "GUIDECAST_TTS_ENGINE": "silent"}
+    load_settings(environ=env)  # the shared secret key, once, before the processes start
+    with serve_process(tmp_path, env) as one, serve_process(tmp_path, env, ("--web-processes", "2")) as two:
+        import psutil
+
+        assert len(psutil.Process(two.pid).children()) >= 2  # uvicorn's worker processes behind one port
+        codes = []
+        for i in range(12):
+            with httpx.Client(timeout=10) as c:  # a new connection each: any process may take it
+                base = (one, two)[i % 2]
+                codes.append(c.get(f"{base}/oembed", params={"url": f"{base}/s/nothing"}).status_code)
+        assert codes[:6] == [404] * 6 and codes[6:] == [429] * 6, codes  # 6 let through (no such link), then 429
+
+
+# -- jobs on the queue ------------------------------------------------------------------------------------------
+
+def _worker(env: dict, log: Path) -> subprocess.Popen:
+    out = open(log, "ab")  # the worker's output, read when a test fails
+    return subprocess.Popen([sys.executable, "-m", "guidecast", "worker"], env={**os.environ, **env},
+                            stdout=out, stderr=subprocess.STDOUT)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -81,38 +91,6 @@ def _stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def test_two_web_processes_share_the_anonymous_rate_limit(postgres, tmp_path):
-    """Two `guidecast serve` (one of them with two web processes behind its port) on one PostgreSQL: the
-    oEmbed route's burst of 6 is used up by requests spread over all of them, not 6 per process."""
-    env = {"GUIDECAST_DATABASE_URL": postgres.create_database("ratelimit"), "GUIDECAST_DATA_DIR": str(tmp_path),
-           "GUIDECAST_ANONYMOUS_BURST": "6", "GUIDECAST_ANONYMOUS_PER_S": "0.01", "GUIDECAST_TTS_ENGINE": "silent"}
-    load_settings(environ=env)  # the shared secret key, once, before the processes start
-    ports = [free_port(), free_port()]
-    servers = [_serve(env, ports[0]), _serve(env, ports[1], "--web-processes", "2")]
-    try:
-        import psutil
-
-        assert len(psutil.Process(servers[1].pid).children()) >= 2  # uvicorn's worker processes
-        codes = []
-        for i in range(12):
-            with httpx.Client(timeout=10) as c:  # a new connection each: any process may take it
-                url = f"http://127.0.0.1:{ports[i % 2]}"
-                codes.append(c.get(f"{url}/oembed", params={"url": f"{url}/s/nothing"}).status_code)
-        assert codes.count(404) == 6 and codes.count(429) == 6, codes  # 6 let through (no such link), then 429
-        assert codes[6:] == [429] * 6
-    finally:
-        for p in servers:
-            _stop(p)
-
-
-# -- jobs on the queue ------------------------------------------------------------------------------------------
-
-def _worker(env: dict, log: Path) -> subprocess.Popen:
-    out = open(log, "ab")  # the worker's output, read when a test fails
-    return subprocess.Popen([sys.executable, "-m", "guidecast", "worker"], env={**os.environ, **env},
-                            stdout=out, stderr=subprocess.STDOUT)
 
 
 def _job(client, job_id: int) -> dict:
@@ -212,3 +190,47 @@ def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(pos
             for w in workers:
                 if w.poll() is None:
                     _stop(w)
+
+
+# -- fast learner pages ------------------------------------------------------------------------------------------
+
+def test_share_page_embed_and_oembed_render_once_per_version_with_etags_and_hashed_static(tmp_path, renders_video):
+    from tests.fixtures.compose.synthetic import make_capture
+
+    make_capture(tmp_path / "capture")
+    st = load_settings(environ={}, data_dir=tmp_path / "server", tts_engine="silent", video_width=320, video_height=180)
+    with running_server(st) as (url, app), httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c, \
+            httpx.Client(base_url=url, timeout=30) as anon:
+        add_user(app, OWNER, "editor")
+        sign_in(c, OWNER)
+        gid = upload(c, "c.zip", zip_folder(tmp_path / "capture", "capture/")).json()["guide"]["id"]
+        wait_jobs(c, gid)
+        publish(c, gid)
+        made = c.post(f"/api/guides/{gid}/links").json()
+        link = made["url"]
+        signed_in_page = c.get(f"/g/{gid}")
+        assert signed_in_page.status_code == 200 and OWNER in signed_in_page.text  # a signed-in page names them
+        pages = app.state.ctx.pages
+        before = pages.renders
+        first, second = anon.get(link), anon.get(link)
+        assert first.status_code == second.status_code == 200 and first.text == second.text
+        assert "set-cookie" not in first.headers  # nothing per visitor in it
+        etag = first.headers["etag"]
+        again = anon.get(link, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+        embed = anon.get(link.replace("/s/", "/embed/"))
+        assert embed.status_code == 200 and "frame-ancestors *" in embed.headers["content-security-policy"]
+        oembed = [anon.get("/oembed", params={"url": link}) for _ in range(3)]
+        assert {r.status_code for r in oembed} == {200} and oembed[0].json()["type"] == "video"
+        assert pages.renders - before == 3  # page, embed and oEmbed: once each
+        # hashed static URLs: a year, immutable; the bare name revalidates
+        css = next(u for u in first.text.split('"') if u.startswith("/static/app.css?v="))
+        r = anon.get(css)
+        assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert anon.get("/static/app.css").headers["cache-control"] == "no-cache"
+        guide_css = next(u for u in first.text.split('"') if u.startswith("/static/guide.css?v="))
+        assert "immutable" in anon.get(guide_css).headers["cache-control"]
+        # a revoked link stops at once, its page cached or not
+        assert c.delete(f"/api/guides/{gid}/links/{made['id']}").status_code in (200, 204)
+        assert anon.get(link).status_code in (404, 410)
+        assert anon.get("/oembed", params={"url": link}).status_code in (404, 410)
