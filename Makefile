@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
-.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench clean
+.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench cluster cluster-down clean
 
 setup: system-deps venv node-deps apps-deps
 
@@ -49,6 +49,14 @@ test-fast: venv
 
 bench: setup
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The scale-out stack on this machine: PostgreSQL, SeaweedFS, 2 web processes, 2 workers, the sample guide
+# built through the API (scripts/cluster.py); cluster-down stops what it started.
+cluster: setup
+	@$(PY) scripts/cluster.py up
+
+cluster-down:
+	@$(PY) scripts/cluster.py down
 
 clean:
 	rm -rf out .pytest_cache

@@ -75,6 +75,15 @@ def test_two_web_processes_share_the_anonymous_rate_limit(postgres, tmp_path):
                 codes.append(c.get(f"{base}/oembed", params={"url": f"{base}/s/nothing"}).status_code)
         assert codes[:6] == [404] * 6 and codes[6:] == [429] * 6, codes  # 6 let through (no such link), then 429
 
+        # a web process SIGKILLed: the others go on serving the port, and a new one takes its place
+        victim = psutil.Process(two.pid).children()[0]
+        victim.kill()
+        victim.wait(10)
+        for _ in range(10):
+            with httpx.Client(timeout=10) as c:
+                assert c.get(f"{two}/signin").status_code == 200
+        _wait(lambda: len(psutil.Process(two.pid).children()) >= 2, timeout=30)
+
 
 # -- jobs on the queue ------------------------------------------------------------------------------------------
 
@@ -168,6 +177,15 @@ def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(pos
                 end = _wait(finished, timeout=180, every=0.3)
                 assert end["state"] == "done", end
                 assert end["attempts"] == 2 and end["worker"] in pids  # the survivor
+                # cancelling reaches the render in its worker process
+                base = c.get(f"/api/guides/{gid}/edits").json()
+                c.put(f"/api/guides/{gid}/edits", json={"base_revision": base["revision"],
+                                                         "edits": {**base["edits"], "rate": 200}})
+                c.post(f"/api/guides/{gid}/publish", json={})
+                job3 = _wait(rendering, timeout=60, every=0.05)
+                assert c.post(f"/api/jobs/{job3['id']}/cancel").status_code == 200
+                cancelled = _wait(lambda: _job(c, job3["id"])["state"] in ("cancelled", "done", "failed"), timeout=60)
+                assert cancelled and _job(c, job3["id"])["state"] == "cancelled"
                 v2 = c.get(f"/g/{gid}/v/2/files/video/guide.mp4")
                 assert v2.status_code == 200 and v2.content[4:8] == b"ftyp" and v2.content != v1.content
                 probe = tmp_path / "v2.mp4"
@@ -234,3 +252,44 @@ def test_share_page_embed_and_oembed_render_once_per_version_with_etags_and_hash
         assert c.delete(f"/api/guides/{gid}/links/{made['id']}").status_code in (200, 204)
         assert anon.get(link).status_code in (404, 410)
         assert anon.get("/oembed", params={"url": link}).status_code in (404, 410)
+
+
+@pytest.mark.browser
+def test_scheduled_checks_come_from_the_queue_once_however_many_workers(postgres, tmp_path, sample_app,
+                                                                        submit_expense_workflow):
+    """A workflow captured in a worker (Chromium there), then the queue's periodic tick (every second, in
+    two workers) queues the due check: one at a time, each run once, the app unchanged."""
+    from urllib.parse import urlsplit
+
+    from guidecast.server.app import settings_environ
+
+    st = load_settings(environ={}, data_dir=tmp_path / "server", database_url=postgres.create_database("ticks"),
+                       jobs_backend="queue", tts_engine="silent", capture_allowed_hosts=[urlsplit(sample_app.url).netloc],
+                       capture_env_vars=["EXPENSELY_PASSWORD"], check_interval_hours=0.002, check_cron="* * * * * */1")
+    env = settings_environ(st)
+    with running_server(st) as (url, app):
+        assert app.state.ctx.scheduler._thread is None  # no scheduler thread in the web process
+        add_user(app, OWNER, "editor")
+        workers = [_worker({**env, "GUIDECAST_DATA_DIR": str(tmp_path / f"worker{n}")}, tmp_path / f"worker{n}.log")
+                   for n in range(2)]
+        try:
+            with httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c:
+                sign_in(c, OWNER)
+                r = upload(c, "submit-expense.yaml", submit_expense_workflow.read_bytes(), sample_app.url)
+                assert r.status_code == 201, r.text
+                gid = r.json()["guide"]["id"]
+                wait_jobs(c, gid, 2, timeout=180)  # capture, compose
+
+                def checks():
+                    done = [j for j in c.get(f"/api/guides/{gid}/jobs").json() if j["kind"] == "check"]
+                    return done if len(done) >= 2 and all(j["state"] == "done" for j in done) else None
+
+                jobs = sorted(_wait(checks, timeout=120, every=0.5), key=lambda j: j["id"])
+                for before, after in zip(jobs, jobs[1:], strict=False):  # one at a time, never two for one tick
+                    assert after["created_at"] >= before["finished_at"], jobs
+                assert all(j["attempts"] == 1 for j in jobs)
+                assert c.get(f"/api/guides/{gid}/checks").json()[0]["outcome"] == "unchanged"
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    _stop(w)
