@@ -20,7 +20,7 @@ from guidecast.server.db import Database
 from guidecast.server.jobs import JobRunner
 from guidecast.server.limits import RateLimit, SigninLimiter, networks
 from guidecast.server.models import utcnow
-from guidecast.server.pagecache import HashedStatic, PageCache
+from guidecast.server.pagecache import HashedStatic, PageCache, SharedPages
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
 
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     install_error_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key or "", session_cookie="guidecast_session",
                        max_age=ctx.settings.session_max_age_s, same_site="lax", https_only=ctx.settings.cookie_secure)
+    app.add_middleware(SharedPages)  # cached share pages without the route (server/pagecache.py)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_upload_bytes)
     return app

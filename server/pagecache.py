@@ -9,12 +9,18 @@
   `Cache-Control: public, max-age=31536000, immutable` (the hash changes whenever the file does), and
   anything else with `no-cache`.
 
+- `SharedPages`: in front of the routes, an anonymous `GET /s/TOKEN` or `/embed/TOKEN` whose page is in the
+  cache is answered with one query (is the link live, which version does it show: the same rules as
+  `sharing.resolve`) and no ORM session, request thread or route; anything else (a miss, a link that is not
+  plainly live) goes on to the route, which answers or renders and fills the cache.
+
 A view is recorded by the page's own beacon (server/static/learner.js) after it has loaded, so the
 response never waits for an analytics write.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -78,6 +84,14 @@ class PageCache:
         self._lock = threading.Lock()
         self.renders = 0  # pages rendered for the cache (tests: once per version)
 
+    @property
+    def empty(self) -> bool:
+        return not self._pages
+
+    def peek(self, key: tuple):
+        """(body, media type, headers) of a cached page, or None."""
+        return self._get(key)
+
     def _get(self, key: tuple):
         with self._lock:
             hit = self._pages.get(key)
@@ -117,3 +131,61 @@ class PageCache:
             return Response(status_code=304, headers={"ETag": etag, "Cache-Control": headers.get("cache-control")
                                                       or headers.get("Cache-Control") or "no-cache"})
         return None
+
+
+SHARED = re.compile(r"/(s|embed)/([A-Za-z0-9_-]{1,64})")
+
+
+def live_version(ctx, token: str) -> tuple[int, str | None] | None:
+    """(version id, video tree) a live share link shows now, or None when anything is not plainly so (the
+    route then decides, and says why): one query, the rules of `sharing.resolve`."""
+    from sqlalchemy import and_, or_, select
+
+    from guidecast.server.models import Guide, GuideVersion, ShareLink
+    from guidecast.server.sharing import hash_token
+
+    now = ctx.clock()
+    q = (select(GuideVersion.id, GuideVersion.video_tree)
+         .select_from(ShareLink).join(Guide, Guide.id == ShareLink.guide_id)
+         .join(GuideVersion, and_(GuideVersion.guide_id == Guide.id, GuideVersion.draft.is_(False),
+                                  or_(ShareLink.version.is_(None), GuideVersion.number == ShareLink.version)))
+         .where(ShareLink.token_hash == hash_token(token), ShareLink.revoked_at.is_(None),
+                or_(ShareLink.expires_at.is_(None), ShareLink.expires_at > now), Guide.status == "published")
+         .order_by(GuideVersion.number.desc()).limit(1))
+    with ctx.db.engine.connect() as conn:
+        row = conn.execute(q).first()
+    return (row[0], row[1]) if row else None
+
+
+class SharedPages:
+    """Pure ASGI middleware: cached anonymous share pages and embeds without the route (see above)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            m = SHARED.fullmatch(scope["path"])
+            if m is not None:
+                request = Request(scope)
+                if anonymous(request):
+                    response = await self._cached(request, m.group(1), m.group(2))
+                    if response is not None:
+                        return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    async def _cached(self, request: Request, kind: str, token: str) -> Response | None:
+        import anyio
+
+        ctx = request.app.state.ctx
+        if ctx.pages.empty:
+            return None
+        live = await anyio.to_thread.run_sync(live_version, ctx, token)
+        if live is None:
+            return None
+        key = ("embed" if kind == "embed" else "learner", live[0], live[1], f"/s/{token}/files/", token)
+        hit = ctx.pages.peek(key)
+        if hit is None:
+            return None
+        body, media, headers = hit
+        return PageCache._not_modified(request, headers) or Response(body, media_type=media, headers=headers)

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from guidecast.server.services import Postgres
+from guidecast.server.services import Postgres, free_port
 from guidecast.server.testing import seed_site, serve_process, wrk
 from tests.fixtures.compose.synthetic import make_capture
 
@@ -48,8 +48,9 @@ def main() -> None:
             os.environ.update(env)  # `guidecast user add` (seed_site) reaches the same database
             make_capture(root / "capture")
             routes: dict[str, str] = {}
+            port = free_port()  # both runs on one port: the share link and oEmbed name it
             for n in PROCESSES:
-                with serve_process(root / "data", env, ("--web-processes", str(n))) as url:
+                with serve_process(root / "data", env, ("--web-processes", str(n)), port=port) as url:
                     if not routes:
                         site = seed_site(url, root / "data", root / "capture")
                         link = site["client"].post(f"/api/guides/{site['guide_id']}/links").json()["url"]
