@@ -5,7 +5,7 @@ VENV_STAMP := .venv/.installed
 OUT ?= out/demo
 
 NODE_DIR ?= .cache/node
-.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench clean extension lint-extension test-extension
+.PHONY: setup system-deps venv node-deps apps-deps demo lint types test test-fast bench cluster cluster-down clean extension lint-extension test-extension
 
 setup: system-deps venv node-deps apps-deps
 
@@ -62,6 +62,14 @@ test-fast: venv
 
 bench: setup
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The scale-out stack on this machine: PostgreSQL, SeaweedFS, 2 web processes, 2 workers, the sample guide
+# built through the API (scripts/cluster.py); cluster-down stops what it started.
+cluster: setup
+	@$(PY) scripts/cluster.py up
+
+cluster-down:
+	@$(PY) scripts/cluster.py down
 
 clean:
 	rm -rf out .pytest_cache

@@ -10,6 +10,8 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# PostgreSQL's server programs (the scale-out database; tests start a private cluster, server/services.py)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -d /usr/share/fonts/truetype/liberation ] || need+=(fonts-liberation)
 if [ ${#need[@]} -eq 0 ]; then

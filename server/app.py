@@ -11,16 +11,16 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from guidecast.server import docs, exports, freshness, pipeline, storage
 from guidecast.server.assets import AssetStore
 from guidecast.server.capacity import Gate, pool_size, size_thread_pool
-from guidecast.server.db import Database, sqlite_url
+from guidecast.server.db import Database
 from guidecast.server.jobs import JobRunner
 from guidecast.server.limits import RateLimit, SigninLimiter, networks
 from guidecast.server.models import utcnow
+from guidecast.server.pagecache import HashedStatic, PageCache, SharedPages
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.user_files import origin
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
@@ -43,21 +43,38 @@ class Context:
     clock: Callable[[], datetime] = utcnow  # what "now" is for expiry; tests move it instead of sleeping
     scheduler: freshness.Scheduler = field(init=False)
     xapi: Sender = field(init=False)  # sends the xAPI outbox to the LRS when LRS_URL is set
+    pages: PageCache = field(default_factory=PageCache)  # learner pages rendered once per version
 
 
 def make_context(settings: Settings) -> Context:
     for sub in ("work", "cache"):
         settings.path(sub).mkdir(parents=True, exist_ok=True)
-    db = Database(sqlite_url(settings.data_dir), pool_size(settings.request_threads, settings.job_workers))
+    db = Database(settings.db_url, pool_size(settings.request_threads, settings.job_workers))
     db.migrate()
-    ctx = Context(settings, db, AssetStore(settings.path("assets")),
+    ctx = Context(settings, db, asset_store(settings),
                   SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
                   Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
-                  RateLimit(settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
-    ctx.jobs = JobRunner(ctx, {**pipeline.HANDLERS, **freshness.HANDLERS, **exports.HANDLERS, "gc": storage.gc_job})
+                  RateLimit(db, settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
+    handlers: dict = {**pipeline.HANDLERS, **freshness.HANDLERS, **exports.HANDLERS, "gc": storage.gc_job}
+    if settings.jobs_backend == "queue":
+        from guidecast.server.queue import QueueRunner
+
+        ctx.jobs = QueueRunner(ctx, handlers)  # `guidecast worker` processes run them
+    else:
+        ctx.jobs = JobRunner(ctx, handlers)
     ctx.scheduler = freshness.Scheduler(ctx)  # runs only when check_interval_hours > 0
     ctx.xapi = Sender(ctx)  # runs only when lrs_url is set
     return ctx
+
+
+def asset_store(settings: Settings) -> AssetStore:
+    """The folder DATA_DIR/assets, or the S3 bucket with that folder as its local cache."""
+    if not settings.s3_bucket:
+        return AssetStore(settings.path("assets"))
+    from guidecast.server.objectstore import ObjectStore
+
+    return ObjectStore(settings.path("assets"), settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                       region=settings.s3_region, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key)
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
@@ -97,10 +114,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                    routes_sharing, routes_jobs, routes_exports, routes_recordings, user_files):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc with their assets served from here, not a CDN
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", HashedStatic(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=ctx.settings.secret_key or "", session_cookie="guidecast_session",
                        max_age=ctx.settings.session_max_age_s, same_site="lax", https_only=ctx.settings.cookie_secure)
+    app.add_middleware(SharedPages)  # cached share pages without the route (server/pagecache.py)
     app.add_middleware(SecurityHeaders, files_origin=origin(ctx.settings.user_files_url))
     app.add_middleware(BodyLimit, limit=ctx.settings.max_upload_bytes)
     return app
@@ -116,6 +134,35 @@ def uvicorn_config(app: FastAPI, host: str, port: int, **kw):
 
 
 def run(settings: Settings) -> None:
+    """Serve in this process, or (web_processes > 1) in that many uvicorn worker processes sharing the port,
+    each building its app from the same settings (handed down as GUIDECAST_* variables)."""
+    import os
+
     import uvicorn
 
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port)).run()
+    if settings.web_processes <= 1:
+        uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port)).run()
+        return
+    os.environ.update(settings_environ(settings))
+    uvicorn.run("guidecast.server.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
+                workers=settings.web_processes, log_level="warning", proxy_headers=False, forwarded_allow_ips="",
+                server_header=False, access_log=False)
+
+
+def settings_environ(settings: Settings) -> dict[str, str]:
+    """`settings` as the GUIDECAST_* variables load_settings reads back."""
+    from guidecast.server.settings import ENV_PREFIX
+
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = ",".join(value) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) \
+            else str(value)
+        env[ENV_PREFIX + name.upper()] = text
+    return env
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one web process started by `run` (uvicorn's factory)."""
+    return create_app(load_settings())

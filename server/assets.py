@@ -1,4 +1,5 @@
 """Content-addressed assets under DATA_DIR/assets: files stored once by sha256, folders as trees.
+(The same store in an S3-compatible bucket, with this folder as its local cache: server/objectstore.py.)
 
 A tree is a JSON blob `{"relative/path": "<sha256>", ...}`; a bundle folder (capture, guide, video) is
 stored as one tree and referred to by the tree's hash. Blobs are immutable (read-only on disk).
@@ -23,12 +24,16 @@ class AssetStore:
         self._json = lru_cache(maxsize=512)(self._read_json)
 
     def blob_path(self, sha: str) -> Path:
+        return self._local_path(sha)
+
+    def _local_path(self, sha: str) -> Path:
+        """Where the blob `sha` lies in the folder (for the object store: its local cache)."""
         if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
             raise ValueError(f"not an asset hash: {sha!r}")
         return self.root / sha[:2] / sha
 
     def _place(self, sha: str, write) -> str:
-        target = self.blob_path(sha)
+        target = self._local_path(sha)
         if target.exists():
             try:
                 os.utime(target)  # in use again: young for the sweep's grace period (server/storage.py)

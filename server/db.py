@@ -1,4 +1,6 @@
-"""The database: SQLite under the data directory (or any SQLAlchemy URL), migrated with Alembic at start-up."""
+"""The database: SQLite under the data directory (the default), or PostgreSQL through psycopg 3
+(`GUIDECAST_DATABASE_URL=postgresql://...`), migrated with Alembic at start-up. On PostgreSQL the start-up
+also lays out Procrastinate's tables (the job queue, server/queue.py) once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -28,7 +30,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=8, pool_timeout=10)
+    return create_engine(url, pool_size=pool_size, max_overflow=8, pool_timeout=10, pool_pre_ping=True)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -37,14 +39,26 @@ def sqlite_url(data_dir: Path) -> str:
 
 def upgrade(engine: Engine) -> None:
     """`alembic upgrade head` against `engine`, with the migration scripts kept in server/migrations."""
+    with engine.begin() as conn:
+        upgrade_on(conn)
+
+
+def upgrade_on(conn) -> None:
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def queue_schema(conn) -> None:
+    """Procrastinate's own tables and functions, laid out by its schema script when they are missing."""
+    from procrastinate.schema import SchemaManager
+
+    if conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is None:
+        conn.connection.driver_connection.execute(SchemaManager.get_schema())  # a script: no parameters
 
 
 class Database:
@@ -52,8 +66,18 @@ class Database:
         self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
     def migrate(self) -> None:
-        upgrade(self.engine)
+        if self.postgres:
+            with self.engine.begin() as conn:  # one process migrates at a time (several start together)
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(72657)")
+                upgrade_on(conn)
+                queue_schema(conn)
+        else:
+            upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

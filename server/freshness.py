@@ -391,6 +391,8 @@ class Scheduler:
     def start(self) -> None:
         if self.ctx.settings.check_interval_hours <= 0 or (self._thread and self._thread.is_alive()):
             return
+        if self.ctx.settings.jobs_backend == "queue":
+            return  # the queue's periodic task ticks, once however many processes (server/queue.py)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="guidecast-check-scheduler", daemon=True)
         self._thread.start()

@@ -3,7 +3,7 @@
 Worker threads claim queued rows one at a time (an atomic UPDATE ... WHERE state='queued'), call the
 job kind's handler (server/pipeline.py) with a `progress(done, total, what)` callback that records the
 progress and raises JobCancelled when a cancel was asked for. On start-up, rows a killed server left
-"running" are queued again while they have attempts left, else marked failed: never silently lost.
+"running" (their `worker` process is gone; a sibling web process's jobs stay its own) are queued again while they have attempts left, else marked failed: never silently lost.
 
 A worker survives any exception (a locked or unreachable database, a bug): it logs it and goes on; a
 supervisor thread starts a worker again should one ever die.
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,29 @@ FINAL_STATES = {"done", "failed", "cancelled"}
 PROGRESS_EVERY_S = 0.25
 RETRY_S = 1.0  # a worker whose database call failed waits this long before it tries again
 SUPERVISE_EVERY_S = 2.0
+
+
+def worker_name() -> str:
+    """Who runs a job: host:pid (recorded in `jobs.worker`)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def worker_alive(worker: str | None) -> bool:
+    """Whether the process `worker` names still runs (a process on another host: assumed so)."""
+    if not worker or ":" not in worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname()[:len(host)] or not pid.isdigit():
+        return True
+    if int(pid) == os.getpid():
+        return False  # this process is starting: whatever it ran before is gone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class JobCancelled(Exception):
@@ -53,9 +78,14 @@ class JobRunner:
         """Jobs a previous server left running: queue them again (attempts left) or mark them failed."""
         limit = self.ctx.settings.job_max_attempts
         with self.ctx.db.session() as s:
-            requeued = s.execute(update(Job).where(Job.state == "running", Job.attempts < limit)
+            running = s.execute(select(Job.id, Job.worker).where(Job.state == "running")).all()
+            orphans = [job_id for job_id, worker in running if not worker_alive(worker)]
+            if not orphans:
+                return {"resumed": 0, "failed": 0}
+            mine = Job.id.in_(orphans)  # a sibling web process's running jobs are its own
+            requeued = s.execute(update(Job).where(mine, Job.attempts < limit)
                                  .values(state="queued", what="resumed after a server restart")).rowcount
-            failed = s.execute(update(Job).where(Job.state == "running").values(
+            failed = s.execute(update(Job).where(mine, Job.state == "running").values(
                 state="failed", finished_at=utcnow(),
                 error=f"interrupted by a server restart {limit} time(s); start it again")).rowcount
         if requeued or failed:
@@ -113,7 +143,8 @@ class JobRunner:
         is no longer queued (a running server's worker took it, or it was cancelled)."""
         with self.ctx.db.session() as s:
             claimed = s.execute(update(Job).where(Job.id == job_id, Job.state == "queued").values(
-                state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None)).rowcount
+                state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None,
+                worker=worker_name())).rowcount
         if claimed:
             self._run(job_id)
         return bool(claimed)
@@ -158,7 +189,8 @@ class JobRunner:
         oldest = select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(1).scalar_subquery()
         with self.ctx.db.session() as s:
             return s.scalar(update(Job).where(Job.id == oldest, Job.state == "queued").values(
-                state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None).returning(Job.id))
+                state="running", attempts=Job.attempts + 1, started_at=utcnow(), error=None,
+                worker=worker_name()).returning(Job.id))
 
     def _progress(self, job_id: int) -> Progress:
         last = [0.0]
@@ -210,7 +242,7 @@ def job_json(job: Job) -> dict:
     return {
         "id": job.id, "kind": job.kind, "state": job.state, "guide_id": job.guide_id,
         "done": job.done, "total": job.total, "what": job.what, "error": job.error,
-        "attempts": job.attempts, "cancel_requested": job.cancel_requested,
+        "attempts": job.attempts, "cancel_requested": job.cancel_requested, "worker": job.worker,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "result": json.loads(job.result_json or "{}"),

@@ -8,8 +8,8 @@
 - `client_ip`: the peer address; `X-Forwarded-For` counts only when the peer is one of the configured
   `TRUSTED_PROXIES` (uvicorn itself is told to trust no proxy header, server/app.py `uvicorn_config`).
 
-The anonymous rate limit lives in this process's memory: a restart forgets it, and several processes
-behind a load balancer each keep their own (`guidecast serve` runs one).
+Both live in the database: every web process (`guidecast serve --web-processes N`, or several servers
+behind a load balancer sharing one PostgreSQL) counts against the same limits.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ import time
 import unicodedata
 
 from fastapi import HTTPException, Request
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
-from guidecast.server.models import SigninFailure
+from guidecast.server.models import RateBucket, SigninFailure
 
 
 def normal_email(email: str) -> str:
@@ -64,26 +64,43 @@ class SigninLimiter:
 
 
 class RateLimit:
-    """A token bucket per key: `burst` requests at once, then `per_s` a second."""
+    """A token bucket per key: `burst` requests at once, then `per_s` a second. The buckets are rows of
+    `rate_buckets`, each request one atomic upsert (refill, then take a token if there is one), so every
+    web process sharing the database draws from the same bucket."""
 
-    MAX_KEYS = 100_000
+    PURGE_EVERY = 1000  # requests between sweeps of the buckets that are full again
 
-    def __init__(self, per_s: float, burst: int):
+    def __init__(self, db, per_s: float, burst: int):
+        self.db = db
         self.per_s, self.burst = per_s, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._count = 0
         self._lock = threading.Lock()
 
+    def _upsert(self, dialect: str, key: str, now: float):
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        pg = dialect == "postgresql"
+        least = func.least if pg else func.min
+        stmt = (postgresql.insert if pg else sqlite.insert)(RateBucket).values(key=key, tokens=float(self.burst - 1), at=now, ok=True)
+        refilled = least(float(self.burst), RateBucket.tokens + (now - RateBucket.at) * self.per_s)  # the stored row
+        take = refilled >= 1
+        return stmt.on_conflict_do_update(index_elements=[RateBucket.key], set_={
+            "tokens": case((take, refilled - 1), else_=refilled), "at": now, "ok": take,
+        }).returning(RateBucket.ok)
+
     def hit(self, key: str) -> None:
-        now = time.monotonic()
+        now = time.time()
+        with self.db.session() as s:
+            ok = s.scalar(self._upsert(s.get_bind().dialect.name, key[:200], now))
         with self._lock:
-            tokens, at = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - at) * self.per_s)
-            if tokens < 1:
-                raise HTTPException(429, "too many requests; slow down",
-                                    headers={"Retry-After": str(max(1, round(1 / self.per_s)))})
-            if len(self._buckets) >= self.MAX_KEYS and key not in self._buckets:
-                self._buckets.clear()  # a flood of addresses: forget them all rather than grow without end
-            self._buckets[key] = (tokens - 1, now)
+            self._count += 1
+            purge = self._count % self.PURGE_EVERY == 0
+        if purge:  # a bucket full again says nothing: forget it
+            with self.db.session() as s:
+                s.execute(delete(RateBucket).where(RateBucket.at < now - self.burst / self.per_s))
+        if not ok:
+            raise HTTPException(429, "too many requests; slow down",
+                                headers={"Retry-After": str(max(1, round(1 / self.per_s)))})
 
 
 def networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -176,6 +176,7 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)  # host:pid of the process running it
 
     @property
     def params(self) -> dict[str, Any]:
@@ -233,3 +234,14 @@ class SigninFailure(Base):
     kind: Mapped[str] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(320))
     at: Mapped[float] = mapped_column(Float)  # time.time()
+
+
+class RateBucket(Base):
+    """One token bucket of the anonymous-route rate limit (server/limits.py `RateLimit`), per client
+    address: in the database, so that every web process draws from the same bucket."""
+
+    __tablename__ = "rate_buckets"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)  # time.time() of the last request
+    ok: Mapped[bool] = mapped_column(Boolean)  # whether the last request was let through

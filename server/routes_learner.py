@@ -15,6 +15,7 @@ from guidecast.server import analytics, learner
 from guidecast.server.auth import DB, current_user, require
 from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
+from guidecast.server.pagecache import anonymous, static_headers
 from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, counts_as_learner, guide_for
 from guidecast.server.serving import tree_file
@@ -37,13 +38,25 @@ def _beacon_signer(ctx) -> URLSafeSerializer:
 def learner_page(request: Request, db: Session, user: User | None, g: Guide, v: GuideVersion, files: str, *,
                  embed: bool = False, share: str | None = None):
     """The learner view (or the embed player) of version `v`. Visits count in the analytics only when
-    `counts_as_learner` (a learner on a published version); an editor's visit is a preview."""
+    `counts_as_learner` (a learner on a published version); an editor's visit is a preview. A share page
+    seen signed out is the same for every visitor: rendered once per version (server/pagecache.py)."""
+    ctx = request.app.state.ctx
+    if share is not None and anonymous(request):
+        key = ("embed" if embed else "learner", v.id, v.video_tree, files, share)
+        return ctx.pages.respond(request, key, lambda: _learner_page(request, db, None, g, v, files, embed=embed,
+                                                                     share=share, csrf="", user=None))
+    return ctx.pages.respond(request, None, lambda: _learner_page(request, db, user, g, v, files, embed=embed,
+                                                                  share=share))
+
+
+def _learner_page(request: Request, db: Session, viewer: User | None, g: Guide, v: GuideVersion, files: str, *,
+                  embed: bool, share: str | None, **shared):
     from guidecast.server.web import page
 
     ctx = request.app.state.ctx
     gj = guide_json(ctx, v.guide_tree)
     video = ctx.assets.read_json(v.video_tree, "video.json") if v.video_tree else None
-    counted = counts_as_learner(db, user, g, v)
+    counted = counts_as_learner(db, viewer, g, v)
     beacon = _beacon_signer(ctx).dumps([g.id, v.number, len(gj["steps"])]) if counted else None
     meta = learner.share_meta(public_base(request), share, gj, video, files) if share else None
     tpl = "embed.html.j2" if embed else "learner.html.j2"
@@ -54,15 +67,15 @@ def learner_page(request: Request, db: Session, user: User | None, g: Guide, v: 
     return page(request, tpl, g=g, v=v, guide=gj, video=video, chapters=learner.chapters(video, gj), files=files,
                 beacon=beacon, preview=not counted, read_min_s=ctx.settings.read_min_s, share=share, meta=meta,
                 zoom_box=learner.zoom_box, src=lambda rel: f"{files}guide/{rel}",
-                learn_ctx=learn_token(ctx, g, v, share), learn_base=learn_base)
+                learn_ctx=learn_token(ctx, g, v, share), learn_base=learn_base, **shared)
 
 
 @router.get("/static/guide.css", include_in_schema=False)
-def guide_css() -> FileResponse:
+def guide_css(request: Request) -> FileResponse:
     """The guide exports' stylesheet (templates/guide.css), shared with the learner pages."""
     from guidecast.templates import TEMPLATE_DIR
 
-    return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css")
+    return FileResponse(TEMPLATE_DIR / "guide.css", media_type="text/css", headers=static_headers(request, "guide.css"))
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -156,6 +169,13 @@ def oembed(request: Request, url: str = Query(max_length=2000), format: str = "j
     if parts.netloc != base.netloc or len(segs) != 2 or segs[0] != "s":
         raise HTTPException(404, "not a share link of this server")
     _, g, v = resolve(db, segs[1], request.app.state.ctx.clock())
+    key = ("oembed", v.id, v.video_tree, url, maxwidth, maxheight)
+    return request.app.state.ctx.pages.respond(request, key, lambda: _oembed(request, segs[1], v, maxwidth, maxheight),
+                                               cache_control="public, max-age=60")
+
+
+def _oembed(request: Request, token: str, v: GuideVersion, maxwidth: int | None, maxheight: int | None) -> JSONResponse:
+    segs = ["s", token]
     w, h = EMBED_SIZE
     if maxwidth and maxwidth < w:
         w, h = maxwidth, round(maxwidth * 9 / 16)

@@ -10,9 +10,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", case_sensitive=False)
 
     data_dir: Path = Path("out/server")
+    # the database: SQLite in DATA_DIR (default) or postgresql://user@host:port/name (psycopg 3)
+    database_url: str | None = None
+    # where jobs run: "threads" inside `guidecast serve` (default), or "queue": Procrastinate on the
+    # PostgreSQL database, run by `guidecast worker` processes (server/queue.py)
+    jobs_backend: Literal["threads", "queue"] = "threads"
+    # the asset store: DATA_DIR/assets (default) or an S3-compatible bucket (server/objectstore.py)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:8333 (SeaweedFS); None: AWS
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None  # None: boto3's own lookup (AWS_ACCESS_KEY_ID, instance role, ...)
+    s3_secret_key: str | None = None
+    web_processes: int = Field(1, ge=1, le=64)  # `guidecast serve`: uvicorn worker processes behind one port
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     base_url: str | None = None  # public URL for share links and oEmbed (default: from the request)
@@ -51,6 +63,12 @@ class Settings(BaseSettings):
     job_workers: int = Field(1, ge=1)
     job_max_attempts: int = Field(2, ge=1)  # a job interrupted by a restart runs again until this many attempts
     check_interval_hours: float = Field(0, ge=0)  # scheduled freshness checks: every guide at most this often (0: off)
+    # the queue backend (jobs_backend=queue): when the next due check is queued (cron; a 6th field: seconds),
+    # how often a worker says it is alive, and after how long without a word its job is given to another
+    check_cron: str = "* * * * *"
+    queue_stalled_cron: str = "* * * * * */10"
+    queue_heartbeat_s: float = Field(5.0, gt=0)
+    queue_stalled_after_s: float = Field(30.0, gt=0)
 
     signin_per_ip: int = Field(20, ge=1)  # failed sign-ins per window before 429
     signin_per_account: int = Field(5, ge=1)
@@ -72,6 +90,27 @@ class Settings(BaseSettings):
     quiz_model: str | None = None  # optional: more quiz questions from an OpenAI-compatible endpoint
     quiz_base_url: str | None = None
     quiz_api_key: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        scheme = v.split(":", 1)[0]
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+            return "postgresql+psycopg:" + v.split(":", 1)[1]  # psycopg 3, whatever the URL said
+        if scheme.startswith("sqlite"):
+            return v
+        raise ValueError("takes sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE")
+
+    @field_validator("check_cron", "queue_stalled_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        import croniter
+
+        if not croniter.croniter.is_valid(v):
+            raise ValueError("takes a cron line such as '*/5 * * * *' (a 6th field: seconds)")
+        return v
 
     @field_validator("capture_allowed_hosts", "capture_env_vars", "trusted_proxies", mode="before")
     @classmethod
@@ -118,6 +157,18 @@ class Settings(BaseSettings):
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings  # no .env file, no secrets folder: configuration is explicit
 
+    @model_validator(mode="after")
+    def _queue_needs_postgres(self) -> Settings:
+        if self.jobs_backend == "queue" and not (self.database_url or "").startswith("postgresql"):
+            raise ValueError("jobs_backend 'queue' needs a PostgreSQL database_url (GUIDECAST_DATABASE_URL)")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        from guidecast.server.db import sqlite_url
+
+        return self.database_url or sqlite_url(self.data_dir)
+
     def path(self, *parts: str) -> Path:
         return self.data_dir.joinpath(*parts)
 
@@ -147,6 +198,9 @@ def _describe(err: ValidationError, from_env: set[str]) -> str:
         where = ENV_PREFIX + name.upper() if name in from_env else f"setting {name}"
         value = e.get("input")
         shown = f"={value!r}" if isinstance(value, (str, int, float)) and len(str(value)) < 80 else ""
+        if not e["loc"]:  # a rule across settings (model validator): its message names them
+            problems.append(f"server settings: {clean_message(e['msg'])}")
+            continue
         problems.append(f"{where}{shown}: {clean_message(e['msg'])}")
     return "; ".join(problems)
 

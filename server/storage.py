@@ -76,6 +76,11 @@ def collect(ctx, grace_s: float = GRACE_S) -> Collected:
                 continue
             out.deleted += 1
             out.freed_bytes += st.st_size
+    sweep_remote = getattr(ctx.assets, "sweep_remote", None)
+    if sweep_remote is not None:  # the S3 bucket (server/objectstore.py); the folder above is its cache
+        deleted, freed = sweep_remote(live, cutoff)
+        out.deleted += deleted
+        out.freed_bytes += freed
     with ctx.db.session() as s:
         guides = set(s.scalars(select(Guide.id)))
     work = ctx.settings.path("work")

@@ -179,21 +179,30 @@ def wrk(url: str, *, connections: int, seconds: int, cookie: str | None = None, 
             "socket_errors": raw["socket_errors"], "timeouts": raw["timeouts"]}
 
 
+class Served(str):
+    """A served process's URL, with the process id (`pid`)."""
+
+    pid: int = 0
+
+
 @contextmanager
-def serve_process(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`guidecast serve` in its own process on a free loopback port (what a deployment runs); yields its URL.
-    Its output goes to DATA_DIR/serve.log."""
+def serve_process(data_dir: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = (),
+                  port: int | None = None) -> Iterator[str]:
+    """`guidecast serve` in its own process on a free loopback port (what a deployment runs), `args` added
+    (e.g. `--web-processes 2`); yields its URL. Its output goes to DATA_DIR/serve.log."""
     import os
     import subprocess
     import sys
 
-    port = free_port()
+    port = port or free_port()
     Path(data_dir).mkdir(parents=True, exist_ok=True)
-    log = open(Path(data_dir) / "serve.log", "wb")
+    log = open(Path(data_dir) / "serve.log", "ab")
     exe = Path(sys.executable).with_name("guidecast")
-    proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+    proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+                             *args],
                             env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = Served(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         deadline = time.monotonic() + 60
         while True:

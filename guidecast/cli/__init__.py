@@ -221,13 +221,17 @@ def sample_app_cmd(variant: str, port: int) -> None:
 @click.option("--host", help="Interface to listen on (default 127.0.0.1, or GUIDECAST_HOST).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080, or GUIDECAST_PORT).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Database and assets (default out/server, or GUIDECAST_DATA_DIR).")
-def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
+@click.option("--web-processes", type=click.IntRange(1, 64),
+              help="Web processes behind the one port (default 1, or GUIDECAST_WEB_PROCESSES).")
+def serve(host: str | None, port: int | None, data_dir: Path | None, web_processes: int | None) -> None:
     """Run the web app: library, editor, learner view, sharing and jobs (settings: GUIDECAST_* env)."""
     from guidecast.server.app import run
     from guidecast.server.settings import load_settings
 
-    settings = load_settings(host=host, port=port, data_dir=data_dir)
-    click.echo(f"guidecast on http://{settings.host}:{settings.port}  data in {settings.data_dir}  (Ctrl+C to stop)")
+    settings = load_settings(host=host, port=port, data_dir=data_dir, web_processes=web_processes)
+    n = settings.web_processes
+    click.echo(f"guidecast on http://{settings.host}:{settings.port}  data in {settings.data_dir}"
+               f"{f'  {n} web processes' if n > 1 else ''}  (Ctrl+C to stop)")
     run(settings)
 
 

@@ -11,6 +11,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(user)
     cli.add_command(check_due)
     cli.add_command(gc)
+    cli.add_command(worker)
 
 
 @click.group()
@@ -100,3 +101,46 @@ def gc(data_dir: Path | None, grace_minutes: float) -> None:
     out = collect(ctx, grace_s=grace_minutes * 60)
     prune_caches(ctx)
     click.echo(out.line())
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="As for `guidecast serve` (work folders, caches).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes to run here; each runs one job at a time.")
+def worker(data_dir: Path | None, processes: int) -> None:
+    """Run jobs of the queue (capture, compose, publish, render, check, refresh) until stopped.
+
+    Needs GUIDECAST_JOBS_BACKEND=queue and GUIDECAST_DATABASE_URL=postgresql://... (the same settings as
+    the web processes). Run as many as you like, here or on other machines; stop with Ctrl+C or SIGTERM
+    (the job in hand finishes first)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from guidecast.kernel.errors import SettingsError
+    from guidecast.server.settings import load_settings
+
+    settings = load_settings(data_dir=data_dir)
+    if settings.jobs_backend != "queue":
+        raise SettingsError("guidecast worker runs the job queue: set GUIDECAST_JOBS_BACKEND=queue and "
+                            "GUIDECAST_DATABASE_URL=postgresql://... (as for the web processes)")
+    if processes > 1:
+        cmd = [sys.executable, "-m", "guidecast", "worker", "--processes", "1", "--data-dir", str(settings.data_dir)]
+        children = [subprocess.Popen(cmd) for _ in range(processes)]
+
+        def forward(signum, _frame) -> None:
+            for c in children:
+                if c.poll() is None:
+                    c.send_signal(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        click.echo(f"guidecast: {processes} workers running (pids {', '.join(str(c.pid) for c in children)})")
+        codes = [c.wait() for c in children]
+        sys.exit(max(codes))
+    from guidecast.server.app import make_context
+
+    ctx = make_context(settings)
+    click.echo(f"guidecast worker {os.getpid()} waiting for jobs")
+    ctx.jobs.run_worker()  # type: ignore[attr-defined]

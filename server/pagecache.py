@@ -1,0 +1,191 @@
+"""Fast learner pages: what a published version looks like is rendered once, and browsers revalidate.
+
+- `PageCache.respond`: the share-link page, embed and oEmbed of a version are rendered once per version
+  (and link) per process and kept (a published version never changes; the link itself is still resolved
+  on every request, so a revoked or expired link stops at once). Only anonymous requests (no session
+  cookie, no API token) share the rendered page: a signed-in visitor's page names them. Every page gets
+  an ETag, and `If-None-Match` with it is answered 304 with no body.
+- `static_url(name)`: `/static/NAME?v=<content hash>`; the static routes send such URLs with
+  `Cache-Control: public, max-age=31536000, immutable` (the hash changes whenever the file does), and
+  anything else with `no-cache`.
+
+- `SharedPages`: in front of the routes, an anonymous `GET /s/TOKEN` or `/embed/TOKEN` whose page is in the
+  cache is answered with one query (is the link live, which version does it show: the same rules as
+  `sharing.resolve`) and no ORM session, request thread or route; anything else (a miss, a link that is not
+  plainly live) goes on to the route, which answers or renders and fills the cache.
+
+A view is recorded by the page's own beacon (server/static/learner.js) after it has loaded, so the
+response never waits for an analytics write.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
+LONG_CACHE = "public, max-age=31536000, immutable"
+
+
+@lru_cache(maxsize=64)
+def _file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_path(name: str) -> Path:
+    if name == "guide.css":  # the exports' stylesheet, served from the templates (server/routes_learner.py)
+        from guidecast.templates import TEMPLATE_DIR
+
+        return Path(TEMPLATE_DIR) / "guide.css"
+    return STATIC_DIR / name
+
+
+def static_url(name: str) -> str:
+    """The URL of a static file with its content hash: cached for a year, a new URL when it changes."""
+    return f"/static/{name}?v={_file_hash(str(static_path(name)))}"
+
+
+def static_headers(request: Request, name: str) -> dict[str, str]:
+    """Cache headers of a static file: long and immutable when asked for by its current hash."""
+    wanted = request.query_params.get("v")
+    current = _file_hash(str(static_path(name))) if wanted else None
+    return {"Cache-Control": LONG_CACHE if wanted and wanted == current else "no-cache"}
+
+
+class HashedStatic(StaticFiles):
+    """StaticFiles whose responses carry `static_headers` (the hash comes in the query string)."""
+
+    async def get_response(self, path: str, scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            response.headers.update(static_headers(Request(scope), path))
+        return response
+
+
+def anonymous(request: Request) -> bool:
+    """No session cookie and no API token: the request may get the page every anonymous visitor gets."""
+    return "guidecast_session" not in request.cookies and not request.headers.get("authorization")
+
+
+class PageCache:
+    """Rendered pages (body, media type, headers) by key, least recently used out beyond `size`."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._pages: OrderedDict[tuple, tuple[bytes, str, dict[str, str]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.renders = 0  # pages rendered for the cache (tests: once per version)
+
+    @property
+    def empty(self) -> bool:
+        return not self._pages
+
+    def peek(self, key: tuple):
+        """(body, media type, headers) of a cached page, or None."""
+        return self._get(key)
+
+    def _get(self, key: tuple):
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is not None:
+                self._pages.move_to_end(key)
+            return hit
+
+    def _put(self, key: tuple, value) -> None:
+        with self._lock:
+            self._pages[key] = value
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def respond(self, request: Request, key: tuple | None, render: Callable[[], Response],
+                cache_control: str = "private, no-cache") -> Response:
+        """The page for `key` (rendered by `render` once; `key` None: every time), with its ETag, or 304
+        when the browser already has it."""
+        hit = self._get(key) if key is not None else None
+        if hit is None:
+            response = render()
+            body = bytes(response.body)
+            response.headers["ETag"] = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            response.headers.setdefault("Cache-Control", cache_control)
+            if key is None or response.status_code != 200 or "set-cookie" in response.headers:
+                return self._not_modified(request, response.headers) or response
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            hit = (body, response.media_type or "text/html", headers)
+            self.renders += 1
+            self._put(key, hit)
+        body, media, headers = hit
+        return self._not_modified(request, headers) or Response(body, media_type=media, headers=headers)
+
+    @staticmethod
+    def _not_modified(request: Request, headers) -> Response | None:
+        etag = headers.get("etag") or headers.get("ETag")
+        if etag and request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": headers.get("cache-control")
+                                                      or headers.get("Cache-Control") or "no-cache"})
+        return None
+
+
+SHARED = re.compile(r"/(s|embed)/([A-Za-z0-9_-]{1,64})")
+
+
+def live_version(ctx, token: str) -> tuple[int, str | None] | None:
+    """(version id, video tree) a live share link shows now, or None when anything is not plainly so (the
+    route then decides, and says why): one query, the rules of `sharing.resolve`."""
+    from sqlalchemy import and_, or_, select
+
+    from guidecast.server.models import Guide, GuideVersion, ShareLink
+    from guidecast.server.sharing import hash_token
+
+    now = ctx.clock()
+    q = (select(GuideVersion.id, GuideVersion.video_tree)
+         .select_from(ShareLink).join(Guide, Guide.id == ShareLink.guide_id)
+         .join(GuideVersion, and_(GuideVersion.guide_id == Guide.id, GuideVersion.draft.is_(False),
+                                  or_(ShareLink.version.is_(None), GuideVersion.number == ShareLink.version)))
+         .where(ShareLink.token_hash == hash_token(token), ShareLink.revoked_at.is_(None),
+                or_(ShareLink.expires_at.is_(None), ShareLink.expires_at > now), Guide.status == "published")
+         .order_by(GuideVersion.number.desc()).limit(1))
+    with ctx.db.engine.connect() as conn:
+        row = conn.execute(q).first()
+    return (row[0], row[1]) if row else None
+
+
+class SharedPages:
+    """Pure ASGI middleware: cached anonymous share pages and embeds without the route (see above)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            m = SHARED.fullmatch(scope["path"])
+            if m is not None:
+                request = Request(scope)
+                if anonymous(request):
+                    response = await self._cached(request, m.group(1), m.group(2))
+                    if response is not None:
+                        return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    async def _cached(self, request: Request, kind: str, token: str) -> Response | None:
+        import anyio
+
+        ctx = request.app.state.ctx
+        if ctx.pages.empty:
+            return None
+        live = await anyio.to_thread.run_sync(live_version, ctx, token)
+        if live is None:
+            return None
+        key = ("embed" if kind == "embed" else "learner", live[0], live[1], f"/s/{token}/files/", token)
+        hit = ctx.pages.peek(key)
+        if hit is None:
+            return None
+        body, media, headers = hit
+        return PageCache._not_modified(request, headers) or Response(body, media_type=media, headers=headers)
