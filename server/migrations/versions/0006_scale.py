@@ -2,7 +2,7 @@
 worker process runs a job
 
 Revision ID: 0006_scale
-Revises: 0005
+Revises: 0006_learn
 Create Date: 2026-12-02 08:00:00
 """
 from alembic import op
