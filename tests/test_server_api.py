@@ -204,6 +204,10 @@ ACCESS = {
     ("POST", "/api/guides/{guide_id}/quiz/generate"): "editor", ("GET", "/guides/{guide_id}/quiz"): "editor",
     ("GET", "/api/guides/{guide_id}/learners"): "editor", ("GET", "/guides/{guide_id}/learners"): "editor",
     ("GET", "/guides/{guide_id}/learners.csv"): "editor",
+    # the browser extension's recordings (server/routes_recordings.py): an upload belongs to its editor
+    ("POST", "/api/recordings"): "editor", ("GET", "/api/recordings/{upload_id}"): "editor",
+    ("PUT", "/api/recordings/{upload_id}"): "editor", ("POST", "/api/recordings/{upload_id}/finish"): "editor",
+    ("GET", "/recorder"): "editor", ("GET", "/recorder/guidecast-recorder.zip"): "editor",
 }
 
 
@@ -222,7 +226,7 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 def _url(path: str, guide: int, env: Env) -> str:
     values = {"guide_id": guide, "number": 1, "token": env.token, "path": "guide/guide.json", "token_id": 1,
-              "user_id": 1, "link_id": 999, "job_id": 1, "check_id": 1,
+              "user_id": 1, "link_id": 999, "job_id": 1, "check_id": 1, "upload_id": "0" * 32,
               "name": "x.png"}
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: str(values[m.group(1)]), path)
 
