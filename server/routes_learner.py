@@ -214,7 +214,9 @@ async def beacon(request: Request, db: Session = DB) -> Response:
     session counts once; completion is decided here from them (server/analytics.py). Only pages that count
     carry a `ctx` (a learner on a published version; an editor's visit is a preview)."""
     ctx = request.app.state.ctx
-    ctx.anonymous.hit(client_ip(request))
+    # a database write: never on the event loop (a request thread holding the write lock waits on the
+    # loop for its commit, so a write here would stall every request for the busy timeout)
+    await anyio.to_thread.run_sync(ctx.anonymous.hit, client_ip(request))
     body = await _small_body(request, BEACON_MAX_BYTES)
     try:
         data = json.loads(body)
