@@ -385,7 +385,7 @@ def test_copy_buttons_and_revoke_asks_first(site, browser):
     row = page.locator(".link-row[data-link-state=live]").first
     url = row.locator("a.share-url").get_attribute("href")
     row.get_by_role("button", name="Copy link").click()
-    assert row.get_by_role("button", name="Copied").is_visible()
+    row.get_by_role("button", name="Copied").wait_for(timeout=5000)  # the clipboard write is asynchronous
     assert page.evaluate("() => navigator.clipboard.readText()") == url
     row.get_by_role("button", name="Copy embed code").click()
     snippet = page.evaluate("() => navigator.clipboard.readText()")

@@ -223,7 +223,8 @@ def test_learner_practises_passes_the_check_and_the_dashboard_shows_it(env, page
     rec = data["learners"][0]
     assert rec["email"] == LEARNER and rec["passed"] is True and rec["check_score"] == 100 and rec["attempts"] == 1
     assert rec["practice_score"] == round(100 * 10 / 11) and rec["practice"][0]["tries"] == 2
-    assert rec["time_spent_s"] >= int(sum(st["seconds"] for st in rec["practice"])) > 0
+    practised_s = sum(st["seconds"] for st in rec["practice"])  # a robot's clicks: under a second in all
+    assert practised_s > 0 and rec["time_spent_s"] >= int(practised_s)
     html = owner.get(f"/guides/{gid}/learners").text
     assert 'class="passed">1<' in html and "passed (100%)" in html and LEARNER in html
     csv_text = owner.get(f"/guides/{gid}/learners.csv").text
