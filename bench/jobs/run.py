@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
 
-from guidecast.server.services import Postgres
+from guidecast.server.services import Postgres, SeaweedS3
 from guidecast.server.testing import seed_site, serve_process, sign_in, upload, wait_jobs, zip_folder
 from tests.fixtures.compose.synthetic import make_capture
 
@@ -36,6 +36,7 @@ EMAIL, PASSWORD = "load@example.com", "password-123456"
 
 def _workers(n: int, env: dict, folder: Path) -> list[subprocess.Popen]:
     exe = str(Path(sys.executable).with_name("guidecast"))
+    folder.mkdir(parents=True, exist_ok=True)
     return [subprocess.Popen([exe, "worker", "--data-dir", str(folder / f"w{k}")], env={**os.environ, **env},
                              stdout=open(folder / f"w{k}.log", "ab"), stderr=subprocess.STDOUT) for k in range(n)]
 
@@ -94,8 +95,13 @@ def main() -> None:
             site["client"].close()
 
         pg = Postgres(Path(tempfile.mkdtemp(prefix="gc-jobs-pg-"))).start()
+        s3 = None
         try:
-            env = {**common, "GUIDECAST_DATABASE_URL": pg.create_database("bench"), "GUIDECAST_JOBS_BACKEND": "queue"}
+            # the scale-out stack (make cluster): every worker reads and writes the same object store
+            s3 = SeaweedS3(root / "seaweed").start()
+            s3.create_bucket("bench")
+            env = {**common, "GUIDECAST_DATABASE_URL": pg.create_database("bench"), "GUIDECAST_JOBS_BACKEND": "queue",
+                   **{f"GUIDECAST_{k.upper()}": str(v) for k, v in s3.settings("bench").items()}}
             os.environ.update(env)  # `guidecast user add` reaches the same database
             with serve_process(root / "web", env) as url:
                 exe = str(Path(sys.executable).with_name("guidecast"))
@@ -123,6 +129,8 @@ def main() -> None:
                           f"{secs:.1f} s = {per_min[n]:.1f} guides/min", flush=True)
                 c.close()
         finally:
+            if s3 is not None:
+                s3.stop()
             pg.stop()
     speedup = per_min[2] / per_min[1] if per_min[1] else 0.0
     print(f"publish -> playable video, one guide: queue {queue_s:.1f} s, embedded {embedded_s:.1f} s "
