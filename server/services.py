@@ -177,7 +177,10 @@ class SeaweedS3:
                  f"-master.port={ports['master']}", f"-master.port.grpc={ports['master.grpc']}",
                  f"-volume.port={ports['volume']}", f"-volume.port.grpc={ports['volume.grpc']}",
                  "-filer", f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer.grpc']}",
-                 "-s3", f"-s3.port={self.s3_port}", f"-s3.port.grpc={ports['s3.grpc']}", f"-s3.config={config}"],
+                 "-s3", f"-s3.port={self.s3_port}", f"-s3.port.grpc={ports['s3.grpc']}", f"-s3.config={config}",
+                 # its Iceberg and Lance catalogs listen on fixed ports (8181, 9101): off, so that two stores
+                 # (a test's and `make cluster`'s) run side by side
+                 "-s3.port.iceberg=0", "-s3.port.lance=0"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root)
         _wait_port(self.s3_port, self.proc, "weed server", log, timeout=90)
         deadline = time.monotonic() + 60

@@ -37,8 +37,15 @@ EMAIL, PASSWORD = "load@example.com", "password-123456"
 def _workers(n: int, env: dict, folder: Path) -> list[subprocess.Popen]:
     exe = str(Path(sys.executable).with_name("guidecast"))
     folder.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen([exe, "worker", "--data-dir", str(folder / f"w{k}")], env={**os.environ, **env},
-                             stdout=open(folder / f"w{k}.log", "ab"), stderr=subprocess.STDOUT) for k in range(n)]
+    procs = [subprocess.Popen([exe, "worker", "--data-dir", str(folder / f"w{k}")], env={**os.environ, **env},
+                              stdout=open(folder / f"w{k}.log", "ab"), stderr=subprocess.STDOUT) for k in range(n)]
+    deadline = time.monotonic() + 60  # timed from when they take jobs: their start-up is not the queue's speed
+    while not all("waiting for jobs" in (folder / f"w{k}.log").read_text(errors="replace") for k in range(n)):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            _stop(procs)
+            raise SystemExit(f"the workers did not start: see {folder}/w*.log")
+        time.sleep(0.1)
+    return procs
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
