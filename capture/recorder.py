@@ -286,14 +286,17 @@ class Recorder(StepLog):
         if self._shots is not None:
             bundle_dir = path.with_suffix(".capture")
             lw = LoadedWorkflow(path=path, sha256=sha256_bytes(text.encode()), workflow=wf)
-            self._save_bundle(lw, bundle_dir)
+            if not self._save_bundle(lw, bundle_dir):
+                bundle_dir = None
+                self.warnings.append("no screenshot was taken while recording, so no capture bundle was saved; "
+                                     f"run `guidecast capture {path.name}` to make one")
         return SavedRecording(path, bundle_dir, len(wf.steps), env, list(self.warnings))
 
-    def _save_bundle(self, lw: LoadedWorkflow, bundle_dir: Path) -> None:
+    def _save_bundle(self, lw: LoadedWorkflow, bundle_dir: Path) -> bool:
         if self._shots is None:
-            return
+            return False
         browser = f"chromium {self.context.browser.version}" if self.context.browser else "chromium"
-        self.write_bundle(lw, bundle_dir, self._shots, self._final, browser)
+        return self.write_bundle(lw, bundle_dir, self._shots, self._final, browser)
 
     def close(self) -> None:
         if self._shots is not None:

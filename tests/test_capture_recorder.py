@@ -103,7 +103,7 @@ def test_the_bundle_beside_the_workflow_has_a_screenshot_and_box_per_step(record
     from guidecast.capture.bundle import load_capture
 
     saved = recorded["saved"]
-    assert saved.bundle == saved.workflow.with_suffix(".capture")
+    assert saved.bundle == saved.workflow.with_suffix(".capture"), saved.warnings
     cap = load_capture(saved.bundle)
     assert len(cap.steps) == 11
     for s in cap.steps:
