@@ -99,10 +99,9 @@ def probe(pw_locator, settle_ms: int = SETTLE_BUDGET_MS, deferred: bool = False)
 
 # After a deferred probe: has the element moved since it was measured (or gone)? Spliced into the script a
 # replay runs after its screenshot; false when nothing was deferred.
-MOVED_JS = """() => { const t = window.__guidecastTarget; delete window.__guidecastTarget; if (!t) return false;
-  if (!t[0].isConnected) return true; const r = t[0].getBoundingClientRect(), b = t[1];
-  return !(Math.abs(r.x - b.x) < 0.5 && Math.abs(r.y - b.y) < 0.5 && Math.abs(r.width - b.width) < 0.5 &&
-           Math.abs(r.height - b.height) < 0.5); }"""
+MOVED_JS = ("() => { const t = window.__guidecastTarget; delete window.__guidecastTarget; if (!t) return false;\n"
+            "  return !t[0].isConnected || !(" + script("motion.js").strip().rstrip(";") +
+            ").same(t[0].getBoundingClientRect(), t[1]); }")
 
 
 def settle_page(page, settle_ms: int = SETTLE_BUDGET_MS) -> bool:
