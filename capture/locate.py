@@ -11,7 +11,7 @@ HERE = Path(__file__).parent
 
 
 SETTLE_BUDGET_MS = 3000  # the longest a target (or the page) is waited for to stop moving
-_SPLICED = {"__ARIA__": "aria.js", "__CONTEXT__": "context.js", "__MOTION__": "motion.js", "__FREEZE__": "freeze.js",
+_SPLICED = {"__ARIA__": "aria.js", "__CONTEXT__": "context.js", "__MOTION__": "motion.js",
             "__ELEMENT_INFO__": "element_info.js"}
 
 
@@ -83,25 +83,14 @@ def to_playwright(page, loc: Locator, action: str | None = None):
     return pw if loc.nth is None else pw.nth(loc.nth - 1)
 
 
-def probe(pw_locator, settle_ms: int = SETTLE_BUDGET_MS, deferred: bool = False) -> tuple[int, dict | None]:
+def probe(pw_locator, settle_ms: int = SETTLE_BUDGET_MS) -> tuple[int, dict | None]:
     """In one round trip: how many elements match, and for exactly one, once it has stopped moving
     (probe.js: animations finished, two measurements a frame apart agree; at most `settle_ms`), scroll it
     into view if needed and describe it: role, name, label, ... (`info`), `box` (CSS px of its frame),
     the `heading` around it, `dpr`, `url`, `title`, `top` (in the top frame?), the visible password
-    fields of its document (`passwords`, boxes). `deferred`: in the top frame the second measurement is
-    left to the caller's next page script (`MOVED_JS`, after its screenshot); `facts["deferred"]` says so."""
-    res = pw_locator.evaluate_all(script("probe.js"), [settle_ms, deferred])
-    facts = res.get("facts")
-    if facts is not None:
-        facts["deferred"] = bool(res.get("deferred"))
-    return res["count"], facts
-
-
-# After a deferred probe: has the element moved since it was measured (or gone)? Spliced into the script a
-# replay runs after its screenshot; false when nothing was deferred.
-MOVED_JS = ("() => { const t = window.__guidecastTarget; delete window.__guidecastTarget; if (!t) return false;\n"
-            "  return !t[0].isConnected || !(" + script("motion.js").strip().rstrip(";") +
-            ").same(t[0].getBoundingClientRect(), t[1]); }")
+    fields of its document (`passwords`, boxes)."""
+    res = pw_locator.evaluate_all(script("probe.js"), settle_ms)
+    return res["count"], res.get("facts")
 
 
 def settle_page(page, settle_ms: int = SETTLE_BUDGET_MS) -> bool:

@@ -31,7 +31,7 @@ from guidecast.capture.bundle import (
 )
 from guidecast.capture.hooks import run_hooks
 from guidecast.capture.inventory import Control, read_controls
-from guidecast.capture.locate import MOVED_JS, frame_root, probe, script, settle_page, to_playwright
+from guidecast.capture.locate import frame_root, probe, script, settle_page, to_playwright
 from guidecast.capture.privacy import scrub, secret_kind, strip_query
 from guidecast.capture.rediscover import rediscover
 from guidecast.capture.refusal import ACTS, SIGNALS_JS, WATCH_JS, Signals, refusal
@@ -262,9 +262,7 @@ class _Replay:
         except PlaywrightTimeout:
             return  # a page that never settles is the next step's error, said there
         answers = self.documents[self.doc_mark:]
-        # after an action that cannot submit only the HTTP status counts: no page read
-        after = Signals.read(page) if self.signals is not None else Signals([], [])
-        said = refusal(self.signals, after, answers[-1] if answers else None)
+        said = refusal(self.signals, Signals.read(page), answers[-1] if answers else None)
         if said is None:
             return
         status = answers[-1][0] if answers and answers[-1][0] >= 400 else None
@@ -435,14 +433,9 @@ class _Replay:
                     url_at, title_at = page.url, page.title()
                     rec["heading"] = _page_heading(page)
                 top_passwords = facts["passwords"] if target is not None and facts["top"] else None
-                frozen = target is not None and bool(facts.get("deferred"))  # probe.js froze it for the picture
-                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords, thaw=False,
-                                                           frozen=frozen)
+                shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords, thaw=False)
                 self.doc_mark = len(self.documents)
-                rec["controls"], self.signals, moved = _after_shot(page, step.action in ACTS)
-                if moved and target is not None:  # it moved while photographed: settle it the slow way, again
-                    self._remeasure(target, rec)
-                    shot, rec["blurred"] = self.redactor.shoot(page, page_name, self.dpr, top_passwords)
+                rec["controls"], self.signals = _after_shot(page, step.action in ACTS)
                 rec["ignore"] = self._dynamic_boxes(page)
                 self.acted = self.where
                 self._act(page, target, step, value, rec["element"], n, sid)
@@ -540,15 +533,6 @@ class _Replay:
         rec.update(element=info, locator=loc, rank=rank, heading=facts["heading"], traits=self.traits.pop(sid, []))
         return target, facts
 
-    def _remeasure(self, target, rec: dict) -> None:
-        """The element measured again once it stopped moving (probe.js, two measurements a frame apart)."""
-        count, facts = probe(target)
-        info = rec["element"]
-        if count == 1 and facts is not None and info is not None:
-            box = Box(**facts["box"])
-            info.box, info.box_device = box, box.scaled(facts["dpr"] or self.dpr)
-            rec["heading"] = facts["heading"]
-
     def _find(self, page, n: int, sid: str, step: Step):
         """The single visible element for the step's first matching locator (falls back in rank order),
         with its description (see `capture.locate.probe`)."""
@@ -561,7 +545,7 @@ class _Replay:
             for rank, loc in enumerate(candidates):
                 pw = to_playwright(page, loc, step.action)
                 try:
-                    count, facts = probe(pw, deferred=not loc.frame)  # confirmed after the screenshot
+                    count, facts = probe(pw)
                 except PlaywrightError as e:  # a navigation replaced the document meanwhile: look again
                     if "context was destroyed" not in str(e) and "navigat" not in str(e):
                         raise
@@ -635,20 +619,18 @@ class _Replay:
 
 @cache
 def _after_shot_script() -> str:
-    return (f"(signals) => {{ const moved = (\n{MOVED_JS}\n)(); (\n{THAW_JS}\n)(); return {{ moved, controls: (\n"
-            f"{script('inventory.js')}\n)(), signals: signals ? (\n{SIGNALS_JS}\n)() : null }}; }}")
+    return (f"(signals) => {{ (\n{THAW_JS}\n)(); return {{ controls: (\n{script('inventory.js')}\n)(), "
+            f"signals: signals ? (\n{SIGNALS_JS}\n)() : null }}; }}")
 
 
-def _after_shot(page, signals: bool) -> tuple[list[Control] | None, Signals | None, bool]:
-    """In one round trip after a step's screenshot: whether the target of a deferred probe moved since it was
-    measured (`locate.MOVED_JS`), the page thawed (`shots.THAW_JS`), its controls (`capture.inventory`)
-    and, before an action that can submit, its error signals (`capture.refusal`)."""
+def _after_shot(page, signals: bool) -> tuple[list[Control] | None, Signals | None]:
+    """In one round trip after a step's screenshot: the page thawed (`shots.THAW_JS`), its controls
+    (`capture.inventory`) and, before an action that can submit, its error signals (`capture.refusal`)."""
     try:
         got = page.evaluate(_after_shot_script(), signals)
     except Exception:  # noqa: BLE001 - a page being replaced: nothing to compare, no signals to read
-        return None, (Signals([], []) if signals else None), False
-    return ([Control(**c) for c in got["controls"]], (Signals.parse(got["signals"]) if signals else None),
-            bool(got["moved"]))
+        return None, (Signals([], []) if signals else None)
+    return [Control(**c) for c in got["controls"]], (Signals.parse(got["signals"]) if signals else None)
 
 
 def _perform(page, target, a: str, step: Step, value, element: ElementInfo | None, files: list[str]) -> None:

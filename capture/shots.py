@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import weakref
 
-from guidecast.capture.locate import script, to_playwright
+from guidecast.capture.locate import to_playwright
 from guidecast.capture.privacy import blur_regions
 from guidecast.capture.workflow import Locator
 from guidecast.kernel.boxes import Box
@@ -18,8 +18,20 @@ _RECTS_JS = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
   return [r.x, r.y, r.width, r.height]; }).filter((r) => r[2] > 0 && r[3] > 0)"""
 
 
-_FREEZE_JS = script("freeze.js").strip()  # the caret hidden, endless animations held (freeze.js)
-# After the picture: both put back.
+# Before the picture: the text caret hidden, and animations that never end (spinners, pulses) held at their
+# start so that the same page gives the same pixels (animations with an end have finished: motion.js). After
+# it, both are put back. What Playwright's `animations="disabled", caret="hide"` does, in one round trip each.
+_FREEZE_JS = """() => {
+  const s = document.createElement('style'); s.setAttribute('data-guidecast', 'caret');
+  s.textContent = '*, *::before, *::after { caret-color: transparent !important; }';
+  (document.head || document.documentElement).appendChild(s);
+  const held = [];
+  for (const a of document.getAnimations()) {
+    const t = a.effect && a.effect.getComputedTiming();
+    if (t && t.endTime === Infinity && a.playState === 'running') { held.push([a, a.currentTime]); a.pause(); a.currentTime = 0; }
+  }
+  window.__guidecastHeld = [s, held];
+}"""
 THAW_JS = """() => {
   const h = window.__guidecastHeld; if (!h) return; delete window.__guidecastHeld;
   h[0].remove(); for (const [a, t] of h[1]) { a.currentTime = t; a.play(); }
@@ -35,12 +47,11 @@ def _cdp(page):
     return s
 
 
-def _capture(page, thaw: bool, frozen: bool = False) -> bytes:
+def _capture(page, thaw: bool) -> bytes:
     """The viewport in device pixels, straight from Chromium (`Page.captureScreenshot`). Playwright's
     `page.screenshot` adds several round trips (fonts, animations, caret, a frame wait) that the settled-page
     wait (motion.js) has already done: this is ~40% faster per step (bench/capture)."""
-    if not frozen:  # frozen: the page's last script did it (probe.js, deferred)
-        page.evaluate(_FREEZE_JS)
+    page.evaluate(_FREEZE_JS)
     try:
         shot = _cdp(page).send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False,
                                                           "optimizeForSpeed": True})
@@ -52,13 +63,12 @@ def _capture(page, thaw: bool, frozen: bool = False) -> bytes:
     return base64.b64decode(shot["data"])
 
 
-def screenshot(page, attempts: int = 3, thaw: bool = True, dpr: float = 1.0, frozen: bool = False) -> bytes:
+def screenshot(page, attempts: int = 3, thaw: bool = True, dpr: float = 1.0) -> bytes:
     """A viewport screenshot. Chromium refuses one while a navigation swaps the document ("Unable to
     capture screenshot", or the page's context is gone); wait for the new page to load and take it again. A
     browser without DevTools sessions, or a page scaled for a high-density screen (`dpr` > 1: Chromium's own
     capture is in CSS pixels there), gets Playwright's own screenshot. `thaw=False`: the caller's next page
-    script runs `THAW_JS` first (one round trip less per step); `frozen`: the page is frozen for the picture
-    already (freeze.js, run by probe.js)."""
+    script runs `THAW_JS` first (one round trip less per step)."""
     from playwright.sync_api import Error as PlaywrightError
 
     for attempt in range(attempts):
@@ -66,7 +76,7 @@ def screenshot(page, attempts: int = 3, thaw: bool = True, dpr: float = 1.0, fro
             browser = page.context.browser
             if dpr != 1 or browser is None or browser.browser_type.name != "chromium":
                 return page.screenshot(animations="disabled", caret="hide", scale="device")
-            return _capture(page, thaw, frozen and attempt == 0)
+            return _capture(page, thaw)
         except PlaywrightError:
             if attempt == attempts - 1:
                 return page.screenshot(animations="disabled", caret="hide", scale="device")
@@ -110,10 +120,10 @@ class Redactor:
         return out
 
     def shoot(self, page, page_name: str, dpr: float, main_passwords: list | None = None,
-              thaw: bool = True, frozen: bool = False) -> tuple[bytes, list[Box]]:
+              thaw: bool = True) -> tuple[bytes, list[Box]]:
         """A screenshot of `page` with its sensitive fields blurred, and the blurred boxes (device px)."""
         boxes = [b.scaled(dpr) for b in self.boxes(page, page_name, main_passwords)]
-        png = screenshot(page, thaw=thaw, dpr=dpr, frozen=frozen)
+        png = screenshot(page, thaw=thaw, dpr=dpr)
         if boxes:
             png = blur_regions(png, [(b.x, b.y, b.width, b.height) for b in boxes])
         return png, boxes
