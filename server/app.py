@@ -4,6 +4,7 @@ Run it with `guidecast serve` (or `run(settings)`). The JSON API is documented a
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from guidecast.server.capacity import Gate, pool_size, size_thread_pool
 from guidecast.server.db import Database
 from guidecast.server.jobs import JobRunner
 from guidecast.server.limits import RateLimit, SigninLimiter, networks
+from guidecast.server.livelinks import LiveLinks
 from guidecast.server.models import utcnow
-from guidecast.server.pagecache import HashedStatic, PageCache, SharedPages
+from guidecast.server.pagecache import HashedStatic, PageCache, SharedPages, live_version
 from guidecast.server.settings import Settings, load_settings
 from guidecast.server.user_files import origin
 from guidecast.server.web import BodyLimit, SecurityHeaders, install_error_handlers
@@ -44,6 +46,7 @@ class Context:
     scheduler: freshness.Scheduler = field(init=False)
     xapi: Sender = field(init=False)  # sends the xAPI outbox to the LRS when LRS_URL is set
     pages: PageCache = field(default_factory=PageCache)  # learner pages rendered once per version
+    links: LiveLinks = field(init=False)  # which version each share link shows (server/livelinks.py)
 
 
 def make_context(settings: Settings) -> Context:
@@ -55,6 +58,7 @@ def make_context(settings: Settings) -> Context:
                   SigninLimiter(db, settings.signin_per_ip, settings.signin_per_account, settings.signin_window_s),
                   Gate(settings.request_threads, settings.max_queued_requests, settings.queue_wait_s),
                   RateLimit(db, settings.anonymous_per_s, settings.anonymous_burst), networks(settings.trusted_proxies))
+    ctx.links = LiveLinks(db.engine, lambda token: live_version(ctx, token), clock=lambda: ctx.clock())
     handlers: dict = {**pipeline.HANDLERS, **freshness.HANDLERS, **exports.HANDLERS, "gc": storage.gc_job}
     if settings.jobs_backend == "queue":
         from guidecast.server.queue import QueueRunner
@@ -97,14 +101,21 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         size_thread_pool(ctx.settings.request_threads + THREADS_WITHOUT_DB)
+        if ctx.db.postgres:
+            ctx.links.listen(ctx.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
         if run_jobs:
             ctx.jobs.start()
             ctx.scheduler.start()
             ctx.xapi.start()
+        # what start-up made lives as long as the process: out of the collector's way, so that a full
+        # collection (every few thousand requests) no longer walks it and holds every request up meanwhile
+        gc.collect()
+        gc.freeze()
         yield
         ctx.xapi.stop()
         ctx.scheduler.stop()
         ctx.jobs.stop()
+        ctx.links.stop()
 
     app = FastAPI(title="guidecast", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Guides and narrated videos of web-app workflows. Authenticate API calls with "

@@ -80,12 +80,15 @@ class RateLimit:
         from sqlalchemy.dialects import postgresql, sqlite
 
         pg = dialect == "postgresql"
-        least = func.least if pg else func.min
+        least, greatest = (func.least, func.greatest) if pg else (func.min, func.max)
         stmt = (postgresql.insert if pg else sqlite.insert)(RateBucket).values(key=key, tokens=float(self.burst - 1), at=now, ok=True)
-        refilled = least(float(self.burst), RateBucket.tokens + (now - RateBucket.at) * self.per_s)  # the stored row
+        # the stored row, refilled; a request that read the clock just before another process's write to the
+        # row took its turn finds `at` a little ahead: no time has passed for it (never a negative refill)
+        elapsed = greatest(now - RateBucket.at, 0.0)
+        refilled = least(float(self.burst), RateBucket.tokens + elapsed * self.per_s)
         take = refilled >= 1
         return stmt.on_conflict_do_update(index_elements=[RateBucket.key], set_={
-            "tokens": case((take, refilled - 1), else_=refilled), "at": now, "ok": take,
+            "tokens": case((take, refilled - 1), else_=refilled), "at": greatest(RateBucket.at, now), "ok": take,
         }).returning(RateBucket.ok)
 
     def hit(self, key: str) -> None:

@@ -245,3 +245,8 @@ class RateBucket(Base):
     tokens: Mapped[float] = mapped_column(Float)
     at: Mapped[float] = mapped_column(Float)  # time.time() of the last request
     ok: Mapped[bool] = mapped_column(Boolean)  # whether the last request was let through
+
+
+# The learning records' tables live in their own module; importing it here puts them in Base.metadata for
+# whoever needs every table (the migrations' model comparison, `create_all` in tests).
+from guidecast.server import learning_models  # noqa: E402,F401

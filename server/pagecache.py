@@ -19,11 +19,13 @@ response never waits for an analytics write.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -83,6 +85,7 @@ class PageCache:
         self._pages: OrderedDict[tuple, tuple[bytes, str, dict[str, str]]] = OrderedDict()
         self._lock = threading.Lock()
         self.renders = 0  # pages rendered for the cache (tests: once per version)
+        self.served = 0  # pages sent by SharedPages without the route
 
     @property
     def empty(self) -> bool:
@@ -136,16 +139,16 @@ class PageCache:
 SHARED = re.compile(r"/(s|embed)/([A-Za-z0-9_-]{1,64})")
 
 
-def live_version(ctx, token: str) -> tuple[int, str | None] | None:
-    """(version id, video tree) a live share link shows now, or None when anything is not plainly so (the
-    route then decides, and says why): one query, the rules of `sharing.resolve`."""
+def live_version(ctx, token: str) -> tuple[int, str | None, datetime | None] | None:
+    """(version id, video tree, link expiry) a live share link shows now, or None when anything is not
+    plainly so (the route then decides, and says why): one query, the rules of `sharing.resolve`."""
     from sqlalchemy import and_, or_, select
 
     from guidecast.server.models import Guide, GuideVersion, ShareLink
     from guidecast.server.sharing import hash_token
 
     now = ctx.clock()
-    q = (select(GuideVersion.id, GuideVersion.video_tree)
+    q = (select(GuideVersion.id, GuideVersion.video_tree, ShareLink.expires_at)
          .select_from(ShareLink).join(Guide, Guide.id == ShareLink.guide_id)
          .join(GuideVersion, and_(GuideVersion.guide_id == Guide.id, GuideVersion.draft.is_(False),
                                   or_(ShareLink.version.is_(None), GuideVersion.number == ShareLink.version)))
@@ -154,7 +157,7 @@ def live_version(ctx, token: str) -> tuple[int, str | None] | None:
          .order_by(GuideVersion.number.desc()).limit(1))
     with ctx.db.engine.connect() as conn:
         row = conn.execute(q).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
 
 
 class SharedPages:
@@ -166,26 +169,69 @@ class SharedPages:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             m = SHARED.fullmatch(scope["path"])
-            if m is not None:
-                request = Request(scope)
-                if anonymous(request):
-                    response = await self._cached(request, m.group(1), m.group(2))
-                    if response is not None:
-                        return await response(scope, receive, send)
+            if m is not None and scope_anonymous(scope):
+                ctx = scope["app"].state.ctx
+                if not ctx.pages.empty and await self._send_cached(ctx, scope, send, m.group(1), m.group(2)):
+                    return
         await self.app(scope, receive, send)
 
-    async def _cached(self, request: Request, kind: str, token: str) -> Response | None:
-        import anyio
-
-        ctx = request.app.state.ctx
-        if ctx.pages.empty:
-            return None
-        live = await anyio.to_thread.run_sync(live_version, ctx, token)
+    @staticmethod
+    async def _send_cached(ctx, scope, send, kind: str, token: str) -> bool:
+        """Send the cached page of a live link straight to the client (True), or do nothing (False)."""
+        live = ctx.links.get(token)
         if live is None:
-            return None
-        key = ("embed" if kind == "embed" else "learner", live[0], live[1], f"/s/{token}/files/", token)
-        hit = ctx.pages.peek(key)
+            live = await _fetch_once(ctx, token)
+            if live is None:
+                return False
+        hit = ctx.pages.peek(("embed" if kind == "embed" else "learner", live[0], live[1], f"/s/{token}/files/", token))
         if hit is None:
-            return None
+            return False
         body, media, headers = hit
-        return PageCache._not_modified(request, headers) or Response(body, media_type=media, headers=headers)
+        etag = headers.get("etag", "").encode()
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        if etag and any(k == b"if-none-match" and v == etag for k, v in scope["headers"]):
+            raw = [(k, v) for k, v in raw if k in (b"etag", b"cache-control")]
+            ctx.pages.served += 1
+            await send({"type": "http.response.start", "status": 304, "headers": raw})
+            await send({"type": "http.response.body", "body": b""})
+            return True
+        ctx.pages.served += 1
+        ctype = media if "charset" in media or not media.startswith("text/") else media + "; charset=utf-8"
+        raw += [(b"content-type", ctype.encode("latin-1")), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": raw})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        return True
+
+
+_FETCHING: dict[str, asyncio.Future] = {}  # per event loop: the lookups under way, by token
+
+
+async def _fetch_once(ctx, token: str):
+    """`ctx.links.fetch(token)` in a worker thread, once however many requests for the link arrive while it
+    runs: they all wait for the same answer (no query stampede when a known answer ages out)."""
+    import anyio
+
+    running = _FETCHING.get(token)
+    if running is not None:
+        return await asyncio.shield(running)
+    future = asyncio.get_running_loop().create_future()
+    _FETCHING[token] = future
+    try:
+        live = await anyio.to_thread.run_sync(ctx.links.fetch, token)
+    except BaseException as e:
+        future.set_exception(e)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        raise
+    else:
+        future.set_result(live)
+        return live
+    finally:
+        _FETCHING.pop(token, None)
+
+
+def scope_anonymous(scope) -> bool:
+    """`anonymous` read from the raw headers (no Request): no session cookie and no API token."""
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and b"guidecast_session" in value):
+            return False
+    return True

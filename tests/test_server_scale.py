@@ -45,7 +45,7 @@ def test_migrations_run_on_postgres_and_match_the_models(postgres, tmp_path):
     with db.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert [d for d in diffs if "procrastinate" not in repr(d)] == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0006_scale"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0007_link_notices"
         assert conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is not None
 
 
@@ -255,6 +255,67 @@ def test_share_page_embed_and_oembed_render_once_per_version_with_etags_and_hash
         assert c.delete(f"/api/guides/{gid}/links/{made['id']}").status_code in (200, 204)
         assert anon.get(link).status_code in (404, 410)
         assert anon.get("/oembed", params={"url": link}).status_code in (404, 410)
+
+
+def test_a_cached_share_page_costs_no_query_and_any_change_ends_it_in_every_process(postgres, tmp_path,
+                                                                                  renders_video):
+    """On PostgreSQL: the second and later visits of a share page make no query (LiveLinks); a revoke
+    written by another process (its own connection, as a second web process or a worker would) ends the
+    link within moments through the trigger's NOTIFY, though the answer would otherwise be kept a minute;
+    an expiry is checked on every visit; a change made here ends it at once."""
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, text
+
+    from tests.fixtures.compose.synthetic import make_capture
+
+    make_capture(tmp_path / "capture")
+    db_url = postgres.create_database("links")
+    st = load_settings(environ={}, data_dir=tmp_path / "server", database_url=db_url, tts_engine="silent",
+                       video_width=320, video_height=180)
+    with running_server(st) as (url, app), httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c, \
+            httpx.Client(base_url=url, timeout=30) as anon:
+        def visit(link: str) -> int:
+            anon.cookies.clear()  # an error page's session cookie would make the next visit a signed-in one
+            return anon.get(link).status_code
+
+        ctx = app.state.ctx
+        ctx.links.ttl = 60.0  # only a notice or an expiry can end a known answer in this test
+        add_user(app, OWNER, "editor")
+        sign_in(c, OWNER)
+        gid = upload(c, "c.zip", zip_folder(tmp_path / "capture", "capture/")).json()["guide"]["id"]
+        wait_jobs(c, gid)
+        publish(c, gid)
+        plain = c.post(f"/api/guides/{gid}/links").json()
+        expiring = c.post(f"/api/guides/{gid}/links", params={"expires_days": 1}).json()
+        for link in (plain["url"], expiring["url"]):
+            assert visit(link) == 200  # rendered and cached
+        before, served = ctx.links.lookups, ctx.pages.served
+        for _ in range(10):
+            assert visit(plain["url"]) == visit(expiring["url"]) == 200
+        assert ctx.links.lookups - before <= 2  # each link looked up once at most, then known
+        assert ctx.pages.served - served == 20  # every visit answered from the cache, without the route
+        steady = ctx.links.lookups
+        assert visit(plain["url"]) == 200 and ctx.links.lookups == steady
+        # the expiry: checked on every visit, no notice needed
+        real_clock = ctx.clock
+        ctx.clock = lambda: real_clock() + timedelta(days=2)
+        assert visit(expiring["url"]) == 410
+        ctx.clock = real_clock
+        # a revoke from another process: the trigger's notice reaches this one
+        other = create_engine(db_url)
+        with other.begin() as conn:
+            conn.execute(text("UPDATE share_links SET revoked_at = now() WHERE id = :id"), {"id": plain["id"]})
+        other.dispose()
+        deadline = time.monotonic() + 5
+        while visit(plain["url"]) == 200:
+            assert time.monotonic() < deadline, "the revoke in another process was not heard"
+            time.sleep(0.05)
+        assert visit(plain["url"]) == 410
+        # a change made in this process: at once
+        assert visit(expiring["url"]) == 200
+        assert c.delete(f"/api/guides/{gid}/links/{expiring['id']}").status_code in (200, 204)
+        assert visit(expiring["url"]) in (404, 410)
 
 
 @pytest.mark.browser
