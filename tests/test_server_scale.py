@@ -58,6 +58,23 @@ def test_a_bad_database_url_or_queue_without_postgres_is_a_clear_error(tmp_path)
         load_settings(environ={"GUIDECAST_JOBS_BACKEND": "queue"}, data_dir=tmp_path)
 
 
+def test_the_rate_limit_never_refills_negatively_when_another_process_wrote_the_bucket_just_after(tmp_path,
+                                                                                                   monkeypatch):
+    """Process A reads the clock, process B writes the bucket a moment later, then A's upsert runs: A finds
+    `at` ahead of its own clock. That is no time passed (full bucket still full), not minus a refill: with
+    a generous rate (1000/s) a 50 ms skew used to mean -50 tokens and a 429 for a client well under it."""
+    import guidecast.server.limits as limits
+    from guidecast.server.db import Database, sqlite_url
+
+    db = Database(sqlite_url(tmp_path))
+    db.migrate()
+    rl = limits.RateLimit(db, per_s=1000.0, burst=10)
+    clock = iter([100.0, 100.05, 100.0, 100.01])  # B's write (100.05) lands before A's (clocks read at 100.0)
+    monkeypatch.setattr(limits.time, "time", lambda: next(clock))
+    for _ in range(4):
+        rl.hit("203.0.113.9")  # none refused: 4 requests against a burst of 10
+
+
 def test_two_web_processes_share_the_anonymous_rate_limit(postgres, tmp_path):
     """Two `guidecast serve` (one of them with two web processes behind its port) on one PostgreSQL: the
     oEmbed route's burst of 6 is used up by requests spread over all of them, not 6 per process."""
