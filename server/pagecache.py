@@ -168,22 +168,28 @@ class SharedPages:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            m = SHARED.fullmatch(scope["path"])
-            if m is not None and scope_anonymous(scope):
+            path = scope["path"]
+            m = SHARED.fullmatch(path)
+            wanted = (m.group(1), m.group(2), None) if m is not None else \
+                oembed_wanted(scope["query_string"]) if path == "/oembed" else None
+            if wanted is not None and scope_anonymous(scope):
                 ctx = scope["app"].state.ctx
-                if not ctx.pages.empty and await self._send_cached(ctx, scope, send, m.group(1), m.group(2)):
+                if not ctx.pages.empty and await self._send_cached(ctx, scope, send, *wanted):
                     return
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def _send_cached(ctx, scope, send, kind: str, token: str) -> bool:
-        """Send the cached page of a live link straight to the client (True), or do nothing (False)."""
+    async def _send_cached(ctx, scope, send, kind: str, token: str, oembed: tuple | None) -> bool:
+        """Send the cached page (or oEmbed answer) of a live link straight to the client (True), or do
+        nothing (False)."""
         live = ctx.links.get(token)
         if live is None:
             live = await _fetch_once(ctx, token)
             if live is None:
                 return False
-        hit = ctx.pages.peek(("embed" if kind == "embed" else "learner", live[0], live[1], f"/s/{token}/files/", token))
+        key = ("oembed", live[0], live[1], *oembed) if oembed is not None else \
+            ("embed" if kind == "embed" else "learner", live[0], live[1], f"/s/{token}/files/", token)
+        hit = ctx.pages.peek(key)
         if hit is None:
             return False
         body, media, headers = hit
@@ -201,6 +207,32 @@ class SharedPages:
         await send({"type": "http.response.start", "status": 200, "headers": raw})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
         return True
+
+
+def oembed_wanted(query: bytes) -> tuple[str, str, tuple] | None:
+    """("oembed", token, (url, maxwidth, maxheight): the route's cache key) of a plain oEmbed request for a
+    share link, or None for anything else (the route answers that, and says what is wrong). A cached answer
+    exists only for a URL the route has checked is a share link of this server."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        q = parse_qs(query.decode("latin-1"), strict_parsing=False)
+    except ValueError:
+        return None
+    if set(q) - {"url", "format", "maxwidth", "maxheight"} or any(len(v) != 1 for v in q.values()) \
+            or q.get("format", ["json"])[0] != "json" or "url" not in q:
+        return None
+    size = []
+    for name in ("maxwidth", "maxheight"):
+        text = q.get(name, [None])[0]
+        if text is not None and not (text.isdigit() and 1 <= int(text) <= 10_000):
+            return None
+        size.append(int(text) if text is not None else None)
+    url = q["url"][0]
+    m = SHARED.fullmatch(urlsplit(url).path.rstrip("/")) if len(url) <= 2000 else None
+    if m is None or m.group(1) != "s":
+        return None
+    return "oembed", m.group(2), (url, *size)
 
 
 _FETCHING: dict[str, asyncio.Future] = {}  # per event loop: the lookups under way, by token

@@ -258,9 +258,15 @@ def test_share_page_embed_and_oembed_render_once_per_version_with_etags_and_hash
         assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
         embed = anon.get(link.replace("/s/", "/embed/"))
         assert embed.status_code == 200 and "frame-ancestors *" in embed.headers["content-security-policy"]
+        served = pages.served
         oembed = [anon.get("/oembed", params={"url": link}) for _ in range(3)]
         assert {r.status_code for r in oembed} == {200} and oembed[0].json()["type"] == "video"
-        assert pages.renders - before == 3  # page, embed and oEmbed: once each
+        assert oembed[1].json() == oembed[0].json() and oembed[1].headers["content-type"] == "application/json"
+        assert pages.served - served == 2  # the second and third without the route
+        narrow = anon.get("/oembed", params={"url": link, "maxwidth": 320})
+        assert narrow.status_code == 200 and narrow.json()["width"] == 320  # another size: another answer
+        assert anon.get("/oembed", params={"url": link, "format": "xml"}).status_code == 501  # the route says
+        assert pages.renders - before == 4  # page, embed, oEmbed and the narrow oEmbed: once each
         # hashed static URLs: a year, immutable; the bare name revalidates
         css = next(u for u in first.text.split('"') if u.startswith("/static/app.css?v="))
         r = anon.get(css)

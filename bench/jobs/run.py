@@ -66,6 +66,7 @@ def _publish_all(c: httpx.Client, gids: list[int], rates: list[int]) -> float:
         r = c.put(f"/api/guides/{gid}/edits", json={"base_revision": doc["revision"], "edits": {"rate": rate}})
         assert r.status_code == 200, r.text
         assert c.post(f"/api/guides/{gid}/publish", json={}).status_code in (200, 201, 202)
+    print(f"  {len(gids)} publish request(s) answered in {time.monotonic() - t0:.2f} s", flush=True)
     for gid in gids:
         wait_jobs(c, gid, timeout=1800)
     return time.monotonic() - t0
