@@ -229,7 +229,10 @@ def oembed_wanted(query: bytes) -> tuple[str, str, tuple] | None:
             return None
         size.append(int(text) if text is not None else None)
     url = q["url"][0]
-    m = SHARED.fullmatch(urlsplit(url).path.rstrip("/")) if len(url) <= 2000 else None
+    try:
+        m = SHARED.fullmatch(urlsplit(url).path.rstrip("/")) if len(url) <= 2000 else None
+    except ValueError:  # not a URL: the route says so (400)
+        return None
     if m is None or m.group(1) != "s":
         return None
     return "oembed", m.group(2), (url, *size)
