@@ -49,10 +49,7 @@ class LiveLinks:
         hit = self._known.get(token)
         if hit is None or time.monotonic() - hit[0] > self.ttl:
             return None
-        _, version, tree, expires = hit
-        if expires is not None and expires <= self.clock():
-            return None
-        return version, tree
+        return self._shown(*hit[1:])
 
     def fetch(self, token: str) -> Live | None:
         """One query (blocking: a worker thread), its answer kept unless a change committed meanwhile."""
@@ -66,10 +63,11 @@ class LiveLinks:
                 if len(self._known) >= self.size:
                     self._known.clear()
                 self._known[token] = (time.monotonic(), *row)
-        version, tree, expires = row
-        if expires is not None and expires <= self.clock():
-            return None
-        return version, tree
+        return self._shown(*row)
+
+    def _shown(self, version: int, tree: str | None, expires: datetime | None) -> Live | None:
+        """What a link known to show `version` shows now: nothing once it has expired."""
+        return None if expires is not None and expires <= self.clock() else (version, tree)
 
     def forget(self) -> None:
         with self._lock:

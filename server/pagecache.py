@@ -74,7 +74,16 @@ class HashedStatic(StaticFiles):
 
 def anonymous(request: Request) -> bool:
     """No session cookie and no API token: the request may get the page every anonymous visitor gets."""
-    return "guidecast_session" not in request.cookies and not request.headers.get("authorization")
+    return scope_anonymous(request.scope)
+
+
+def scope_anonymous(scope) -> bool:
+    """`anonymous`, read from the raw headers (the middleware has no Request): a Cookie header naming the
+    session, or any Authorization header, makes the request a signed-in one."""
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and b"guidecast_session" in value):
+            return False
+    return True
 
 
 class PageCache:
@@ -137,6 +146,8 @@ class PageCache:
 
 
 SHARED = re.compile(r"/(s|embed)/([A-Za-z0-9_-]{1,64})")
+OEMBED_URL_MAX = 2000  # the oEmbed route's bounds (server/routes_learner.py), which the fast path keeps too
+OEMBED_SIZE_MAX = 10_000
 
 
 def live_version(ctx, token: str) -> tuple[int, str | None, datetime | None] | None:
@@ -195,13 +206,12 @@ class SharedPages:
         body, media, headers = hit
         etag = headers.get("etag", "").encode()
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        ctx.pages.served += 1
         if etag and any(k == b"if-none-match" and v == etag for k, v in scope["headers"]):
             raw = [(k, v) for k, v in raw if k in (b"etag", b"cache-control")]
-            ctx.pages.served += 1
             await send({"type": "http.response.start", "status": 304, "headers": raw})
             await send({"type": "http.response.body", "body": b""})
             return True
-        ctx.pages.served += 1
         ctype = media if "charset" in media or not media.startswith("text/") else media + "; charset=utf-8"
         raw += [(b"content-type", ctype.encode("latin-1")), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": raw})
@@ -225,12 +235,12 @@ def oembed_wanted(query: bytes) -> tuple[str, str, tuple] | None:
     size = []
     for name in ("maxwidth", "maxheight"):
         text = q.get(name, [None])[0]
-        if text is not None and not (text.isdigit() and 1 <= int(text) <= 10_000):
+        if text is not None and not (text.isdigit() and 1 <= int(text) <= OEMBED_SIZE_MAX):
             return None
         size.append(int(text) if text is not None else None)
     url = q["url"][0]
     try:
-        m = SHARED.fullmatch(urlsplit(url).path.rstrip("/")) if len(url) <= 2000 else None
+        m = SHARED.fullmatch(urlsplit(url).path.rstrip("/")) if len(url) <= OEMBED_URL_MAX else None
     except ValueError:  # not a URL: the route says so (400)
         return None
     if m is None or m.group(1) != "s":
@@ -263,10 +273,3 @@ async def _fetch_once(ctx, token: str):
     finally:
         _FETCHING.pop(token, None)
 
-
-def scope_anonymous(scope) -> bool:
-    """`anonymous` read from the raw headers (no Request): no session cookie and no API token."""
-    for name, value in scope["headers"]:
-        if name == b"authorization" or (name == b"cookie" and b"guidecast_session" in value):
-            return False
-    return True

@@ -15,7 +15,7 @@ from guidecast.server import analytics, learner
 from guidecast.server.auth import DB, current_user, require
 from guidecast.server.limits import client_ip
 from guidecast.server.models import Guide, GuideVersion, User
-from guidecast.server.pagecache import anonymous, static_headers
+from guidecast.server.pagecache import OEMBED_SIZE_MAX, OEMBED_URL_MAX, anonymous, static_headers
 from guidecast.server.params import Id
 from guidecast.server.permissions import can_edit, counts_as_learner, guide_for
 from guidecast.server.serving import tree_file
@@ -153,8 +153,9 @@ def public_url(settings) -> str:
 
 
 @router.get("/oembed", tags=["sharing"])
-def oembed(request: Request, url: str = Query(max_length=2000), format: str = "json",
-           maxwidth: int | None = Query(None, ge=1, le=10_000), maxheight: int | None = Query(None, ge=1, le=10_000),
+def oembed(request: Request, url: str = Query(max_length=OEMBED_URL_MAX), format: str = "json",
+           maxwidth: int | None = Query(None, ge=1, le=OEMBED_SIZE_MAX),
+           maxheight: int | None = Query(None, ge=1, le=OEMBED_SIZE_MAX),
            db: Session = DB):
     """oEmbed (https://oembed.com) for share links: `url` is a `/s/TOKEN` link of this server."""
     request.app.state.ctx.anonymous.hit(client_ip(request))

@@ -232,6 +232,16 @@ def test_jobs_run_in_two_workers_and_a_killed_render_is_retried_by_the_other(pos
 
 # -- fast learner pages ------------------------------------------------------------------------------------------
 
+def _published_guide(app, c: httpx.Client, capture: Path) -> int:
+    """The owner signed in on `c`; a guide uploaded from `capture`, composed and published: its id."""
+    add_user(app, OWNER, "editor")
+    sign_in(c, OWNER)
+    gid = upload(c, "c.zip", zip_folder(capture, "capture/")).json()["guide"]["id"]
+    wait_jobs(c, gid)
+    publish(c, gid)
+    return gid
+
+
 def test_share_page_embed_and_oembed_render_once_per_version_with_etags_and_hashed_static(tmp_path, renders_video):
     from tests.fixtures.compose.synthetic import make_capture
 
@@ -239,11 +249,7 @@ def test_share_page_embed_and_oembed_render_once_per_version_with_etags_and_hash
     st = load_settings(environ={}, data_dir=tmp_path / "server", tts_engine="silent", video_width=320, video_height=180)
     with running_server(st) as (url, app), httpx.Client(base_url=url, follow_redirects=True, timeout=60) as c, \
             httpx.Client(base_url=url, timeout=30) as anon:
-        add_user(app, OWNER, "editor")
-        sign_in(c, OWNER)
-        gid = upload(c, "c.zip", zip_folder(tmp_path / "capture", "capture/")).json()["guide"]["id"]
-        wait_jobs(c, gid)
-        publish(c, gid)
+        gid = _published_guide(app, c, tmp_path / "capture")
         made = c.post(f"/api/guides/{gid}/links").json()
         link = made["url"]
         signed_in_page = c.get(f"/g/{gid}")
@@ -304,11 +310,7 @@ def test_a_cached_share_page_costs_no_query_and_any_change_ends_it_in_every_proc
 
         ctx = app.state.ctx
         ctx.links.ttl = 60.0  # only a notice or an expiry can end a known answer in this test
-        add_user(app, OWNER, "editor")
-        sign_in(c, OWNER)
-        gid = upload(c, "c.zip", zip_folder(tmp_path / "capture", "capture/")).json()["guide"]["id"]
-        wait_jobs(c, gid)
-        publish(c, gid)
+        gid = _published_guide(app, c, tmp_path / "capture")
         plain = c.post(f"/api/guides/{gid}/links").json()
         expiring = c.post(f"/api/guides/{gid}/links", params={"expires_days": 1}).json()
         for link in (plain["url"], expiring["url"]):
